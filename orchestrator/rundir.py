@@ -1,0 +1,76 @@
+"""The run directory's layout, in one place. Every stage finds its files through ``RunDir``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunDir:
+    root: Path
+
+    @classmethod
+    def create(cls, plan_name: str, base: Path = Path("runs"), explicit: Path | None = None) -> "RunDir":
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        run = cls(explicit if explicit is not None else base / f"{plan_name}-{stamp}")
+        for d in (run.rendered, run.raw, run.results, run.report_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return run
+
+    # inputs as resolved for this run
+    @property
+    def resolved_plan(self) -> Path:
+        return self.root / "plan.resolved.yaml"
+
+    @property
+    def rendered(self) -> Path:
+        return self.root / "rendered"
+
+    # raw measurements, one folder per source; `orchestrate report` rebuilds everything from here
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    def raw_source(self, source: str) -> Path:
+        path = self.raw / source
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def events(self) -> Path:
+        return self.raw / "events.jsonl"
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.root / "broker"
+
+    @property
+    def ansible_dir(self) -> Path:
+        return self.root / "ansible"
+
+    # derived outputs
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def timeline_csv(self) -> Path:
+        return self.results / "timeline.csv"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def junit(self) -> Path:
+        return self.root / "junit.xml"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    @property
+    def report_html(self) -> Path:
+        return self.report_dir / "index.html"

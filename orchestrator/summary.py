@@ -1,0 +1,108 @@
+"""summary.json: the typed result of a run. Its JSON Schema is ``Summary.model_json_schema()``
+(written to docs/summary.schema.json); docs/results.md explains each field."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LatencyStats(Model):
+    """Milliseconds. ``count`` is the number of samples the percentiles were computed from."""
+
+    count: int = 0
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    p999: float | None = None
+    max: float | None = None
+    mean: float | None = None
+
+
+class Throughput(Model):
+    msgs_per_s: float = 0.0
+    mb_per_s: float = 0.0
+
+
+class WorkloadSummary(Model):
+    name: str
+    kind: Literal["producer", "consumer", "script"]
+    engine: Literal["native", "jmeter"]
+    messages: int = 0
+    bytes: int = 0
+    errors: int = 0
+    duration_s: float = 0.0
+    throughput: Throughput = Field(default_factory=Throughput)
+    # keys: publish_latency, publish_delay, corrected_latency, e2e_latency, elapsed (jmeter)
+    latency_ms: dict[str, LatencyStats] = Field(default_factory=dict)
+    lost: int | None = None
+    duplicated: int | None = None
+    out_of_order: int | None = None
+    max_lag: int | None = None
+
+
+class SloResult(Model):
+    name: str
+    metric: str
+    op: str
+    threshold: float
+    unit: str
+    observed: float | None
+    verdict: Literal["pass", "fail", "no_data"]
+    workload: str | None = None
+    phase: str | None = None
+    sustained_s: float | None = None
+    breached_at: float | None = Field(None, description="Epoch seconds of the first breach")
+    aborted_run: bool = False
+
+
+class PhaseSpan(Model):
+    name: str
+    kind: str
+    start: float
+    end: float | None = None
+
+
+class Event(Model):
+    ts: float
+    kind: str  # run_start, run_end, phase_start, phase_end, fault_start, fault_end, slo_breach, abort, interrupt
+    name: str = ""
+    detail: str = ""
+
+
+class Environment(Model):
+    kafka_version: str | None = None
+    brokers: list[str] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+    engines: dict[str, str] = Field(default_factory=dict)
+    host: str | None = None
+
+
+class RunInfo(Model):
+    id: str
+    started: float | None = None
+    ended: float | None = None
+    duration_s: float = 0.0
+    status: Literal["completed", "aborted", "interrupted", "failed"] = "completed"
+    reason: str = ""
+
+
+class Summary(Model):
+    schema_version: int = SCHEMA_VERSION
+    plan: dict[str, object] = Field(default_factory=dict, description="metadata of the plan")
+    run: RunInfo
+    verdict: Literal["pass", "fail"]
+    environment: Environment = Field(default_factory=Environment)
+    phases: list[PhaseSpan] = Field(default_factory=list)
+    workloads: list[WorkloadSummary] = Field(default_factory=list)
+    slos: list[SloResult] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
