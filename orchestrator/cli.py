@@ -1,0 +1,146 @@
+"""The command line. Argument parsing only: each command loads its input, calls one library
+function and maps the exception tree (orchestrator.errors) to exit codes:
+
+    0 all SLOs held · 1 an SLO failed or a regression was found · 2 invalid plan, input or arguments
+    3 the run could not be carried out · 130 interrupted (raw results and a partial report are kept)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from orchestrator.errors import OrchestrateError, PlanError, UsageError
+
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad arguments; keep its one-line message and our exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="orchestrate", description="Declarative load, soak and failure testing for Apache Kafka")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def plan_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("plan", type=Path, help="plan YAML file")
+        cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                         help="override a plan field, e.g. --set phases.0.duration=10s (repeatable)")
+        return cmd
+
+    plan_command("validate", "check a plan and exit 0 when it is valid")
+    plan_command("plan", "dry run: print the ordered steps apply will take")
+    apply = plan_command("apply", "provision, run, collect and report")
+    apply.add_argument("--run-dir", type=Path, help="run directory (default: runs/<plan>-<UTC timestamp>)")
+    apply.add_argument("--keep-broker", action="store_true", help="leave the local broker running afterwards")
+    render = plan_command("render", "write the files apply would run (Taurus YAML, JMX, runner specs)")
+    render.add_argument("--out", type=Path, required=True, help="output directory")
+    plan_command("provision", "install and start the plan's cluster and agents through Ansible")
+    plan_command("destroy", "stop and remove what provision installed")
+
+    report = sub.add_parser("report", help="rebuild every output of a run from its raw/ results")
+    report.add_argument("run_dir", type=Path)
+    compare = sub.add_parser("compare", help="compare runs side by side; optionally fail on regressions")
+    compare.add_argument("runs", type=Path, nargs="+", help="run directories; the first is the baseline")
+    compare.add_argument("--out", type=Path, help="where to write the comparison report (default: ./compare-<timestamp>)")
+    compare.add_argument("--fail-if", action="append", default=[], metavar="EXPR",
+                         help='e.g. "publish_latency.p99 > +10%%" (repeatable); exit 1 when one holds')
+    importer = sub.add_parser("import-jmx", help="inspect a JMeter test plan and print a plan snippet")
+    importer.add_argument("jmx", type=Path)
+    sub.add_parser("schema", help="print the plan's JSON Schema")
+    return parser
+
+
+def _load(args: argparse.Namespace):
+    from orchestrator.plan.loader import load_plan
+
+    return load_plan(args.plan, overrides=args.overrides)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "schema":
+        from orchestrator.plan.schema import plan_json_schema
+
+        print(json.dumps(plan_json_schema(), indent=2))
+        return 0
+    if args.command == "validate":
+        plan = _load(args)
+        print(f"{args.plan}: valid plan {plan.metadata.name!r} "
+              f"({len(plan.workloads)} workloads, {len(plan.phases)} phases, {len(plan.slos)} SLOs)")
+        return 0
+    if args.command == "plan":
+        from orchestrator.pipeline import describe
+
+        for line in describe(_load(args), args.plan):
+            print(line)
+        return 0
+    if args.command == "apply":
+        from orchestrator.pipeline import apply
+        from orchestrator.progress import Progress
+
+        outcome = apply(_load(args), args.plan, run_dir=args.run_dir, keep_broker=args.keep_broker,
+                        progress=Progress.for_stream(sys.stdout))
+        print(outcome.headline())
+        return outcome.exit_code()
+    if args.command == "render":
+        from orchestrator.render import render_plan
+
+        for path in render_plan(_load(args), args.plan, args.out):
+            print(path)
+        return 0
+    if args.command in ("provision", "destroy"):
+        from orchestrator import provision
+
+        print(getattr(provision, args.command)(_load(args), args.plan))
+        return 0
+    if args.command == "report":
+        from orchestrator.report import build
+
+        summary = build(args.run_dir)
+        print(f"{args.run_dir / 'report' / 'index.html'}: verdict {summary.verdict}")
+        return 0 if summary.verdict == "pass" else 1
+    if args.command == "compare":
+        from orchestrator.report.compare import compare
+
+        result = compare(args.runs, out=args.out, fail_if=args.fail_if)
+        print(result.headline())
+        return 1 if result.regressions else 0
+    if args.command == "import-jmx":
+        from orchestrator.jmeter.importer import import_jmx
+
+        print(import_jmx(args.jmx).render())
+        return 0
+    raise UsageError("orchestrate: a command is required (see orchestrate --help)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.version:
+            from orchestrator import __version__
+
+            print(f"orchestrate {__version__}")
+            return 0
+        return _run(args)
+    except PlanError as err:
+        for issue in err.issues:
+            print(issue, file=sys.stderr)
+        return err.exit_code
+    except OrchestrateError as err:
+        print(f"orchestrate: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("orchestrate: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
