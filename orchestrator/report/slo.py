@@ -1,0 +1,193 @@
+"""SLO verdicts: each plan SLO reduced to one observed value over its window and compared.
+
+Window: the SLO's ``phase``, or every phase but warm-ups. Scope: the SLO's ``workload``, or every
+workload combined. The value comes from the aggregate that fits the metric (see
+``orchestrator.report.metrics``): latency percentiles from the histograms merged over the window
+(never an average of per-second percentiles), rates as messages / window seconds, lost/duplicated/
+out-of-order from the consumers' summaries, disk and broker gauges as the maximum over the window.
+
+With ``sustained``, the SLO is breached only when the per-second series violates the threshold for
+that many consecutive seconds; ``breached_at`` is the first second of the first such stretch.
+Without it, ``breached_at`` is the first second that violated the threshold, when the SLO failed.
+
+Verdicts: pass, fail, no_data. ``no_data`` (nothing was measured for the metric in the window)
+makes the run's verdict fail: an SLO that could not be checked has not been shown to hold.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from orchestrator.collect.timeline import Timeline
+from orchestrator.plan.models import Slo
+from orchestrator.report.metrics import MetricSpec, parse_threshold, spec
+from orchestrator.report.window import Window, window_for
+from orchestrator.runner.histogram import Histogram
+from orchestrator.summary import PhaseSpan, SloResult, WorkloadSummary
+
+OPS: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_SUMMARY_FIELD = {"lost": "lost", "duplicated": "duplicated", "out_of_order": "out_of_order"}
+
+
+class Measured(Protocol):
+    """What verdicts need from the collector's result."""
+
+    timeline: Timeline
+    phases: list[PhaseSpan]
+    workloads: list[WorkloadSummary]
+
+    def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None: ...
+
+
+def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None) -> list[float | None] | None:
+    """One value a second for the SLO's scope: workloads combined by sum (rates, counts) or max
+    (latencies, gauges). None when the timeline has no such series."""
+    if metric.reduce == "ratio":
+        return _ratio_series(timeline, metric, workload)
+    where = {"workload": workload} if workload is not None else {}
+    found = list(timeline.select(metric.metric, **where).values())
+    if not found:
+        return None
+    combine = sum if metric.reduce in ("rate", "total", "summary") else max
+    return [_combine(combine, column) for column in zip(*found)]
+
+
+def _combine(fn: Callable[[Iterable[float]], float], values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return fn(present) if present else None
+
+
+def _ratio_series(timeline: Timeline, metric: MetricSpec, workload: str | None) -> list[float | None] | None:
+    family = metric.metric.split(".")[0]
+    errors = per_second(timeline, _errors_spec(family), workload)
+    counts = per_second(timeline, spec(metric.counts_metric or ""), workload)
+    if errors is None or counts is None:
+        return None
+    return [None if e is None and c is None else _percent(e or 0.0, c or 0.0) for e, c in zip(errors, counts)]
+
+
+def _errors_spec(family: str) -> MetricSpec:
+    """produce.errors, consume.errors or jmeter.errors (a per-second count series)."""
+    return MetricSpec(f"{family}.errors", "count", "total")
+
+
+def _percent(errors: float, successes: float) -> float:
+    return 100.0 * errors / (errors + successes) if errors + successes else 0.0
+
+
+def _in_window(series: list[float | None], timeline: Timeline, window: Window) -> list[list[float | None]]:
+    return [[series[i] for i in r] for r in window.indices(timeline)]
+
+
+def observe(measured: Measured, metric: MetricSpec, workload: str | None, window: Window,
+            whole_run: bool) -> float | None:
+    """The SLO's observed value over the window in the metric's base unit, or None without data."""
+    if metric.reduce == "latency":
+        return _latency(measured, metric, workload, window)
+    if metric.reduce == "summary" and whole_run:
+        return _from_summaries(measured.workloads, metric, workload)
+    series = per_second(measured.timeline, metric, workload)
+    if series is None:
+        return None
+    values = [v for span in _in_window(series, measured.timeline, window) for v in span if v is not None]
+    if not values:
+        return None
+    if metric.reduce == "rate":
+        return sum(values) / window.seconds if window.seconds else None
+    if metric.reduce in ("total", "summary"):
+        return sum(values)
+    if metric.reduce == "ratio":
+        return _window_ratio(measured.timeline, metric, workload, window)
+    return max(values)
+
+
+def _window_ratio(timeline: Timeline, metric: MetricSpec, workload: str | None, window: Window) -> float:
+    family = metric.metric.split(".")[0]
+    errors = per_second(timeline, _errors_spec(family), workload) or []
+    counts = per_second(timeline, spec(metric.counts_metric or ""), workload) or []
+    e = sum(v for span in _in_window(errors, timeline, window) for v in span if v is not None)
+    c = sum(v for span in _in_window(counts, timeline, window) for v in span if v is not None)
+    return _percent(e, c)
+
+
+def _latency(measured: Measured, metric: MetricSpec, workload: str | None, window: Window) -> float | None:
+    merged: Histogram | None = None
+    for start, end in window.spans:
+        part = measured.histogram(metric.latency_kind or "", workload, start, end)
+        if part is not None and part.count:
+            if merged is None:
+                merged = Histogram()
+            merged.merge(part)
+    if merged is None:
+        return None
+    return histogram_stat(merged, metric.stat or "max")
+
+
+def histogram_stat(h: Histogram, stat: str) -> float:
+    """p50 … p999, max or mean of a µs histogram, in milliseconds."""
+    if stat == "max":
+        return h.max / 1000.0
+    if stat == "mean":
+        return h.mean / 1000.0
+    return h.percentile(float(stat[1:]) / (10.0 if stat == "p999" else 1.0)) / 1000.0
+
+
+def _from_summaries(workloads: list[WorkloadSummary], metric: MetricSpec, workload: str | None) -> float | None:
+    field = _SUMMARY_FIELD[metric.metric.split(".")[1]]
+    values = [getattr(w, field) for w in workloads
+              if (workload is None or w.name == workload) and getattr(w, field) is not None]
+    return float(sum(values)) if values else None
+
+
+def first_breach(series: list[float | None], timeline: Timeline, window: Window, holds: Callable[[float], bool],
+                 sustained_s: float) -> float | None:
+    """Epoch second at which the series first violated the threshold for ``sustained_s`` seconds
+    in a row (a missing second breaks the run); with 0, the first violating second."""
+    need = max(1, int(round(sustained_s)))
+    for r in window.indices(timeline):
+        streak_start, streak = None, 0
+        for i in r:
+            v = series[i]
+            if v is not None and not holds(v):
+                streak_start = i if streak == 0 else streak_start
+                streak += 1
+                if streak >= need:
+                    return float(timeline.start + (streak_start or 0))
+            else:
+                streak = 0
+    return None
+
+
+def evaluate_one(slo: Slo, measured: Measured) -> SloResult:
+    metric = spec(slo.metric)
+    threshold = parse_threshold(slo.threshold, metric.unit, f"slo {slo.name!r}")
+    holds = lambda v: OPS[slo.op](v, threshold)  # noqa: E731 - a closure over the op and threshold
+    result = dict(name=slo.name, metric=slo.metric, op=slo.op, threshold=threshold, unit=metric.unit,
+                  workload=slo.workload, phase=slo.phase, sustained_s=slo.sustained)
+    window = window_for(slo.phase, measured.phases, measured.timeline)
+    if window is None or not window.spans:
+        return SloResult(**result, observed=None, verdict="no_data")
+    observed = observe(measured, metric, slo.workload, window, whole_run=slo.phase is None)
+    series = per_second(measured.timeline, metric, slo.workload)
+    if slo.sustained:
+        if series is None or all(v is None for span in _in_window(series, measured.timeline, window) for v in span):
+            return SloResult(**result, observed=observed, verdict="no_data")
+        at = first_breach(series, measured.timeline, window, holds, slo.sustained)
+        return SloResult(**result, observed=observed, verdict="fail" if at is not None else "pass", breached_at=at)
+    if observed is None:
+        return SloResult(**result, observed=None, verdict="no_data")
+    if holds(observed):
+        return SloResult(**result, observed=observed, verdict="pass")
+    at = first_breach(series, measured.timeline, window, holds, 0) if series is not None else None
+    return SloResult(**result, observed=observed, verdict="fail", breached_at=at)
+
+
+def evaluate(slos: list[Slo], measured: Measured) -> list[SloResult]:
+    return [evaluate_one(slo, measured) for slo in slos]
+
+
+def run_verdict(results: list[SloResult]) -> str:
+    """pass only when every SLO passed; no_data counts as fail (see the module docstring)."""
+    return "pass" if all(r.verdict == "pass" for r in results) else "fail"
