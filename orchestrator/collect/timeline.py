@@ -87,7 +87,7 @@ class TimelineBuilder:
         first = start if start is not None else min(self._base.values())
         last = end if end is not None else max(self._base[k] + len(v) - 1 for k, v in self._values.items())
         timeline = Timeline(start=first, length=max(0, last - first + 1))
-        for key in sorted(self._values):
+        for key in sorted(self._values, key=SeriesKey.column):
             base, values = self._base[key], self._values[key]
             series: list[float | None] = [None] * timeline.length
             for index, value in enumerate(values):

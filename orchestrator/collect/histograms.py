@@ -1,0 +1,115 @@
+"""Latency histograms: sparse merging while streaming, and a per-second store for window queries.
+
+Merging the runner's dense ``Histogram`` (about 4,600 buckets) once per interval record would cost
+more than parsing; ``SparseHistogram`` adds only the non-empty buckets and becomes a ``Histogram``
+once, at the end.
+
+Per-window aggregates (a phase, an SLO window) must merge histograms, never average percentiles,
+yet a long run's per-second histograms do not fit in memory. ``HistogramStore`` therefore spills
+them to ``results/histograms.jsonl`` (one line per second, kind and workload, in the runner's
+sparse JSON form) and keeps only an index of (second, file offset) per kind and workload in memory;
+``histogram()`` re-reads and merges just the lines of the window asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from pathlib import Path
+
+from orchestrator.runner.histogram import Histogram, bucket_bounds, bucket_index
+
+
+class SparseHistogram:
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+        self.count = 0
+        self.total = 0
+        self.min: int | None = None
+        self.max = 0
+
+    def add_value(self, value_us: int, n: int = 1) -> None:
+        index = bucket_index(value_us)
+        self.counts[index] = self.counts.get(index, 0) + n
+        self.count += n
+        self.total += value_us * n
+        self.min = value_us if self.min is None else min(self.min, value_us)
+        self.max = max(self.max, value_us)
+
+    def add_dict(self, data: dict) -> None:
+        """Add a histogram in ``Histogram.to_dict`` form; raises ValueError when it is malformed."""
+        try:
+            if data.get("unit") != "us":
+                raise ValueError(f"histogram unit must be 'us', got {data.get('unit')!r}")
+            counts = self.counts
+            for key, n in data["counts"].items():
+                index = int(key)
+                counts[index] = counts.get(index, 0) + int(n)
+            count = int(data["count"])
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"malformed histogram: {err!r}") from err
+        if count:
+            self.count += count
+            self.total += int(data["sum"])
+            self.min = int(data["min"]) if self.min is None else min(self.min, int(data["min"]))
+            self.max = max(self.max, int(data["max"]))
+
+    def to_dict(self) -> dict:
+        return {"unit": "us", "counts": {str(i): n for i, n in self.counts.items()}, "count": self.count,
+                "min": self.min or 0, "max": self.max, "sum": self.total}
+
+    def to_histogram(self) -> Histogram:
+        return Histogram.from_dict(self.to_dict())
+
+    def percentile(self, q: float) -> float:
+        """Same definition as ``Histogram.percentile`` (µs), without building the dense form."""
+        if not self.count:
+            return 0.0
+        rank, seen = max(1, math.ceil(self.count * q / 100.0)), 0
+        for index in sorted(self.counts):
+            seen += self.counts[index]
+            if seen >= rank:
+                return float(min(max(bucket_bounds(index)[1], self.min or 0), self.max))
+        return float(self.max)
+
+
+class HistogramStore:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._out = path.open("wb")
+        self._offset = 0
+        self._index: dict[tuple[str, str], tuple[array, array]] = {}
+
+    def put(self, kind: str, workload: str, second: int, hist: dict) -> None:
+        """Store one second's histogram (``Histogram.to_dict`` form); several per second are merged on read."""
+        if not hist.get("count"):
+            return
+        seconds, offsets = self._index.setdefault((kind, workload), (array("q"), array("q")))
+        seconds.append(second)
+        offsets.append(self._offset)
+        line = (json.dumps(hist, separators=(",", ":")) + "\n").encode("ascii")
+        self._out.write(line)
+        self._offset += len(line)
+
+    def close(self) -> None:
+        self._out.close()
+
+    def kinds(self) -> set[tuple[str, str]]:
+        return set(self._index)
+
+    def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
+        """Merged histogram of the seconds in [start, end) for one workload, or all when None."""
+        merged = SparseHistogram()
+        if not self._out.closed:
+            self._out.flush()
+        with self.path.open("rb") as stream:
+            for (k, w), (seconds, offsets) in self._index.items():
+                if k != kind or (workload is not None and w != workload):
+                    continue
+                for second, offset in zip(seconds, offsets):
+                    if math.floor(start) <= second < end:
+                        stream.seek(offset)
+                        merged.add_dict(json.loads(stream.readline()))
+        return merged.to_histogram() if merged.count else None

@@ -1,0 +1,264 @@
+"""JMeter results (JTL) ▶ per-second series and per-label aggregates, streamed in bounded memory.
+
+CSV JTLs are read through their header when they have one (any column set holding timeStamp,
+elapsed, label and success); a headerless file is matched by its field count to JMeter's default
+17 columns or Taurus's 13-column kpi.jtl. Quoted commas and newlines in labels and messages are
+the csv module's job. XML JTLs are read with iterparse, top-level samples only (sub-samples of a
+transaction are not counted twice), clearing each element once read.
+
+Per-second cells (label × second, each an exact {elapsed ms: count} map) are kept only until the
+newest timestamp seen is ``LATE_WINDOW_S`` past them: a JTL is written in completion order while
+timeStamp is the start, so a slow sample arrives after younger ones. A sample later than that still
+counts in the label totals, with a warning; only its per-second point is lost.
+
+``jmeter.rate`` counts successful samples per second and ``jmeter.errors`` failed ones, so that
+``jmeter.error_rate`` = errors / (errors + successes), in percent.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.histograms import HistogramStore
+from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
+from orchestrator.runner.histogram import bucket_index
+from orchestrator.summary import LatencyStats
+
+LATE_WINDOW_S = 120
+JMETER_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,"
+                  "failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect").split(",")
+TAURUS_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,"
+                  "grpThreads,allThreads,Latency,Hostname,Connect").split(",")
+_REQUIRED = ("timeStamp", "elapsed", "label", "success")
+_PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"))
+
+
+def elapsed_stats(counts: dict[int, int]) -> LatencyStats:
+    """Exact statistics (ms) of an {elapsed ms: count} map."""
+    total = sum(counts.values())
+    if not total:
+        return LatencyStats()
+    keys = sorted(counts)
+    ranks = [(max(1, math.ceil(total * q / 100.0)), name) for q, name in _PERCENTILES]
+    found: dict[str, float] = {}
+    seen = 0
+    for key in keys:
+        seen += counts[key]
+        while ranks and seen >= ranks[0][0]:
+            found[ranks.pop(0)[1]] = float(key)
+    return LatencyStats(count=total, max=float(keys[-1]), mean=sum(k * n for k, n in counts.items()) / total, **found)
+
+
+def _merge_into(target: dict[int, int], source: dict[int, int]) -> None:
+    for key, n in source.items():
+        target[key] = target.get(key, 0) + n
+
+
+def _as_histogram(counts: dict[int, int]) -> dict:
+    """An {elapsed ms: count} map in the runner's sparse histogram form (µs buckets)."""
+    buckets: dict[str, int] = {}
+    for ms, n in counts.items():
+        key = str(bucket_index(max(0, ms) * 1000))
+        buckets[key] = buckets.get(key, 0) + n
+    return {"unit": "us", "counts": buckets, "count": sum(counts.values()), "min": max(0, min(counts)) * 1000,
+            "max": max(0, max(counts)) * 1000, "sum": sum(max(0, k) * 1000 * n for k, n in counts.items())}
+
+
+@dataclass
+class JmeterLabel:
+    """Whole-run aggregate of one sampler label (the report's per-label table)."""
+
+    workload: str
+    label: str
+    count: int = 0
+    errors: int = 0
+    bytes: int = 0
+    first: int | None = None  # epoch seconds of the first and last sample
+    last: int | None = None
+    elapsed: dict[int, int] = field(default_factory=dict, repr=False)  # elapsed ms -> samples
+
+    def latency(self) -> LatencyStats:
+        return elapsed_stats(self.elapsed)
+
+    @property
+    def error_pct(self) -> float:
+        return 100.0 * self.errors / self.count if self.count else 0.0
+
+    @property
+    def throughput_per_s(self) -> float:
+        """Samples per second over the label's own span."""
+        return self.count / (self.last - self.first + 1) if self.count and self.first is not None else 0.0
+
+
+class JtlAggregator:
+    """Per-second cells of one workload, flushed into the timeline once no late sample can reach them."""
+
+    def __init__(self, workload: str, builder: TimelineBuilder, store: HistogramStore):
+        self.workload, self.builder, self.store = workload, builder, store
+        self.pending: dict[int, dict[str, list]] = {}  # second -> label -> [count, errors, bytes, {ms: n}]
+        self.labels: dict[str, JmeterLabel] = {}
+        self.newest = -1
+        self.flushed_to = -1  # every second up to this one has been written
+        self.late = 0
+
+    def add(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int) -> None:
+        if second > self.newest:
+            self.newest = second
+            if second - LATE_WINDOW_S > self.flushed_to:
+                self._flush(second - LATE_WINDOW_S)
+        cells = self.pending.get(second)
+        if cells is None:
+            if second <= self.flushed_to:
+                self._late(second, label, elapsed, ok, nbytes)
+                return
+            cells = self.pending[second] = {}
+        cell = cells.get(label)
+        if cell is None:
+            cell = cells[label] = [0, 0, 0, {}]
+        cell[0] += 1
+        if not ok:
+            cell[1] += 1
+        cell[2] += nbytes
+        hist = cell[3]
+        hist[elapsed] = hist.get(elapsed, 0) + 1
+
+    def _late(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int) -> None:
+        self.late += 1
+        self._total(label, second, [1, 0 if ok else 1, nbytes, {elapsed: 1}])
+
+    def _total(self, label: str, second: int, cell: list) -> None:
+        totals = self.labels.get(label)
+        if totals is None:
+            totals = self.labels[label] = JmeterLabel(self.workload, label)
+        totals.count += cell[0]
+        totals.errors += cell[1]
+        totals.bytes += cell[2]
+        totals.first = second if totals.first is None else min(totals.first, second)
+        totals.last = second if totals.last is None else max(totals.last, second)
+        _merge_into(totals.elapsed, cell[3])
+
+    def _flush(self, upto: int) -> None:
+        for second in sorted(s for s in self.pending if s <= upto):
+            merged = [0, 0, 0, {}]
+            for label, cell in self.pending.pop(second).items():
+                self._emit(second, label, cell)
+                self._total(label, second, cell)
+                merged[0] += cell[0]
+                merged[1] += cell[1]
+                merged[2] += cell[2]
+                _merge_into(merged[3], cell[3])
+            self._emit(second, None, merged)
+            self.store.put("elapsed", self.workload, second, _as_histogram(merged[3]))
+        self.flushed_to = max(self.flushed_to, upto)
+
+    def _emit(self, second: int, label: str | None, cell: list) -> None:
+        count, errors = cell[0], cell[1]
+        stats = elapsed_stats(cell[3])
+        points = {"jmeter.rate": count - errors, "jmeter.errors": errors, "jmeter.error_rate": 100.0 * errors / count,
+                  "jmeter.elapsed.p50": stats.p50, "jmeter.elapsed.p90": stats.p90, "jmeter.elapsed.p99": stats.p99,
+                  "jmeter.elapsed.max": stats.max}
+        for metric, value in points.items():
+            self.builder.set(SeriesKey(metric, workload=self.workload, label=label), second, float(value))
+
+    def finish(self) -> list[JmeterLabel]:
+        self._flush(self.newest)
+        return sorted(self.labels.values(), key=lambda l: l.label)
+
+
+def read_jtl(path: Path, agg: JtlAggregator, diag: Diagnostics) -> None:
+    """Feed one JTL file (CSV or XML, told apart by its first character) into ``agg``."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace", newline="") as stream:
+            head = stream.read(64).lstrip()
+            stream.seek(0)
+            if not head:
+                diag.note(path, "empty JTL")
+            elif head.startswith("<"):
+                _read_xml(path, agg, diag)
+            else:
+                _read_csv(path, stream, agg, diag)
+    except OSError as err:
+        diag.note(path, f"cannot read: {err.strerror}")
+    if agg.late:
+        diag.count(path, f"samples arrived more than {LATE_WINDOW_S} s after younger ones (kept in label totals only)", n=agg.late)
+        agg.late = 0
+
+
+def _columns(first: list[str]) -> tuple[list[str], bool] | None:
+    """The column names and whether ``first`` is a header row; None when the layout is unknown."""
+    if all(name in first for name in _REQUIRED):
+        return first, True
+    numeric = len(first) > 1 and first[0].isdigit() and first[1].lstrip("-").isdigit()
+    for columns in (JMETER_COLUMNS, TAURUS_COLUMNS):
+        if numeric and len(first) == len(columns):
+            return columns, False
+    return None
+
+
+def _read_csv(path: Path, stream, agg: JtlAggregator, diag: Diagnostics) -> None:
+    reader = csv.reader(stream)
+    try:
+        first = next(reader)
+    except csv.Error:
+        first = []
+    layout = _columns(first)
+    if layout is None:
+        diag.note(path, f"unknown JTL columns ({len(first)} fields, no timeStamp/elapsed/label/success header); file skipped", 1)
+        return
+    columns, has_header = layout
+    if not has_header:
+        stream.seek(0)
+        reader = csv.reader(stream)
+    width = len(columns)
+    i_ts, i_el, i_lb, i_ok = (columns.index(n) for n in _REQUIRED)
+    i_by = columns.index("bytes") if "bytes" in columns else None
+    add, bad, first_bad = agg.add, 0, None
+    while True:
+        try:
+            for row in reader:
+                try:
+                    if len(row) != width:
+                        raise ValueError
+                    ts, elapsed = int(row[i_ts]), int(row[i_el])
+                    nbytes = int(row[i_by]) if i_by is not None else 0
+                except ValueError:
+                    bad += 1
+                    first_bad = first_bad or reader.line_num
+                    continue
+                ok = row[i_ok]
+                add(ts // 1000, row[i_lb], elapsed, ok == "true" or ok == "True", nbytes)
+            break
+        except csv.Error:
+            bad += 1
+            first_bad = first_bad or reader.line_num
+    if bad:
+        diag.count(path, "malformed lines skipped", first_bad, n=bad)
+
+
+def _read_xml(path: Path, agg: JtlAggregator, diag: Diagnostics) -> None:
+    depth, root, bad = 0, None, 0
+    events = ET.iterparse(str(path), events=("start", "end"))
+    try:
+        for event, elem in events:
+            if event == "start":
+                root = elem if root is None else root
+                depth += 1
+                continue
+            depth -= 1
+            if depth != 1 or elem.tag not in ("httpSample", "sample"):
+                continue
+            try:
+                a = elem.attrib
+                agg.add(int(a["ts"]) // 1000, a.get("lb", ""), int(a["t"]), a.get("s") == "true", int(a.get("by", 0)))
+            except (KeyError, ValueError):
+                bad += 1
+            root.clear()
+    except ET.ParseError as err:
+        diag.note(path, f"XML JTL is cut short or corrupt ({err}); samples before it were kept", err.position[0])
+    if bad:
+        diag.count(path, "samples without usable ts/t attributes skipped", n=bad)

@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import pytest
+
+from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.histograms import HistogramStore
+from orchestrator.collect.jtl import JtlAggregator, LATE_WINDOW_S, elapsed_stats, read_jtl
+from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "collect"
+T0 = 1795596800
+
+
+def _ingest(tmp_path, name: str):
+    builder, store, diag = TimelineBuilder(), HistogramStore(tmp_path / "h.jsonl"), Diagnostics(FIXTURES)
+    agg = JtlAggregator("jm", builder, store)
+    read_jtl(FIXTURES / name, agg, diag)
+    labels = {l.label: l for l in agg.finish()}
+    return labels, builder.build(), store, diag.lines()
+
+
+def test_taurus_kpi_with_quoted_commas_newlines_and_bad_lines(tmp_path):
+    labels, timeline, _, warnings = _ingest(tmp_path, "kpi-taurus.jtl")
+    assert sorted(labels) == ["produce", "produce, keyed"]
+    assert (labels["produce"].count, labels["produce"].errors, labels["produce"].bytes) == (3, 0, 3072)
+    assert (labels["produce, keyed"].count, labels["produce, keyed"].errors) == (2, 1)
+    assert warnings == ["kpi-taurus.jtl: 2 malformed lines skipped (first at line 7)"]
+    assert timeline.start == T0
+    assert timeline.series[SeriesKey("jmeter.rate", workload="jm")] == [2.0, 2.0]
+    assert timeline.series[SeriesKey("jmeter.errors", workload="jm")] == [1.0, 0.0]
+    assert timeline.series[SeriesKey("jmeter.error_rate", workload="jm", label="produce, keyed")] == [100.0, 0.0]
+    assert timeline.series[SeriesKey("jmeter.elapsed.max", workload="jm")] == [30.0, 40.0]
+
+
+def test_headerless_jmeter_default_17_columns(tmp_path):
+    labels, _, _, warnings = _ingest(tmp_path, "jmeter-default-noheader.jtl")
+    assert (labels["produce"].count, labels["produce"].bytes, labels["consume"].errors) == (2, 2048, 1)
+    assert warnings == []
+
+
+def test_headerless_taurus_13_columns(tmp_path):
+    labels, _, _, warnings = _ingest(tmp_path, "taurus-noheader.jtl")
+    assert labels["produce"].count == 2 and labels["produce"].latency().max == 20.0
+    assert warnings == []
+
+
+def test_custom_column_set_mapped_by_header(tmp_path):
+    labels, _, _, warnings = _ingest(tmp_path, "custom-columns.jtl")
+    assert (labels["send"].count, labels["send"].bytes, labels["send"].latency().p50) == (2, 0, 5.0)
+    assert warnings == []
+
+
+def test_xml_jtl_counts_top_level_samples_only(tmp_path):
+    labels, _, store, warnings = _ingest(tmp_path, "results.xml.jtl")
+    assert sorted(labels) == ["produce", "txn"]
+    assert (labels["txn"].count, labels["txn"].errors, labels["produce"].count) == (1, 1, 2)
+    assert warnings == []
+    merged = store.histogram("elapsed", "jm", T0, T0 + 2)
+    assert merged.count == 3 and merged.max == 50_000
+
+
+def test_truncated_xml_keeps_samples_before_the_cut(tmp_path):
+    labels, _, _, warnings = _ingest(tmp_path, "results-truncated.xml.jtl")
+    assert labels["produce"].count == 1
+    assert len(warnings) == 1 and warnings[0].startswith("results-truncated.xml.jtl:") and "cut short" in warnings[0]
+
+
+def test_unknown_columns_and_empty_and_missing_files_are_warnings(tmp_path):
+    (tmp_path / "empty.jtl").write_text("")
+    for name, expected in (("unknown.jtl", "unknown JTL columns"), ("missing.jtl", "cannot read")):
+        assert expected in _ingest(tmp_path, name)[3][0]
+    diag = Diagnostics(tmp_path)
+    read_jtl(tmp_path / "empty.jtl", JtlAggregator("jm", TimelineBuilder(), HistogramStore(tmp_path / "h2.jsonl")), diag)
+    assert diag.lines() == ["empty.jtl: empty JTL"]
+
+
+def test_late_sample_counts_in_totals_but_not_in_flushed_second(tmp_path):
+    builder = TimelineBuilder()
+    agg = JtlAggregator("jm", builder, HistogramStore(tmp_path / "h.jsonl"))
+    agg.add(T0, "a", 5, True, 0)
+    agg.add(T0 + LATE_WINDOW_S + 5, "a", 5, True, 0)
+    agg.add(T0, "a", 9, True, 0)
+    labels = agg.finish()
+    assert labels[0].count == 3 and agg.late == 1
+    assert builder.build().series[SeriesKey("jmeter.rate", workload="jm")][0] == 1.0
+
+
+def test_elapsed_stats_exact_percentiles():
+    stats = elapsed_stats({1: 50, 2: 40, 10: 9, 100: 1})
+    assert (stats.count, stats.p50, stats.p90, stats.p99, stats.max) == (100, 1.0, 2.0, 10.0, 100.0)
+    assert stats.mean == pytest.approx((50 + 80 + 90 + 100) / 100)
