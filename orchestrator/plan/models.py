@@ -1,27 +1,79 @@
 """The plan language: frozen Pydantic models, validated once when a plan is loaded.
 
 Every model forbids unknown keys, so a typo is an error (with a suggestion) rather than a silently
-ignored setting. Field docstrings (``description=``) feed ``orchestrate schema`` and docs/plan.md.
+ignored setting. Field descriptions feed ``orchestrate schema`` and the reference in docs/plan.md.
+Checks that span several fields raise ``FieldProblems`` so each problem points at its own key.
+
+Local file paths (payload files, scripts, TLS files, keys, inventories) are resolved against the
+plan file's directory when the plan is validated with the ``PLAN_DIR`` context (the loader does
+this) and must exist; a Plan built in code keeps them as given.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from orchestrator.plan.units import Duration, Rate, Size
+from orchestrator.plan.checks import FieldProblems, plan_problems
+from orchestrator.plan.units import MAX_DURATION_S, MAX_RATE, Duration, Rate, Size  # noqa: F401 - limits re-exported
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 EnvVar = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Name of an environment variable holding the secret")]
-MAX_DURATION_S = 30 * 86400
-MAX_RATE = 50_000_000.0
+PLAN_DIR = "plan_dir"  # validation-context key: the directory relative file paths are resolved against
+
+
+def _plan_relative(value: str, info: ValidationInfo) -> str:
+    base = (info.context or {}).get(PLAN_DIR)
+    if base is None:
+        return value
+    path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    if not os.path.exists(path):
+        raise ValueError(f"no such file: {path}")
+    return path
+
+
+def _plugin_ref(value: str, info: ValidationInfo) -> str:
+    """A plugin is a jar path (resolved like any plan file) or Maven coordinates group:artifact:version."""
+    if value.endswith(".jar") or "/" in value:
+        return _plan_relative(value, info)
+    if value.count(":") not in (2, 3):
+        raise ValueError(f"expected a .jar path or Maven coordinates group:artifact:version, got {value!r}")
+    return value
+
+
+LocalFile = Annotated[str, AfterValidator(_plan_relative)]
+PluginRef = Annotated[str, AfterValidator(_plugin_ref)]
+Scalar = str | int | float | bool
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
+
+
+def _tag(key: str, default: str | None):
+    """A discriminator that reads ``key`` from a mapping (``default`` when absent) or a model."""
+
+    def tag(data: object) -> str | None:
+        if isinstance(data, dict):
+            return data.get(key, default)
+        return getattr(data, key, None)
+
+    return Discriminator(tag)
 
 
 # --------------------------------------------------------------------------- metadata
@@ -37,62 +89,68 @@ class Metadata(Model):
 
 
 class SaslSettings(Model):
-    mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
-    username: str
+    mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field("PLAIN", description="SASL mechanism")
+    username: str = Field(description="SASL user name")
     password_env: EnvVar = Field(description="Environment variable that holds the SASL password")
 
 
 class SslSettings(Model):
-    ca_file: str | None = Field(None, description="PEM CA bundle used to verify brokers")
-    cert_file: str | None = Field(None, description="PEM client certificate (mutual TLS)")
-    key_file: str | None = Field(None, description="PEM client key (mutual TLS)")
-    key_password_env: EnvVar | None = None
-    keystore_file: str | None = Field(None, description="PKCS12/JKS keystore (JMeter engine)")
-    keystore_password_env: EnvVar | None = None
-    truststore_file: str | None = None
-    truststore_password_env: EnvVar | None = None
-    verify_hostname: bool = True
+    ca_file: LocalFile | None = Field(None, description="PEM CA bundle used to verify brokers")
+    cert_file: LocalFile | None = Field(None, description="PEM client certificate (mutual TLS)")
+    key_file: LocalFile | None = Field(None, description="PEM client key (mutual TLS)")
+    key_password_env: EnvVar | None = Field(None, description="Environment variable that holds the client key's password")
+    keystore_file: LocalFile | None = Field(None, description="PKCS12/JKS keystore (JMeter engine)")
+    keystore_password_env: EnvVar | None = Field(None, description="Environment variable that holds the keystore password")
+    truststore_file: LocalFile | None = Field(None, description="PKCS12/JKS truststore (JMeter engine)")
+    truststore_password_env: EnvVar | None = Field(None, description="Environment variable that holds the truststore password")
+    verify_hostname: bool = Field(True, description="Check that the broker certificate matches its host name")
 
 
 class Security(Model):
-    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl: SaslSettings | None = None
-    ssl: SslSettings | None = None
+    """How clients authenticate to and encrypt traffic with the brokers."""
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field("PLAINTEXT", description="security.protocol")
+    sasl: SaslSettings | None = Field(None, description="Required with SASL_PLAINTEXT and SASL_SSL")
+    ssl: SslSettings | None = Field(None, description="TLS files for SSL and SASL_SSL")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Security":
         if self.protocol.startswith("SASL") and self.sasl is None:
-            raise ValueError(f"protocol {self.protocol} needs a 'sasl' section")
+            raise FieldProblems([(("sasl",), f"protocol {self.protocol} needs a 'sasl' section")])
         if not self.protocol.startswith("SASL") and self.sasl is not None:
-            raise ValueError(f"'sasl' is set but protocol is {self.protocol}")
+            raise FieldProblems([(("sasl",), f"'sasl' is set but protocol is {self.protocol}")])
         return self
 
 
 class LocalTarget(Model):
     """An embedded single-node KRaft broker that apply starts on 127.0.0.1 and stops at the end."""
 
-    kind: Literal["local"] = "local"
+    kind: Literal["local"] = Field("local", description="local (the default), existing or provisioned")
     kafka_version: str = Field("4.1.1", description="Apache Kafka version resolved from Maven Central (or KAFKA_HOME)")
     heap: Size = Field("1GiB", description="Broker JVM heap")
-    properties: dict[str, str | int | float | bool] = Field(default_factory=dict, description="Extra server.properties")
+    properties: dict[str, Scalar] = Field(default_factory=dict, description="Extra server.properties")
 
 
 class ExistingTarget(Model):
     """A cluster that is already running, reached through its bootstrap servers."""
 
-    kind: Literal["existing"]
-    bootstrap_servers: list[str] = Field(min_length=1, description="host:port pairs")
-    security: Security = Field(default_factory=Security)
+    kind: Literal["existing"] = Field(description="local (the default), existing or provisioned")
+    bootstrap_servers: list[Annotated[str, Field(pattern=r"^\S+:\d{1,5}$")]] = Field(min_length=1, description="host:port pairs")
+    security: Security = Field(default_factory=Security, description="Client security settings")
 
 
 class ProvisionedTarget(Model):
     """A cluster that `orchestrate provision` (or apply) installs on the plan's inventory."""
 
-    kind: Literal["provisioned"]
-    security: Security = Field(default_factory=Security)
+    kind: Literal["provisioned"] = Field(description="local (the default), existing or provisioned")
+    security: Security = Field(default_factory=Security, description="Client security settings")
 
 
-Target = Annotated[Union[LocalTarget, ExistingTarget, ProvisionedTarget], Field(discriminator="kind")]
+Target = Annotated[
+    Union[Annotated[LocalTarget, Tag("local")], Annotated[ExistingTarget, Tag("existing")],
+          Annotated[ProvisionedTarget, Tag("provisioned")]],
+    _tag("kind", "local"),
+]
 
 
 # --------------------------------------------------------------------------- topics
@@ -101,14 +159,14 @@ CleanupPolicy = Literal["delete", "compact", "delete,compact", "compact,delete"]
 
 
 class Topic(Model):
-    name: Name
-    partitions: int = Field(1, ge=1, le=100_000)
-    replication_factor: int = Field(1, ge=1, le=32)
-    retention: Duration | None = Field(None, description="retention.ms as a duration ('7d'); -1 not allowed, omit for the broker default")
-    retention_bytes: Size | None = Field(None, description="retention.bytes per partition")
-    min_insync_replicas: int | None = Field(None, ge=1)
-    cleanup_policy: CleanupPolicy | None = None
-    configs: dict[str, str | int | float | bool] = Field(default_factory=dict, description="Any other topic configs, verbatim")
+    name: Name = Field(description="Topic name")
+    partitions: int = Field(1, ge=1, le=100_000, description="Number of partitions")
+    replication_factor: int = Field(1, ge=1, le=32, description="Replicas per partition (1 on the local target)")
+    retention: Duration | None = Field(None, gt=0, description="retention.ms as a duration ('7d'); omit for the broker default")
+    retention_bytes: Size | None = Field(None, description="retention.bytes per partition ('1GiB')")
+    min_insync_replicas: int | None = Field(None, ge=1, description="min.insync.replicas; at most replication_factor")
+    cleanup_policy: CleanupPolicy | None = Field(None, description="cleanup.policy")
+    configs: dict[str, Scalar] = Field(default_factory=dict, description="Any other topic configs, verbatim (Kafka names)")
     if_exists: Literal["verify", "recreate", "use"] = Field(
         "verify", description="verify: fail if partitions/configs differ; recreate: delete and create; use: take as is"
     )
@@ -117,9 +175,8 @@ class Topic(Model):
     @model_validator(mode="after")
     def _isr(self) -> "Topic":
         if self.min_insync_replicas is not None and self.min_insync_replicas > self.replication_factor:
-            raise ValueError(
-                f"min_insync_replicas ({self.min_insync_replicas}) exceeds replication_factor ({self.replication_factor})"
-            )
+            raise FieldProblems([(("min_insync_replicas",), f"min_insync_replicas ({self.min_insync_replicas}) "
+                                  f"exceeds replication_factor ({self.replication_factor})")])
         return self
 
     def kafka_configs(self) -> dict[str, str]:
@@ -138,45 +195,77 @@ class Topic(Model):
 
 # --------------------------------------------------------------------------- messages and keys
 
+MAX_MESSAGE = 64 * 1024**2
+
 
 class FixedSize(Model):
-    distribution: Literal["fixed"] = "fixed"
-    size: Size = Field(ge=0, le=64 * 1024**2)
+    """Every message has the same size."""
+
+    distribution: Literal["fixed"] = Field("fixed", description="fixed (the default), uniform or normal")
+    size: Size = Field(le=MAX_MESSAGE, description="Message size")
 
 
 class UniformSize(Model):
-    distribution: Literal["uniform"]
-    min: Size = Field(ge=0)
-    max: Size = Field(le=64 * 1024**2)
+    """Sizes drawn uniformly between min and max."""
+
+    distribution: Literal["uniform"] = Field(description="fixed (the default), uniform or normal")
+    min: Size = Field(description="Smallest message")
+    max: Size = Field(le=MAX_MESSAGE, description="Largest message")
 
     @model_validator(mode="after")
     def _order(self) -> "UniformSize":
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+            raise FieldProblems([(("min",), f"min ({self.min}) is larger than max ({self.max})")])
         return self
 
 
 class NormalSize(Model):
-    distribution: Literal["normal"]
-    mean: Size = Field(ge=0, le=64 * 1024**2)
-    stddev: Size = Field(ge=0)
-    min: Size = 0
-    max: Size = Field(64 * 1024**2, le=64 * 1024**2)
+    """Sizes drawn from a normal distribution, clipped to [min, max]."""
+
+    distribution: Literal["normal"] = Field(description="fixed (the default), uniform or normal")
+    mean: Size = Field(le=MAX_MESSAGE, description="Mean size")
+    stddev: Size = Field(description="Standard deviation")
+    min: Size = Field(0, description="Sizes below are clipped to this")
+    max: Size = Field(MAX_MESSAGE, le=MAX_MESSAGE, description="Sizes above are clipped to this")
+
+    @model_validator(mode="after")
+    def _order(self) -> "NormalSize":
+        if not self.min <= self.mean <= self.max:
+            raise FieldProblems([(("mean",), f"mean ({self.mean}) is not between min ({self.min}) and max ({self.max})")])
+        return self
 
 
-SizeDistribution = Annotated[Union[FixedSize, UniformSize, NormalSize], Field(discriminator="distribution")]
+SizeDistribution = Annotated[
+    Union[Annotated[FixedSize, Tag("fixed")], Annotated[UniformSize, Tag("uniform")], Annotated[NormalSize, Tag("normal")]],
+    _tag("distribution", "fixed"),
+]
+
+
+def _size_kind(data: object) -> str | None:
+    if isinstance(data, dict):
+        return data.get("distribution", "fixed")
+    return getattr(data, "distribution", "bytes")
+
+
+MessageSize = Annotated[
+    Union[Annotated[Size, Field(le=MAX_MESSAGE), Tag("bytes")], Annotated[FixedSize, Tag("fixed")],
+          Annotated[UniformSize, Tag("uniform")], Annotated[NormalSize, Tag("normal")]],
+    Discriminator(_size_kind),
+]
 
 
 class Message(Model):
-    size: Size | SizeDistribution | None = Field(
+    size: MessageSize | None = Field(
         None, description="A fixed size ('1KiB') or a distribution {distribution: uniform|normal, ...}"
     )
-    payload_file: str | None = Field(None, description="File whose lines are sent as payloads, in turn")
+    payload_file: LocalFile | None = Field(None, description="File whose lines are sent as payloads, in turn (relative to the plan)")
 
     @model_validator(mode="after")
     def _one_source(self) -> "Message":
-        if (self.size is None) == (self.payload_file is None):
-            raise ValueError("give exactly one of 'size' or 'payload_file'")
+        if self.size is not None and self.payload_file is not None:
+            raise FieldProblems([(("payload_file",), "give either 'size' or 'payload_file', not both")])
+        if self.size is None and self.payload_file is None:
+            raise FieldProblems([((), "give one of 'size' or 'payload_file'")])
         return self
 
     def size_distribution(self) -> FixedSize | UniformSize | NormalSize | None:
@@ -184,7 +273,9 @@ class Message(Model):
 
 
 class Keys(Model):
-    distribution: Literal["none", "round_robin", "random", "zipf"] = "none"
+    distribution: Literal["none", "round_robin", "random", "zipf"] = Field(
+        "none", description="none: null keys; round_robin, random or zipf over `cardinality` distinct keys"
+    )
     cardinality: int = Field(1000, ge=1, le=100_000_000, description="Number of distinct keys")
     skew: float = Field(1.1, gt=0, le=10, description="Zipf exponent (zipf only)")
 
@@ -192,60 +283,62 @@ class Keys(Model):
 # --------------------------------------------------------------------------- workloads
 
 Engine = Literal["native", "jmeter"]
-ClientProperties = dict[str, str | int | float | bool]
+ClientProperties = dict[str, Scalar]
 
 
 class WorkloadBase(Model):
-    name: Name
+    name: Name = Field(description="Workload name; SLOs and the report refer to it")
     engine: Engine = Field("native", description="native: confluent-kafka runner; jmeter: JMeter through Taurus")
     instances: int = Field(1, ge=1, le=1024, description="Client processes (native) or threads (jmeter)")
     agents: list[str] = Field(default_factory=list, description="Inventory agent hosts to spread instances over; empty: this machine")
-    properties: ClientProperties = Field(default_factory=dict, description="Extra client properties, verbatim")
+    properties: ClientProperties = Field(default_factory=dict, description="Extra client properties, verbatim (librdkafka / Java names)")
 
 
 class ProducerWorkload(WorkloadBase):
-    kind: Literal["producer"]
-    topic: Name
+    """Produces messages at a rate (open model: sends are scheduled, not waited for)."""
+
+    kind: Literal["producer"] = Field(description="producer, consumer or script")
+    topic: Name = Field(description="A topic declared under 'topics'")
     rate: Rate = Field("max", description="Total rate over all instances, e.g. '5k/s', or 'max'; phases may override")
-    message: Message = Field(default_factory=lambda: Message(size=1024))
-    keys: Keys = Field(default_factory=Keys)
-    acks: Literal["0", "1", "all"] = "all"
-    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "none"
+    message: Message = Field(default_factory=lambda: Message(size=1024), description="Message size or payload file (default 1KiB)")
+    keys: Keys = Field(default_factory=Keys, description="Message key distribution")
+    acks: Literal["0", "1", "all"] = Field("all", description="acks: 0, 1 or all (-1 means all)")
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field("none", description="compression.type")
     linger: Duration = Field(0.005, description="linger.ms as a duration")
     batch_size: Size = Field("64KiB", description="batch.size")
-    idempotence: bool = False
+    idempotence: bool = Field(False, description="enable.idempotence")
     max_messages: int | None = Field(None, ge=1, description="Stop after this many messages (per workload)")
 
     @model_validator(mode="before")
     @classmethod
     def _acks_as_text(cls, data: object) -> object:
         if isinstance(data, dict) and isinstance(data.get("acks"), int) and not isinstance(data.get("acks"), bool):
-            data = {**data, "acks": str(data["acks"])}
-        if isinstance(data, dict) and data.get("acks") == -1:
-            data = {**data, "acks": "all"}
+            data = {**data, "acks": "all" if data["acks"] == -1 else str(data["acks"])}
         return data
 
 
 class ConsumerWorkload(WorkloadBase):
-    kind: Literal["consumer"]
-    topic: Name
+    """Consumes a topic in a consumer group and checks sequence numbers for loss and duplicates."""
+
+    kind: Literal["consumer"] = Field(description="producer, consumer or script")
+    topic: Name = Field(description="A topic declared under 'topics'")
     group: Name | None = Field(None, description="Consumer group; default: orchestrate-<workload name>")
-    start: Literal["earliest", "latest"] = "earliest"
+    start: Literal["earliest", "latest"] = Field("earliest", description="auto.offset.reset for a new group")
     drain: Duration = Field("10s", description="After the last phase, keep consuming until idle this long")
 
 
 class ScriptWorkload(WorkloadBase):
     """An existing JMeter test plan run unchanged under this plan (engine must be jmeter)."""
 
-    kind: Literal["script"]
-    engine: Literal["jmeter"] = "jmeter"
-    script: str = Field(description="Path to a .jmx file, relative to the plan")
+    kind: Literal["script"] = Field(description="producer, consumer or script")
+    engine: Literal["jmeter"] = Field("jmeter", description="Always jmeter")
+    script: LocalFile = Field(description="Path to a .jmx file, relative to the plan")
     topic: Name | None = Field(None, description="Topic the script uses; overrides its topic property")
-    jmeter_properties: dict[str, str | int | float | bool] = Field(default_factory=dict, description="-J properties")
+    jmeter_properties: dict[str, Scalar] = Field(default_factory=dict, description="-J properties")
     modifications: dict[str, object] = Field(default_factory=dict, description="Taurus 'modifications' for the script")
-    plugins: list[str] = Field(default_factory=list, description="Plugin jars: paths or Maven coordinates group:artifact:version")
-    ramp_up: Duration | None = None
-    duration: Duration | None = Field(None, description="Default: the plan's total phase duration")
+    plugins: list[PluginRef] = Field(default_factory=list, description="Plugin jars: paths or Maven coordinates group:artifact:version")
+    ramp_up: Duration | None = Field(None, description="Thread ramp-up time; default: the script's own")
+    duration: Duration | None = Field(None, gt=0, description="Default: the plan's total phase duration")
 
 
 Workload = Annotated[Union[ProducerWorkload, ConsumerWorkload, ScriptWorkload], Field(discriminator="kind")]
@@ -255,34 +348,40 @@ Workload = Annotated[Union[ProducerWorkload, ConsumerWorkload, ScriptWorkload], 
 
 
 class PhaseBase(Model):
-    name: Name
+    name: Name = Field(description="Phase name; SLOs and the report refer to it")
 
 
 class WarmupPhase(PhaseBase):
     """Load that is measured but excluded from SLO verdicts."""
 
-    kind: Literal["warmup"]
-    duration: Duration
+    kind: Literal["warmup"] = Field(description="warmup, steady, ramp or steps")
+    duration: Duration = Field(gt=0, description="How long the phase lasts")
     rate: Rate | None = Field(None, description="Producer rate during warm-up; default: each workload's rate")
 
 
 class SteadyPhase(PhaseBase):
-    kind: Literal["steady"]
-    duration: Duration
-    rate: Rate | None = None
+    """Hold a constant rate."""
+
+    kind: Literal["steady"] = Field(description="warmup, steady, ramp or steps")
+    duration: Duration = Field(gt=0, description="How long the phase lasts")
+    rate: Rate | None = Field(None, description="Producer rate; default: each workload's rate")
 
 
 class RampPhase(PhaseBase):
-    kind: Literal["ramp"]
-    duration: Duration
-    rate_from: Rate = Field(alias="from")
-    rate_to: Rate = Field(alias="to")
+    """Change the producer rate linearly from one value to another."""
+
+    kind: Literal["ramp"] = Field(description="warmup, steady, ramp or steps")
+    duration: Duration = Field(gt=0, description="How long the ramp lasts")
+    rate_from: Rate = Field(alias="from", description="Rate at the start (a number, not 'max')")
+    rate_to: Rate = Field(alias="to", description="Rate at the end (a number, not 'max')")
 
 
 class StepsPhase(PhaseBase):
-    kind: Literal["steps"]
-    step_duration: Duration
-    rates: list[Rate] = Field(min_length=1)
+    """Hold each rate in turn for step_duration: a staircase to find capacity."""
+
+    kind: Literal["steps"] = Field(description="warmup, steady, ramp or steps")
+    step_duration: Duration = Field(gt=0, description="How long each step lasts")
+    rates: list[Rate] = Field(min_length=1, description="The rate of each step (numbers, not 'max')")
 
     @property
     def duration(self) -> float:
@@ -304,113 +403,147 @@ METRIC_PATTERN = re.compile(
 
 
 class Slo(Model):
-    name: Name
+    name: Name = Field(description="SLO name; one JUnit testcase each")
     metric: str = Field(description="e.g. publish_latency.p99, produce.rate, consume.lost, disk.util; see docs/plan.md")
     op: Literal["<", "<=", ">", ">="] = Field("<=", description="The SLO holds when `observed op threshold`")
     threshold: float | str = Field(description="A number in the metric's unit, or with a unit: '20ms', '5k/s', '80%'")
     workload: Name | None = Field(None, description="Only this workload; default: all workloads combined")
     phase: Name | None = Field(None, description="Only this phase; default: every phase but warm-ups")
-    sustained: Duration | None = Field(None, description="Breached only when violated for this long without a break")
+    sustained: Duration | None = Field(None, gt=0, description="Breached only when violated for this long without a break")
     abort: bool = Field(False, description="Stop the run as soon as the SLO is breached")
 
-    @model_validator(mode="after")
-    def _known_metric(self) -> "Slo":
-        if not METRIC_PATTERN.match(self.metric):
-            raise ValueError(f"unknown metric {self.metric!r}; see docs/plan.md for the list")
-        return self
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        if not METRIC_PATTERN.match(metric):
+            raise ValueError(f"unknown metric {metric!r}; see the metric list in docs/plan.md")
+        return metric
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite(cls, threshold: float | str) -> float | str:
+        if isinstance(threshold, float) and not math.isfinite(threshold):
+            raise ValueError(f"the threshold must be a finite number, got {threshold}")
+        return threshold
 
 
 # --------------------------------------------------------------------------- monitors, faults, report
 
 
 class IostatMonitor(Model):
-    enabled: bool = True
-    interval: Duration = Field(1.0, ge=1)
+    """iostat -dxk on every broker host (this machine for the local target)."""
+
+    enabled: bool = Field(True, description="Run iostat during the run")
+    interval: Duration = Field(1.0, ge=1, description="Sampling interval (whole seconds)")
     devices: list[str] = Field(default_factory=list, description="Devices to keep; empty: all")
 
 
 class KafkaAdminMonitor(Model):
-    enabled: bool = True
-    interval: Duration = Field(5.0, ge=1)
+    """Samples consumer lag, log-dir sizes and under-replicated partitions through the admin API."""
+
+    enabled: bool = Field(True, description="Sample the cluster during the run")
+    interval: Duration = Field(5.0, ge=1, description="Sampling interval")
 
 
 class Monitors(Model):
-    iostat: IostatMonitor = Field(default_factory=IostatMonitor)
-    kafka_admin: KafkaAdminMonitor = Field(default_factory=KafkaAdminMonitor)
+    iostat: IostatMonitor = Field(default_factory=IostatMonitor, description="Disk statistics")
+    kafka_admin: KafkaAdminMonitor = Field(default_factory=KafkaAdminMonitor, description="Cluster statistics")
 
 
 class Fault(Model):
-    name: Name
+    """A scheduled broker failure; the report marks it on every chart."""
+
+    name: Name = Field(description="Fault name")
     action: Literal["broker_stop", "broker_kill", "broker_pause"] = Field(
         description="broker_stop: SIGTERM, restart after duration; broker_kill: SIGKILL, restart; broker_pause: SIGSTOP/SIGCONT"
     )
     at: Duration = Field(description="Offset from the start of the first phase")
-    duration: Duration = Field(description="How long the fault lasts before recovery")
+    duration: Duration = Field(gt=0, description="How long the fault lasts before recovery")
     broker: int | str = Field(0, description="Broker node id or inventory host name")
 
 
 class ReportOptions(Model):
-    title: str | None = None
-    percentiles: list[float] = Field(default_factory=lambda: [50.0, 90.0, 99.0, 99.9], description="Percentiles shown in tables")
-    formats: list[Literal["html", "junit", "csv", "omb"]] = Field(default_factory=lambda: ["html", "junit", "csv", "omb"])
+    title: str | None = Field(None, description="Report title; default: the plan name")
+    percentiles: list[Annotated[float, Field(gt=0, lt=100)]] = Field(
+        default_factory=lambda: [50.0, 90.0, 99.0, 99.9], description="Percentiles shown in tables")
+    formats: list[Literal["html", "junit", "csv", "omb"]] = Field(
+        default_factory=lambda: ["html", "junit", "csv", "omb"], description="Outputs to write besides summary.json")
 
 
 # --------------------------------------------------------------------------- inventory and provisioning
 
 
 class Host(Model):
-    name: Name
+    name: Name = Field(description="Host name used by workloads' agents and faults")
     address: str = Field(description="IP address or host name Ansible connects to")
-    roles: list[Literal["broker", "controller", "agent"]] = Field(min_length=1)
-    connection: Literal["ssh", "local"] = "ssh"
-    user: str | None = None
-    port: int = Field(22, ge=1, le=65535)
-    ssh_key: str | None = None
+    roles: list[Literal["broker", "controller", "agent"]] = Field(min_length=1, description="broker, controller and/or agent")
+    connection: Literal["ssh", "local"] = Field("ssh", description="How Ansible reaches the host")
+    user: str | None = Field(None, description="SSH user")
+    port: int = Field(22, ge=1, le=65535, description="SSH port")
+    ssh_key: LocalFile | None = Field(None, description="SSH private key file")
     kafka_port: int = Field(9092, ge=1, le=65535, description="Broker listener port on this host")
-    controller_port: int = Field(9093, ge=1, le=65535)
-    node_id: int | None = Field(None, ge=0)
-    rack: str | None = None
+    controller_port: int = Field(9093, ge=1, le=65535, description="KRaft controller listener port on this host")
+    node_id: int | None = Field(None, ge=0, description="KRaft node.id; default: assigned in inventory order")
+    rack: str | None = Field(None, description="broker.rack")
     data_dir: str | None = Field(None, description="Where this host's Kafka keeps its install and logs")
+    python: str = Field("/usr/bin/python3", description="Python interpreter Ansible uses on this host (local hosts use orchestrate's own)")
 
 
 class Inventory(Model):
-    hosts: list[Host] = Field(default_factory=list)
-    path: str | None = Field(None, description="An existing Ansible inventory instead of 'hosts'")
+    hosts: list[Host] = Field(default_factory=list, description="The hosts, with their roles")
+    path: LocalFile | None = Field(None, description="An existing Ansible inventory instead of 'hosts'")
 
     @model_validator(mode="after")
     def _one_source(self) -> "Inventory":
-        if bool(self.hosts) == bool(self.path):
-            raise ValueError("give exactly one of 'hosts' or 'path'")
+        if self.hosts and self.path:
+            raise FieldProblems([(("path",), "give either 'hosts' or 'path', not both")])
+        if not self.hosts and not self.path:
+            raise FieldProblems([((), "give one of 'hosts' or 'path'")])
         return self
 
 
 class Provision(Model):
-    kafka_version: str = "4.1.1"
-    install_source: Literal["maven", "tarball"] = "maven"
-    tarball_url: str | None = None
+    kafka_version: str = Field("4.1.1", description="Apache Kafka version to install")
+    install_source: Literal["maven", "tarball"] = Field("maven", description="maven: jars from Maven Central; tarball: tarball_url")
+    tarball_url: str | None = Field(None, description="Apache Kafka tarball URL (install_source tarball)")
     mode: Literal["combined", "separate"] = Field("combined", description="KRaft roles on the same or separate processes")
-    heap: Size = "1GiB"
+    heap: Size = Field("1GiB", description="Broker JVM heap")
     log_dirs: list[str] = Field(default_factory=list, description="Disks for log.dirs; default: under data_dir")
-    properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    properties: dict[str, Scalar] = Field(default_factory=dict, description="Extra server.properties")
     wipe: bool = Field(False, description="Wipe data before starting")
+    os_tuning: bool = Field(True, description="Raise vm.max_map_count, lower vm.swappiness (host-wide; reported when not permitted)")
     teardown: bool = Field(True, description="Stop (and with wipe, remove) the cluster after apply")
+
+    @model_validator(mode="after")
+    def _tarball(self) -> "Provision":
+        if self.install_source == "tarball" and not self.tarball_url:
+            raise FieldProblems([(("tarball_url",), "install_source 'tarball' needs a tarball_url")])
+        return self
 
 
 # --------------------------------------------------------------------------- the plan
 
 
 class Plan(Model):
-    metadata: Metadata
-    target: Target = Field(default_factory=LocalTarget)
-    topics: list[Topic] = Field(default_factory=list)
-    workloads: list[Workload] = Field(min_length=1)
-    phases: list[Phase] = Field(min_length=1)
-    slos: list[Slo] = Field(default_factory=list)
-    monitors: Monitors = Field(default_factory=Monitors)
-    faults: list[Fault] = Field(default_factory=list)
-    report: ReportOptions = Field(default_factory=ReportOptions)
-    inventory: Inventory | None = None
-    provision: Provision | None = None
+    """A declarative Kafka load, soak or failure test: what to run, against what, and what must hold."""
+
+    metadata: Metadata = Field(description="Name and description")
+    target: Target = Field(default_factory=LocalTarget, description="The cluster under test; default: a local broker")
+    topics: list[Topic] = Field(default_factory=list, description="Topics created if missing, verified if present")
+    workloads: list[Workload] = Field(min_length=1, description="Producers, consumers and JMeter scripts")
+    phases: list[Phase] = Field(min_length=1, description="The run's timeline, in order")
+    slos: list[Slo] = Field(default_factory=list, description="What must hold; any failure makes apply exit 1")
+    monitors: Monitors = Field(default_factory=Monitors, description="What is sampled besides the clients")
+    faults: list[Fault] = Field(default_factory=list, description="Scheduled broker failures")
+    report: ReportOptions = Field(default_factory=ReportOptions, description="Report options")
+    inventory: Inventory | None = Field(None, description="Hosts for a provisioned target, remote agents and remote iostat")
+    provision: Provision | None = Field(None, description="How a provisioned target is installed")
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Plan":
+        if problems := plan_problems(self):
+            raise FieldProblems(problems)
+        return self
 
     @property
     def total_duration(self) -> float:

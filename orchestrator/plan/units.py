@@ -1,15 +1,20 @@
 """Human units in plans: durations ("30s", "2h", "7d", "1h30m"), rates ("5k/s", "max"),
 sizes ("1KiB", "64kB", "1.5MB"). Each parser accepts a bare number in the base unit too.
 
-Base units: seconds, messages per second, bytes.
+Base units: seconds, messages per second, bytes. Every value must be finite and non-negative;
+rates must also be positive and at most ``MAX_RATE`` (or "max").
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+
+MAX_DURATION_S = 30 * 86400
+MAX_RATE = 50_000_000.0
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|min|s|m|h|d|w)")
@@ -53,6 +58,8 @@ def parse_size(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a size such as '1KiB', got {value!r}")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a size such as '1KiB', got {value!r}")
         return int(value)
     match = _SIZE.match(str(value))
     unit = match.group(2).lower() if match else None
@@ -77,6 +84,30 @@ def parse_rate(value: object) -> float | Literal["max"]:
     return number / _PER[match.group(3)]
 
 
+def _finite_non_negative(value: float, what: str) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite, non-negative value, got {value:g}")
+    return value
+
+
+def _check_duration(value: float) -> float:
+    return _finite_non_negative(value, "a duration")
+
+
+def _check_size(value: int) -> int:
+    return int(_finite_non_negative(value, "a size"))
+
+
+def _check_rate(value: float | Literal["max"]) -> float | Literal["max"]:
+    if value == "max":
+        return value
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"a rate must be positive, got {value:g}")
+    if value > MAX_RATE:
+        raise ValueError(f"a rate of {value:g} msg/s is above the sane maximum of {MAX_RATE:g} msg/s")
+    return value
+
+
 def format_duration(seconds: float) -> str:
     if seconds >= 1 and float(seconds).is_integer():
         for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -86,6 +117,24 @@ def format_duration(seconds: float) -> str:
     return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)]
-Size = Annotated[int, BeforeValidator(parse_size)]
-Rate = Annotated[float | Literal["max"], BeforeValidator(parse_rate)]
+_DURATION_SCHEMA = {
+    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|min|s|m|h|d|w)?(\s*\d+(\.\d+)?\s*(ms|min|s|m|h|d|w))*\s*$"}],
+    "description": "A duration: seconds as a number, or '250ms', '30s', '5m', '2h', '7d', '1h30m'",
+}
+_SIZE_SCHEMA = {
+    "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgGtT]i?[bB]?|[bB])?\s*$"}],
+    "description": "A size: bytes as a number, or '100B', '1KiB', '64kB', '1.5MB', '2GiB'",
+}
+_RATE_SCHEMA = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE}, {"type": "string", "pattern": r"^(max|\s*\d+(\.\d+)?\s*[kKmMgG]?\s*(msg)?\s*(/\s*(s|sec|second|m|min|minute|h|hour))?\s*)$"}],
+    "description": "Messages per second as a number, or '500/s', '5k/s', '300/min', or 'max' (as fast as possible)",
+}
+
+Duration = Annotated[
+    float, BeforeValidator(parse_duration), AfterValidator(_check_duration),
+    PlainSerializer(format_duration, return_type=str), WithJsonSchema(_DURATION_SCHEMA),
+]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_check_size), WithJsonSchema(_SIZE_SCHEMA)]
+Rate = Annotated[
+    float | Literal["max"], BeforeValidator(parse_rate), AfterValidator(_check_rate), WithJsonSchema(_RATE_SCHEMA),
+]

@@ -1,0 +1,206 @@
+"""Cross-field checks on a whole plan: references, unique names, durations and topology.
+
+Each check yields ``(path, message)`` with the path in the plan's own keys (aliases, list indexes),
+so the loader can point at the exact line. ``Plan`` raises them together as one ``FieldProblems``.
+This module only reads attributes, so models.py can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from difflib import get_close_matches
+from typing import TYPE_CHECKING
+
+from orchestrator.plan.units import MAX_DURATION_S, format_duration
+
+if TYPE_CHECKING:
+    from orchestrator.plan.models import Plan
+
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str]
+
+_PRODUCER_METRICS = ("produce.", "publish_latency.", "publish_delay.", "corrected_latency.")
+_CONSUMER_METRICS = ("consume.", "e2e_latency.")
+
+
+class FieldProblems(ValueError):
+    """Problems found by a model validator, each at a path below the model that raised it.
+
+    Pydantic wraps it in a ValidationError whose ``ctx['error']`` is this object; the loader turns
+    each problem into its own FILE:LINE:COL issue."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(map(str, path))}: {message}" if path else message
+                                   for path, message in problems))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close."""
+    close = get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def plan_problems(plan: Plan) -> list[Problem]:
+    checks = (_unique_names, _workload_refs, _slo_refs, _phase_rates, _faults, _topology, _agents)
+    return [problem for check in checks for problem in check(plan)]
+
+
+def _duplicates(items: list, base: Path) -> Iterator[Problem]:
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.name in first:
+            where = ".".join(map(str, (*base, first[item.name])))
+            yield (*base, i, "name"), f"duplicate name {item.name!r} (already used by {where})"
+        first.setdefault(item.name, i)
+
+
+def _unique_names(plan: Plan) -> Iterator[Problem]:
+    for section in ("topics", "workloads", "phases", "slos", "faults"):
+        yield from _duplicates(getattr(plan, section), (section,))
+    if plan.inventory is not None:
+        yield from _duplicates(plan.inventory.hosts, ("inventory", "hosts"))
+
+
+def _workload_refs(plan: Plan) -> Iterator[Problem]:
+    declared = [t.name for t in plan.topics]
+    for i, workload in enumerate(plan.workloads):
+        if workload.topic is not None and workload.topic not in declared:
+            listed = ", ".join(declared) if declared else "none"
+            yield (("workloads", i, "topic"), f"topic {workload.topic!r} is not declared under 'topics' "
+                   f"(declared: {listed}){did_you_mean(workload.topic, declared)}")
+
+
+def _slo_refs(plan: Plan) -> Iterator[Problem]:
+    workloads = {w.name: w for w in plan.workloads}
+    phases = {p.name: p for p in plan.phases}
+    for i, slo in enumerate(plan.slos):
+        if slo.workload is not None and slo.workload not in workloads:
+            yield ("slos", i, "workload"), f"no workload named {slo.workload!r}{did_you_mean(slo.workload, workloads)}"
+        if slo.phase is not None and slo.phase not in phases:
+            yield ("slos", i, "phase"), f"no phase named {slo.phase!r}{did_you_mean(slo.phase, phases)}"
+        scope = [workloads[slo.workload]] if slo.workload in workloads else list(workloads.values())
+        if problem := _metric_mismatch(plan, slo.metric, scope, slo.workload):
+            yield ("slos", i, "metric"), problem
+        window = phases[slo.phase].duration if slo.phase in phases else _measured_duration(plan)
+        if slo.sustained is not None and slo.sustained > window:
+            yield (("slos", i, "sustained"), f"sustained {format_duration(slo.sustained)} is longer than the "
+                   f"{format_duration(window)} the SLO is evaluated over")
+
+
+def _measured_duration(plan: Plan) -> float:
+    measured = sum(p.duration for p in plan.phases if p.kind != "warmup")
+    return measured or plan.total_duration
+
+
+def _metric_mismatch(plan: Plan, metric: str, scope: list, named: str | None) -> str | None:
+    """Why the metric can never be measured for the SLO's workloads, or None."""
+    who = f"workload {named!r} is not" if named else "the plan has no"
+    if metric.startswith(_PRODUCER_METRICS) and not any(w.kind == "producer" for w in scope):
+        return f"{metric} is measured by producers, and {who} a producer workload"
+    if metric.startswith(_CONSUMER_METRICS) and not any(w.kind == "consumer" for w in scope):
+        return f"{metric} is measured by consumers, and {who} a consumer workload"
+    if metric.startswith("jmeter.") and not any(w.engine == "jmeter" for w in scope):
+        return f"{metric} is measured by JMeter, and {who} a workload with engine 'jmeter'"
+    if metric.startswith(("disk.", "broker.")) and named:
+        return f"{metric} is measured per broker host, not per workload: remove 'workload'"
+    if metric.startswith("disk.") and not plan.monitors.iostat.enabled:
+        return f"{metric} needs monitors.iostat.enabled"
+    if metric.startswith("broker.") and not plan.monitors.kafka_admin.enabled:
+        return f"{metric} needs monitors.kafka_admin.enabled"
+    return None
+
+
+def _phase_rates(plan: Plan) -> Iterator[Problem]:
+    for i, phase in enumerate(plan.phases):
+        if phase.kind == "ramp":
+            for key, rate in (("from", phase.rate_from), ("to", phase.rate_to)):
+                if rate == "max":
+                    yield ("phases", i, key), "a ramp needs numeric rates such as '1k/s', not 'max'"
+        if phase.kind == "steps":
+            for j, rate in enumerate(phase.rates):
+                if rate == "max":
+                    yield ("phases", i, "rates", j), "steps need numeric rates such as '1k/s', not 'max'"
+    if plan.total_duration > MAX_DURATION_S:
+        yield (("phases",), f"the phases add up to {format_duration(plan.total_duration)}, more than the "
+               f"maximum of {format_duration(MAX_DURATION_S)}")
+
+
+def _faults(plan: Plan) -> Iterator[Problem]:
+    total = plan.total_duration
+    brokers = _hosts_with_role(plan, "broker")
+    for i, fault in enumerate(plan.faults):
+        if fault.at >= total:
+            yield (("faults", i, "at"), f"at {format_duration(fault.at)} is not within the run "
+                   f"(the phases end at {format_duration(total)})")
+        elif fault.at + fault.duration > total:
+            yield (("faults", i, "duration"), f"the fault ends at {format_duration(fault.at + fault.duration)}, "
+                   f"after the phases end at {format_duration(total)}, so recovery would not be observed")
+        if plan.target.kind == "existing" and plan.inventory is None:
+            yield ("faults", i), "faults need brokers apply can reach: an 'existing' target needs an 'inventory'"
+        if isinstance(fault.broker, str) and plan.inventory is not None and plan.inventory.hosts \
+                and fault.broker not in brokers:
+            yield (("faults", i, "broker"), f"no inventory host {fault.broker!r} with role 'broker'"
+                   f"{did_you_mean(fault.broker, brokers)}")
+
+
+def _hosts_with_role(plan: Plan, role: str) -> list[str]:
+    hosts = plan.inventory.hosts if plan.inventory is not None else []
+    return [h.name for h in hosts if role in h.roles]
+
+
+def _topology(plan: Plan) -> Iterator[Problem]:
+    kind = plan.target.kind
+    if kind == "provisioned" and plan.inventory is None:
+        yield ("target", "kind"), "target kind 'provisioned' needs an 'inventory'"
+    if kind == "provisioned" and plan.provision is None:
+        yield ("target", "kind"), "target kind 'provisioned' needs a 'provision' section"
+    if kind != "provisioned" and plan.provision is not None:
+        yield ("provision",), f"'provision' is only used with target kind 'provisioned', not {kind!r}"
+    brokers = _hosts_with_role(plan, "broker")
+    if kind == "provisioned" and plan.inventory is not None and plan.inventory.hosts and not brokers:
+        yield ("inventory", "hosts"), "the inventory names no host with role 'broker'"
+    if kind == "provisioned" and plan.provision is not None and plan.provision.mode == "separate" \
+            and plan.inventory is not None and plan.inventory.hosts and not _hosts_with_role(plan, "controller"):
+        yield ("provision", "mode"), "mode 'separate' needs an inventory host with role 'controller'"
+    for i, topic in enumerate(plan.topics):
+        if kind == "local" and topic.replication_factor > 1:
+            yield (("topics", i, "replication_factor"), f"replication_factor {topic.replication_factor} needs "
+                   "several brokers, and the local target runs one: use 1, or a provisioned target")
+        elif kind == "provisioned" and brokers and topic.replication_factor > len(brokers):
+            yield (("topics", i, "replication_factor"), f"replication_factor {topic.replication_factor} is more "
+                   f"than the {len(brokers)} broker host(s) in the inventory")
+    if plan.inventory is not None:
+        yield from _host_clashes(plan.inventory.hosts)
+
+
+def _host_clashes(hosts: list) -> Iterator[Problem]:
+    """Two hosts on one address must not share a port, a node id or a data directory."""
+    seen: dict[tuple, str] = {}
+    for i, host in enumerate(hosts):
+        if not {"broker", "controller"} & set(host.roles):
+            continue  # agents run no Kafka listener
+        claims = [("kafka_port", (host.address, "port", host.kafka_port)),
+                  ("controller_port", (host.address, "port", host.controller_port)),
+                  ("node_id", ("node_id", host.node_id)),
+                  ("data_dir", (host.address, "data_dir", host.data_dir))]
+        for key, claim in claims:
+            if claim[-1] is None:
+                continue
+            if claim in seen:
+                yield ("inventory", "hosts", i, key), f"{key} {claim[-1]} is already used by host {seen[claim]!r}"
+            seen.setdefault(claim, host.name)
+
+
+def _agents(plan: Plan) -> Iterator[Problem]:
+    agents = _hosts_with_role(plan, "agent")
+    for i, workload in enumerate(plan.workloads):
+        if workload.agents and plan.inventory is None:
+            yield ("workloads", i, "agents"), "agents name inventory hosts, and the plan has no 'inventory'"
+            continue
+        if plan.inventory is not None and plan.inventory.path:
+            continue  # an external Ansible inventory: its host names are only known to Ansible
+        for j, agent in enumerate(workload.agents):
+            if agent not in agents:
+                yield (("workloads", i, "agents", j), f"no inventory host {agent!r} with role 'agent'"
+                       f"{did_you_mean(agent, agents)}")
