@@ -68,6 +68,17 @@ class Histogram:
         if v > self._max:
             self._max = v
 
+    def record_many(self, value_us: int, times: int) -> None:
+        """Record the same value ``times`` times (e.g. the zero delays of an unthrottled phase)."""
+        if times <= 0:
+            return
+        v = min(max(value_us, 0), MAX_VALUE_US)
+        self.counts[bucket_index(v)] += times
+        self.count += times
+        self.total += v * times
+        self._min = min(self._min, v)
+        self._max = max(self._max, v)
+
     def merge(self, other: Histogram) -> None:
         if not other.count:
             return

@@ -1,0 +1,60 @@
+"""``python -m orchestrator.runner SPEC.json``: run one producer or consumer instance.
+
+Exit status: 0 when the schedule ran (or a SIGINT/SIGTERM stopped it: what was measured is
+flushed first), 1 when the run failed, 2 for an invalid spec. Failures also get an ``end`` record
+with reason "error" when the spec named an output file, and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+
+from orchestrator.runner.client import RunnerError, StopFlag
+from orchestrator.runner.consumer import NativeConsumer
+from orchestrator.runner.payload import PayloadError
+from orchestrator.runner.producer import NativeProducer
+from orchestrator.runner.records import RecordWriter
+from orchestrator.runner.spec import SpecError, load_spec
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m orchestrator.runner SPEC.json", file=sys.stderr)
+        return 2
+    try:
+        spec = load_spec(Path(argv[0]))
+    except SpecError as e:
+        print(f"runner: {e}", file=sys.stderr)
+        return 2
+    stop = StopFlag()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    writer = RecordWriter(spec)
+    role = NativeProducer if spec.role == "producer" else NativeConsumer
+    error, runner = None, None
+    try:
+        runner = role(spec, writer, stop)
+        runner.run()
+    except (RunnerError, PayloadError) as e:
+        error = str(e)
+    except KafkaException as e:
+        error = f"client error: {e.args[0].str() if e.args else e}"
+    reason = "error" if error else ("signal" if stop.requested else "done")
+    writer.end(reason, error, runner.end_fields() if runner is not None else {})
+    writer.close()
+    if error:
+        print(f"runner {spec.workload}/{spec.instance}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

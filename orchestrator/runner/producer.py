@@ -1,0 +1,219 @@
+"""The native producer: an open-model load generator with three latencies per message.
+
+    publish latency   = ack − actual send      (librdkafka's own per-message measure)
+    publish delay     = actual send − intended send
+    corrected latency = ack − intended send    (free of coordinated omission)
+
+In an unthrottled phase the intended send time is the actual one: the delay is 0 and the corrected
+latency equals the publish latency. Acks are recorded in the interval in which they arrive.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from functools import partial
+
+from confluent_kafka import KafkaError, Producer
+
+from orchestrator.runner.client import RunnerError, StopFlag, client_config, topic_partitions, wait_until
+from orchestrator.runner.histogram import Histogram
+from orchestrator.runner.keys import KeyChooser
+from orchestrator.runner.payload import fillers
+from orchestrator.runner.records import IntervalClock, RecordWriter, public_config
+from orchestrator.runner.schedule import TimedPhase, phase_at, timed_phases
+from orchestrator.runner.sequence import MAGIC, PREFIX, acked_ranges, decode_prefix, stream_key
+from orchestrator.runner.spec import RunnerSpec
+
+BATCH = 512  # unthrottled: messages between two clock/stop checks
+DEFAULTS = {
+    "queue.buffering.max.messages": "1000000",
+    "queue.buffering.max.kbytes": "1048576",
+    "statistics.interval.ms": "0",
+}
+
+
+class Interval:
+    __slots__ = ("sent", "acked", "errors", "bytes", "zero_delays", "publish", "publish_late", "corrected_late", "delay")
+
+    def __init__(self) -> None:
+        self.sent = self.acked = self.errors = self.bytes = self.zero_delays = 0
+        self.publish = Histogram()  # acks of unthrottled messages (delay 0)
+        self.publish_late = Histogram()  # acks of throttled messages ...
+        self.corrected_late = Histogram()  # ... and their corrected latency
+        self.delay = Histogram()  # delays of throttled messages
+
+    def histograms(self) -> dict[str, dict]:
+        publish, corrected, delay = Histogram(), Histogram(), Histogram()
+        publish.merge(self.publish)
+        publish.merge(self.publish_late)
+        corrected.merge(self.publish)
+        corrected.merge(self.corrected_late)
+        delay.merge(self.delay)
+        delay.record_many(0, self.zero_delays)
+        return {"publish_latency": publish.to_dict(), "publish_delay": delay.to_dict(),
+                "corrected_latency": corrected.to_dict()}
+
+
+class NativeProducer:
+    def __init__(self, spec: RunnerSpec, writer: RecordWriter, stop: StopFlag):
+        self.spec, self.writer, self.stop = spec, writer, stop
+        self.producer_id = int.from_bytes(os.urandom(8), "big") >> 1
+        self.rng = random.Random(spec.seed)
+        self.fillers = fillers(spec.message, self.rng)
+        self.phases = timed_phases(spec.schedule, spec.start_at)
+        self.clock = IntervalClock(spec.start_at)
+        self.cur = Interval()
+        self.totals = {"sent": 0, "acked": 0, "errors": 0, "bytes": 0}
+        self.seqs: list[int] = []
+        self.failed: dict[int, list[int]] = {}
+        self.fatal: str | None = None
+        self.producer: Producer | None = None
+        self.keys: KeyChooser | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self) -> None:
+        config = client_config(self.spec, DEFAULTS)
+        self.producer = Producer({**config, "error_cb": self._client_error})
+        partitions = topic_partitions(self.producer, self.spec.topic, self.spec.connect_timeout_s)
+        self.seqs = [0] * partitions
+        sticky = max(1, int(config.get("batch.size", "65536")) // max(1, len(self.fillers[0]) + PREFIX.size))
+        self.keys = KeyChooser(self.spec.keys, partitions, sticky, self.rng)
+        self.writer.start(public_config(self.spec), producer_id=self._id_text())
+        try:
+            if wait_until(self.phases[0].start_ns, self.stop, self.producer.poll):
+                for tp in self.phases:
+                    if not self._go():
+                        break
+                    (self._throttled if tp.throttled else self._unthrottled)(tp)
+        finally:
+            self._finish()
+        if self.fatal:
+            raise RunnerError(self.fatal)
+
+    def _go(self) -> bool:
+        limit = self.spec.max_messages
+        return not self.stop.requested and not self.fatal and (limit is None or self._sent() < limit)
+
+    def _sent(self) -> int:
+        return self.totals["sent"] + self.cur.sent
+
+    def _finish(self) -> None:
+        """Wait (bounded) for outstanding acks, give up on the rest, and close the last interval."""
+        deadline = time.time_ns() + int(self.spec.flush_timeout_s * 1e9)
+        while len(self.producer) and time.time_ns() < deadline:
+            self.producer.flush(0.2)
+            self._roll_if_due(time.time_ns())
+        if len(self.producer):
+            self.producer.purge()  # each purged message gets a failed delivery report
+            self.producer.flush(1.0)
+        now = time.time_ns()
+        self._roll_if_due(now)
+        self._roll(now)
+
+    def end_fields(self) -> dict:
+        ranges = {stream_key(self.producer_id, p): acked_ranges(sent, self.failed.get(p, []))
+                  for p, sent in enumerate(self.seqs) if sent}
+        return {**self.totals, "producer_id": self._id_text(), "acked_ranges": ranges}
+
+    def _id_text(self) -> str:
+        return f"{self.producer_id:016x}"
+
+    # ------------------------------------------------------------------ sending
+
+    def _unthrottled(self, tp: TimedPhase) -> None:
+        send, poll, limit = self._send, self.producer.poll, self.spec.max_messages
+        while self._go():
+            now = time.time_ns()
+            if now >= tp.end_ns:
+                return
+            self._roll_if_due(now)
+            n = BATCH if limit is None else min(BATCH, limit - self._sent())
+            for _ in range(n):
+                send(self._acked)
+            self.cur.zero_delays += n
+            poll(0)
+
+    def _throttled(self, tp: TimedPhase) -> None:
+        k, poll = 0, self.producer.poll
+        while self._go():
+            intended = tp.intended_ns(k)
+            if intended is None:
+                return
+            if not wait_until(intended, self.stop, self._serve):
+                return
+            now = time.time_ns()
+            self._roll_if_due(now)
+            delay_us = (now - intended) // 1000
+            self.cur.delay.record(delay_us)
+            self._send(partial(self._acked_late, delay_us))
+            k += 1
+            poll(0)
+
+    def _send(self, on_delivery) -> None:
+        key, partition = self.keys.next()
+        seqs, fillers = self.seqs, self.fillers
+        seq = seqs[partition]
+        seqs[partition] = seq + 1
+        value = PREFIX.pack(MAGIC, self.producer_id, seq) + fillers[seq % len(fillers)]
+        while True:
+            try:
+                self.producer.produce(self.spec.topic, value, key, partition, on_delivery)
+                break
+            except BufferError:  # local queue full: let librdkafka drain it
+                self.producer.poll(0.001)
+        cur = self.cur
+        cur.sent += 1
+        cur.bytes += len(value)
+
+    def _serve(self, timeout_s: float) -> None:
+        self.producer.poll(timeout_s)
+        self._roll_if_due(time.time_ns())
+
+    # ------------------------------------------------------------------ delivery reports
+
+    def _acked(self, err: KafkaError | None, msg) -> None:
+        if err is not None:
+            return self._failed(msg)
+        cur = self.cur
+        cur.acked += 1
+        cur.publish.record(int(msg.latency() * 1_000_000))
+
+    def _acked_late(self, delay_us: int, err: KafkaError | None, msg) -> None:
+        if err is not None:
+            return self._failed(msg)
+        cur = self.cur
+        cur.acked += 1
+        latency = int(msg.latency() * 1_000_000)
+        cur.publish_late.record(latency)
+        cur.corrected_late.record(latency + delay_us)
+
+    def _failed(self, msg) -> None:
+        self.cur.errors += 1
+        decoded = decode_prefix(msg.value())
+        if decoded is not None:
+            self.failed.setdefault(msg.partition(), []).append(decoded[1])
+
+    def _client_error(self, err: KafkaError) -> None:
+        if err.fatal():
+            self.fatal = f"fatal client error: {err.str()}"
+
+    # ------------------------------------------------------------------ intervals
+
+    def _roll_if_due(self, now_ns: int) -> None:
+        while self.clock.due(now_ns):
+            self._roll(now_ns)
+
+    def _roll(self, now_ns: int) -> None:
+        start, end = self.clock.advance(now_ns)
+        cur, self.cur = self.cur, Interval()
+        for name in self.totals:
+            self.totals[name] += getattr(cur, name)
+        tp = phase_at(self.phases, start)
+        self.writer.interval(start, end, tp.phase.name if tp else None, {
+            "sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,
+            "target_rate": tp.rate_at((start + end) // 2) if tp else None,
+            "hist": cur.histograms(),
+        })

@@ -1,0 +1,71 @@
+"""The runner's output: JSON lines, one ``start``, one ``interval`` per second, one ``end``.
+
+Every line is flushed as soon as it is written, so a killed runner leaves everything up to its last
+second on disk. The schema is documented in docs/results.md ("Native runner records").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from orchestrator.runner.spec import RunnerSpec
+
+INTERVAL_NS = 1_000_000_000
+
+
+class RecordWriter:
+    def __init__(self, spec: RunnerSpec):
+        self.spec = spec
+        path = Path(spec.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._out: IO[str] = path.open("a", encoding="utf-8")
+        self._common = {"workload": spec.workload, "instance": spec.instance, "role": spec.role, "host": spec.host}
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._out.flush()
+
+    def start(self, config: dict[str, str], **extra: Any) -> None:
+        self._write({"type": "start", "ts": time.time(), **self._common, "pid": os.getpid(), **extra, "config": config})
+
+    def interval(self, start_ns: int, end_ns: int, phase: str | None, fields: dict[str, Any]) -> None:
+        self._write({"type": "interval", "ts": end_ns / 1e9, "start": start_ns / 1e9, **self._common,
+                     "phase": phase, **fields})
+
+    def end(self, reason: str, error: str | None, fields: dict[str, Any]) -> None:
+        self._write({"type": "end", "ts": time.time(), **self._common, "reason": reason, "error": error, **fields})
+
+    def close(self) -> None:
+        self._out.close()
+
+
+def public_config(spec: RunnerSpec) -> dict[str, Any]:
+    """The settings worth recording in the start record; secrets are named by env var only."""
+    return {
+        "bootstrap_servers": spec.bootstrap_servers, "topic": spec.topic, "client_config": spec.client_config,
+        "secret_env": spec.secret_env, "start_at": spec.start_at, "max_messages": spec.max_messages,
+        "seed": spec.seed, "schedule": [vars(p) for p in spec.schedule],
+        "message": vars(spec.message), "keys": vars(spec.keys), "group": spec.group, "start": spec.start,
+    }
+
+
+class IntervalClock:
+    """One-second intervals aligned on ``start_at``; ``due(now)`` says when the current one is over."""
+
+    def __init__(self, start_at_s: float):
+        self.start_ns = int(start_at_s * 1e9)
+        self.end_ns = self.start_ns + INTERVAL_NS
+
+    def due(self, now_ns: int) -> bool:
+        return now_ns >= self.end_ns
+
+    def advance(self, now_ns: int) -> tuple[int, int]:
+        """Close the current interval, or a partial one ending at ``now``; returns its (start, end)."""
+        start = self.start_ns
+        end = self.end_ns if now_ns >= self.end_ns else max(now_ns, start)
+        self.start_ns, self.end_ns = end, end + INTERVAL_NS
+        return start, end
