@@ -8,7 +8,6 @@ Ctrl-C in the terminal reaches apply, which then stops components before the bro
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import signal
 import socket
@@ -156,7 +155,7 @@ class LocalKafka:
             if self._proc is None or self._proc.poll() is not None:
                 code = None if self._proc is None else self._proc.returncode
                 raise BrokerError(f"local Kafka exited with status {code} while starting: {self._last_error()}")
-            if _port_open(self.broker_port) and _describe_cluster(self.bootstrap):
+            if _port_open(self.broker_port) and _describe_cluster(self.cluster()):
                 return
             time.sleep(0.5)
         raise BrokerError(f"local Kafka on {self.bootstrap} not ready within {timeout:.0f}s: {self._last_error()}")
@@ -210,16 +209,12 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-_quiet = logging.getLogger("orchestrator.librdkafka")
-_quiet.addHandler(logging.NullHandler())
-_quiet.propagate = False
-
-
-def _describe_cluster(bootstrap: str) -> bool:
+def _describe_cluster(cluster: Cluster) -> bool:
     from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000}, logger=_quiet)
+    from orchestrator.execute.topics import admin_client
+
+    admin = admin_client(cluster)  # keep a reference: a collected client cancels its futures
     try:
         return bool(admin.describe_cluster(request_timeout=3).result(timeout=5).nodes)
     except (KafkaException, TimeoutError):
