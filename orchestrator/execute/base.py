@@ -1,7 +1,9 @@
 """One lifecycle for everything that runs during apply: load engines, monitors and faults.
 
 The pipeline drives every component the same way:
-    prepare(cluster) ▶ start() ▶ poll() until it returns False or the schedule ends ▶ stop()
+    prepare(cluster) ▶ schedule(start_at) ▶ start() ▶ poll() until it returns False or the schedule ends ▶ stop()
+``start_at`` is the epoch second at which the first phase begins, common to every component of a run
+and a couple of seconds after ``start()`` so that processes can boot; phase offsets count from it.
 ``stop`` is idempotent and must leave everything already measured in the run directory, so an
 interrupted run still has its raw results.
 """
@@ -45,6 +47,11 @@ class LiveStats:
 
 class Component(abc.ABC):
     name: str
+    start_at: float | None = None
+
+    def schedule(self, start_at: float) -> None:
+        """Called by the pipeline after ``prepare`` and before ``start``."""
+        self.start_at = start_at
 
     @abc.abstractmethod
     def prepare(self, cluster: Cluster) -> None: ...
