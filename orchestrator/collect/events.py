@@ -7,10 +7,10 @@ become ``PhaseSpan``s; a phase without an end (the run was interrupted) keeps ``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.jsonlines import MALFORMED, json_lines
 from orchestrator.summary import Event, PhaseSpan
 
 
@@ -19,16 +19,12 @@ def read_events(path: Path, diag: Diagnostics) -> list[Event]:
         diag.note(path, "missing: no phase or fault markers")
         return []
     events: list[Event] = []
-    with path.open("r", encoding="utf-8", errors="replace") as stream:
-        for line_no, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                events.append(Event(ts=float(record["ts"]), kind=str(record["kind"]),
-                                    name=str(record.get("name", "")), detail=str(record.get("detail", ""))))
-            except (ValueError, KeyError, TypeError):
-                diag.count(path, "malformed event lines skipped", line_no)
+    for line_no, record in json_lines(path, diag):
+        try:
+            events.append(Event(ts=float(record["ts"]), kind=str(record["kind"]),
+                                name=str(record.get("name", "")), detail=str(record.get("detail", ""))))
+        except (ValueError, KeyError, TypeError):
+            diag.count(path, MALFORMED, line_no)
     events.sort(key=lambda e: e.ts)
     return events
 

@@ -55,6 +55,15 @@ class SparseHistogram:
             self.min = int(data["min"]) if self.min is None else min(self.min, int(data["min"]))
             self.max = max(self.max, int(data["max"]))
 
+    def merge(self, other: SparseHistogram) -> None:
+        for index, n in other.counts.items():
+            self.counts[index] = self.counts.get(index, 0) + n
+        if other.count:
+            self.count += other.count
+            self.total += other.total
+            self.min = other.min if self.min is None else min(self.min, other.min or 0)
+            self.max = max(self.max, other.max)
+
     def to_dict(self) -> dict:
         return {"unit": "us", "counts": {str(i): n for i, n in self.counts.items()}, "count": self.count,
                 "min": self.min or 0, "max": self.max, "sum": self.total}

@@ -35,7 +35,7 @@ JMETER_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadNa
 TAURUS_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,"
                   "grpThreads,allThreads,Latency,Hostname,Connect").split(",")
 _REQUIRED = ("timeStamp", "elapsed", "label", "success")
-_PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"))
+_PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (95.0, "p95"), (99.0, "p99"), (99.9, "p999"))
 
 
 def elapsed_stats(counts: dict[int, int]) -> LatencyStats:

@@ -11,7 +11,7 @@ def test_events_read_and_corrupt_line_counted():
     events = read_events(FIXTURES / "events.jsonl", diag)
     assert [e.kind for e in events] == ["run_start", "phase_start", "phase_end", "phase_start", "fault_start", "slo_breach"]
     assert events[4].detail == "broker 0 SIGKILL"
-    assert diag.lines() == ["events.jsonl: 1 malformed event lines skipped (first at line 6)"]
+    assert diag.lines() == ["events.jsonl: 1 malformed lines skipped (first at line 6)"]
 
 
 def test_phase_spans_paired_and_open_phase_kept():

@@ -1,0 +1,206 @@
+"""collect(run): every raw source of a run ▶ one ``Collected`` (timeline, workload totals, events).
+
+Inputs, all under the run directory, each optional (a missing source is a warning, not an error):
+
+    plan.resolved.yaml              workload kinds, engines, topics, groups (required)
+    raw/events.jsonl                run, phase, fault and SLO events
+    raw/native/**/*.jsonl           native runner records
+    raw/jmeter/<workload>/**/*.jtl  JMeter results of one workload (CSV or XML)
+    raw/iostat/<host>.json|.txt     iostat of one host
+    raw/kafka_admin/samples.jsonl   admin samples
+
+Per-second latency histograms go to ``results/histograms.jsonl`` (see ``HistogramStore``);
+``Collected.histogram()`` merges them for any window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.events import phase_spans, read_events
+from orchestrator.collect.histograms import HistogramStore
+from orchestrator.collect.iostat import read_iostat
+from orchestrator.collect.jtl import JmeterLabel, JtlAggregator, elapsed_stats, read_jtl
+from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.native import NativeReader, NativeWorkload
+from orchestrator.collect.ranges import Ranges, add_ranges, missing
+from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
+from orchestrator.errors import InputError
+from orchestrator.plan.models import Plan
+from orchestrator.rundir import RunDir
+from orchestrator.runner.histogram import Histogram
+from orchestrator.summary import Environment, Event, LatencyStats, PhaseSpan, Throughput, WorkloadSummary
+
+_DISK_FIELDS = {"disk.r_per_s": "r_per_s", "disk.w_per_s": "w_per_s", "disk.rkb_per_s": "rkb_per_s",
+                "disk.wkb_per_s": "wkb_per_s", "disk.await": "await_ms", "disk.aqu_sz": "aqu_sz", "disk.util": "util"}
+_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
+
+
+@dataclass
+class Collected:
+    plan: Plan
+    timeline: Timeline
+    workloads: list[WorkloadSummary]
+    phases: list[PhaseSpan]
+    events: list[Event]
+    environment: Environment
+    jmeter_labels: list[JmeterLabel]
+    warnings: list[str]
+    store: HistogramStore = field(repr=False)
+
+    def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
+        """Latency histogram (µs) of ``kind`` merged over seconds [start, end); workload None: all.
+
+        Kinds: publish_latency, publish_delay, corrected_latency, e2e_latency, elapsed (JMeter)."""
+        return self.store.histogram(kind, workload, start, end)
+
+
+def load_resolved_plan(run: RunDir) -> Plan:
+    path = run.resolved_plan
+    try:
+        return Plan.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the resolved plan: {err.strerror}") from err
+    except yaml.YAMLError as err:
+        raise InputError(f"{path}: not valid YAML: {str(err).splitlines()[0]}") from err
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{path}: not a valid plan: {where}: {first['msg']}") from err
+
+
+def collect(run: RunDir) -> Collected:
+    plan = load_resolved_plan(run)
+    diag, builder = Diagnostics(run.root), TimelineBuilder()
+    store = HistogramStore(run.results / "histograms.jsonl")
+    events = read_events(run.events, diag)
+    native = NativeReader(builder, store, diag)
+    native.read(sorted((run.raw / "native").rglob("*.jsonl")))
+    labels = _read_jmeter(run, builder, store, diag)
+    hosts = _read_iostat(run, plan, builder, diag)
+    admin = read_admin_samples(run.raw / "kafka_admin" / "samples.jsonl", builder, diag, plan.monitors.kafka_admin.interval)
+    store.close()
+    events = sorted(events + admin.events, key=lambda e: e.ts)
+    summaries = _summaries(plan, native.workloads, labels, admin.max_lag, diag)
+    environment = Environment(brokers=sorted(admin.brokers), agents=sorted(native.hosts | hosts))
+    return Collected(plan=plan, timeline=_timeline(builder, events), workloads=summaries,
+                     phases=phase_spans(events, {p.name: p.kind for p in plan.phases}), events=events,
+                     environment=environment, jmeter_labels=labels, warnings=diag.lines(), store=store)
+
+
+def _timeline(builder: TimelineBuilder, events: list[Event]) -> Timeline:
+    """The data's span, widened to the run's start and end events so that gaps at either end show."""
+    timeline = builder.build()
+    bounds = [int(e.ts) for e in events if e.kind in ("run_start", "run_end")]
+    if not bounds:
+        return timeline
+    first = min([timeline.start] + bounds) if timeline.length else min(bounds)
+    last = max([timeline.start + timeline.length - 1] + bounds) if timeline.length else max(bounds)
+    return builder.build(first, last)
+
+
+def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics) -> list[JmeterLabel]:
+    labels: list[JmeterLabel] = []
+    root = run.raw / "jmeter"
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        aggregator = JtlAggregator(folder.name, builder, store)
+        for path in sorted(folder.rglob("*.jtl")):
+            read_jtl(path, aggregator, diag)
+        labels.extend(aggregator.finish())
+    return labels
+
+
+def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagnostics) -> set[str]:
+    keep = set(plan.monitors.iostat.devices)
+    hosts: set[str] = set()
+    root = run.raw / "iostat"
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if path.suffix not in (".json", ".txt"):
+            continue
+        hosts.add(path.stem)
+        for sample in read_iostat(path, diag):
+            if keep and sample.device not in keep:
+                continue
+            for metric, attr in _DISK_FIELDS.items():
+                value = getattr(sample, attr)
+                if value is not None:
+                    builder.set(SeriesKey(metric, host=path.stem, device=sample.device), sample.ts, value)
+    return hosts
+
+
+def latency_stats(h: Histogram) -> LatencyStats:
+    """A µs histogram as millisecond statistics."""
+    if not h.count:
+        return LatencyStats()
+    found = {name: h.percentile(q) / 1000.0 for name, q in _PERCENTILES}
+    return LatencyStats(count=h.count, max=h.max / 1000.0, mean=h.mean / 1000.0, **found)
+
+
+def _summaries(plan: Plan, native: dict[str, NativeWorkload], labels: list[JmeterLabel],
+               admin_lag: dict[str, int], diag: Diagnostics) -> list[WorkloadSummary]:
+    out = []
+    for w in plan.workloads:
+        if w.engine == "native" and w.name in native:
+            summary = _native_summary(w.name, w.kind, native[w.name], admin_lag.get(w.name))
+            if w.kind == "consumer":
+                summary.lost = _lost(plan, w.name, w.topic, native, diag)
+        elif w.engine == "jmeter" and any(l.workload == w.name for l in labels):
+            summary = _jmeter_summary(w.name, w.kind, [l for l in labels if l.workload == w.name])
+        else:
+            diag.note(Path("raw"), f"no results for workload {w.name} ({w.engine})")
+            summary = WorkloadSummary(name=w.name, kind=w.kind, engine=w.engine)
+        out.append(summary)
+    return out
+
+
+def _native_summary(name: str, kind: str, total: NativeWorkload, admin_lag: int | None) -> WorkloadSummary:
+    duration = total.duration_s
+    consumer = kind == "consumer"
+    lags = [v for v in (total.max_lag, admin_lag) if v is not None]
+    return WorkloadSummary(
+        name=name, kind=kind, engine="native", messages=total.messages, bytes=total.bytes, errors=total.errors,
+        duration_s=duration,
+        throughput=Throughput(msgs_per_s=total.messages / duration if duration else 0.0,
+                              mb_per_s=total.bytes / 1e6 / duration if duration else 0.0),
+        latency_ms={k: latency_stats(h.to_histogram()) for k, h in sorted(total.hists.items())},
+        duplicated=(total.end_duplicated if total.ended == total.instances else total.duplicated) if consumer else None,
+        out_of_order=(total.end_out_of_order if total.ended == total.instances else total.out_of_order) if consumer else None,
+        max_lag=max(lags) if consumer and lags else None,
+    )
+
+
+def _lost(plan: Plan, consumer: str, topic: str, native: dict[str, NativeWorkload], diag: Diagnostics) -> int | None:
+    """|acked by the topic's native producers ∖ seen by this consumer workload|; None when a range is missing."""
+    producers = [native[w.name] for w in plan.workloads
+                 if w.kind == "producer" and w.engine == "native" and w.topic == topic and w.name in native]
+    involved = producers + [native[consumer]]
+    incomplete = [t.name for t in involved if t.ended != t.instances]
+    if not producers or incomplete:
+        reason = f"instances of {', '.join(incomplete)} wrote no end record" if incomplete else f"no native producer on topic {topic}"
+        diag.note(Path("raw") / "native", f"lost messages of {consumer} not computed: {reason}")
+        return None
+    acked: Ranges = {}
+    for producer in producers:
+        add_ranges(acked, producer.ranges)
+    return missing(acked, native[consumer].ranges)
+
+
+def _jmeter_summary(name: str, kind: str, labels: list[JmeterLabel]) -> WorkloadSummary:
+    elapsed: dict[int, int] = {}
+    for label in labels:
+        for ms, n in label.elapsed.items():
+            elapsed[ms] = elapsed.get(ms, 0) + n
+    count, errors = sum(l.count for l in labels), sum(l.errors for l in labels)
+    nbytes = sum(l.bytes for l in labels)
+    first = min(l.first for l in labels if l.first is not None)
+    duration = float(max(l.last for l in labels if l.last is not None) - first + 1)
+    return WorkloadSummary(
+        name=name, kind=kind, engine="jmeter", messages=count - errors, bytes=nbytes, errors=errors, duration_s=duration,
+        throughput=Throughput(msgs_per_s=(count - errors) / duration, mb_per_s=nbytes / 1e6 / duration),
+        latency_ms={"elapsed": elapsed_stats(elapsed)},
+    )

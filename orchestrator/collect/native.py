@@ -1,0 +1,162 @@
+"""Native runner interval records (raw/native/**/*.jsonl) ▶ per-second series and workload totals.
+
+Records are JSON lines ``{"type": "start" | "interval" | "end", ...}``; interval counts are deltas
+for the interval ``[start, ts]`` and are put at the second of its midpoint. All instance files are
+read together in time order (a heap merge of the streams), so the instances of a workload are
+combined per second without holding more than one record per file: counts and rates add up,
+latency percentiles come from the instances' histograms merged for that second.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Iterator
+
+from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
+from orchestrator.collect.jsonlines import MALFORMED, json_lines
+from orchestrator.collect.histograms import HistogramStore, SparseHistogram
+from orchestrator.collect.ranges import Ranges, add_ranges
+from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
+
+PRODUCER_KINDS = ("publish_latency", "publish_delay", "corrected_latency")
+CONSUMER_KINDS = ("e2e_latency",)
+# per-second percentile series of each histogram kind (ms)
+_PERCENTILE_SERIES = {"publish_latency": ("p50", "p99", "max"), "publish_delay": ("p99",),
+                      "corrected_latency": ("p99",), "e2e_latency": ("p50", "p99")}
+
+
+@dataclass
+class NativeWorkload:
+    """Whole-run totals of one native workload, over all its instances."""
+
+    name: str
+    role: str
+    first: float | None = None
+    last: float | None = None
+    messages: int = 0  # acked (producer) or received (consumer)
+    bytes: int = 0
+    errors: int = 0
+    duplicated: int = 0
+    out_of_order: int = 0
+    max_lag: int | None = None
+    instances: set[str] = field(default_factory=set)
+    ended: set[str] = field(default_factory=set)  # instances that wrote an end record
+    hists: dict[str, SparseHistogram] = field(default_factory=dict)
+    ranges: Ranges = field(default_factory=dict)  # acked (producer) or seen (consumer)
+    end_duplicated: int = 0
+    end_out_of_order: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        return (self.last - self.first) if self.first is not None and self.last is not None else 0.0
+
+
+@dataclass
+class _Interval:
+    slot: int
+    ts: float
+    start: float
+    record: dict
+    path: Path
+    line: int
+
+
+def _records(path: Path, diag: Diagnostics, totals: dict[str, NativeWorkload], hosts: set[str]) -> Iterator[_Interval]:
+    """One file's interval records in order; start/end records update ``totals`` as they pass."""
+    clock = None
+    for line_no, record in json_lines(path, diag):
+        try:
+            kind, workload = record["type"], str(record["workload"])
+            instance = f"{workload}/{record.get('instance', '')}"
+            total = totals.setdefault(workload, NativeWorkload(workload, str(record.get("role", ""))))
+            total.role = total.role or str(record.get("role", ""))
+            total.instances.add(instance)
+            if record.get("host"):
+                hosts.add(str(record["host"]))
+            if kind == "end":
+                _end(total, instance, record)
+            if kind != "interval":
+                continue
+            ts = float(record["ts"])
+            start = float(record.get("start", ts - 1.0))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            diag.count(path, MALFORMED, line_no)
+            continue
+        clock = clock or ClockWatch(diag, path, max(1.0, ts - start))
+        clock.see(int(ts), line_no)
+        yield _Interval(int((start + ts) / 2), ts, start, record, path, line_no)
+
+
+def _end(total: NativeWorkload, instance: str, record: dict) -> None:
+    add_ranges(total.ranges, record.get("acked_ranges") or record.get("seen_ranges") or {})
+    total.end_duplicated += int(record.get("duplicated", 0))
+    total.end_out_of_order += int(record.get("out_of_order", 0))
+    total.ended.add(instance)
+
+
+class NativeReader:
+    def __init__(self, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics):
+        self.builder, self.store, self.diag = builder, store, diag
+        self.workloads: dict[str, NativeWorkload] = {}
+        self.hosts: set[str] = set()
+
+    def read(self, paths: list[Path]) -> None:
+        streams = [_records(p, self.diag, self.workloads, self.hosts) for p in paths]
+        merged = heapq.merge(*streams, key=lambda r: r.slot)
+        for slot, group in groupby(merged, key=lambda r: r.slot):
+            by_workload: dict[str, list[_Interval]] = {}
+            for interval in group:
+                by_workload.setdefault(str(interval.record["workload"]), []).append(interval)
+            for workload, intervals in by_workload.items():
+                self._second(slot, self.workloads[workload], intervals)
+
+    def _second(self, slot: int, total: NativeWorkload, intervals: list[_Interval]) -> None:
+        producer = total.role == "producer"
+        kinds = PRODUCER_KINDS if producer else CONSUMER_KINDS
+        second_hists = {k: SparseHistogram() for k in kinds}
+        lag: int | None = None
+        for item in intervals:
+            r = item.record
+            seconds = max(item.ts - item.start, 1e-3)
+            try:
+                count = int(r["acked"] if producer else r["received"])
+                nbytes, errors = int(r.get("bytes", 0)), int(r.get("errors", 0))
+                for kind in kinds:
+                    data = (r.get("hist") or {}).get(kind)
+                    if data:
+                        second_hists[kind].add_dict(data)
+                        self.store.put(kind, total.name, slot, data)
+            except (KeyError, ValueError, TypeError, AttributeError):
+                self.diag.count(item.path, "interval records with missing or malformed counts skipped", item.line)
+                continue
+            family = "produce" if producer else "consume"
+            self.builder.add(SeriesKey(f"{family}.rate", workload=total.name), slot, count / seconds)
+            self.builder.add(SeriesKey(f"{family}.throughput_mb", workload=total.name), slot, nbytes / 1e6 / seconds)
+            if producer:
+                self.builder.add(SeriesKey("produce.errors", workload=total.name), slot, float(errors))
+            else:
+                total.duplicated += int(r.get("duplicated", 0))
+                total.out_of_order += int(r.get("out_of_order", 0))
+                if r.get("lag") is not None:
+                    lag = (lag or 0) + int(r["lag"])
+            total.messages += count
+            total.bytes += nbytes
+            total.errors += errors
+            total.first = item.start if total.first is None else min(total.first, item.start)
+            total.last = item.ts if total.last is None else max(total.last, item.ts)
+        self._percentiles(slot, total, second_hists)
+        if lag is not None:
+            self.builder.set(SeriesKey("consume.lag", workload=total.name), slot, float(lag))
+            total.max_lag = lag if total.max_lag is None else max(total.max_lag, lag)
+
+    def _percentiles(self, slot: int, total: NativeWorkload, second_hists: dict[str, SparseHistogram]) -> None:
+        for kind, hist in second_hists.items():
+            if not hist.count:
+                continue
+            total.hists.setdefault(kind, SparseHistogram()).merge(hist)
+            for stat in _PERCENTILE_SERIES[kind]:
+                value = hist.max if stat == "max" else hist.percentile(float(stat[1:]))
+                self.builder.set(SeriesKey(f"{kind}.{stat}", workload=total.name), slot, value / 1000.0)

@@ -1,0 +1,120 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestrator.collect import collect
+from orchestrator.collect.timeline import SeriesKey
+from orchestrator.errors import InputError
+from orchestrator.rundir import RunDir
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "collect"
+T0 = 1795596800
+
+
+@pytest.fixture
+def run(tmp_path) -> RunDir:
+    run = RunDir(tmp_path / "run")
+    (run.raw / "jmeter" / "jm").mkdir(parents=True)
+    shutil.copy(FIXTURES / "plan.resolved.yaml", run.resolved_plan)
+    shutil.copytree(FIXTURES / "native", run.raw / "native")
+    shutil.copy(FIXTURES / "kpi-taurus.jtl", run.raw / "jmeter" / "jm" / "kpi.jtl")
+    shutil.copy(FIXTURES / "events.jsonl", run.events)
+    (run.raw / "iostat").mkdir()
+    shutil.copy(FIXTURES / "iostat.json", run.raw / "iostat" / "broker1.json")
+    (run.raw / "kafka_admin").mkdir()
+    shutil.copy(FIXTURES / "kafka_admin_samples.jsonl", run.raw / "kafka_admin" / "samples.jsonl")
+    return run
+
+
+def _workload(collected, name):
+    return next(w for w in collected.workloads if w.name == name)
+
+
+def test_native_producer_totals_from_both_instances(run):
+    out = _workload(collect(run), "orders-out")
+    assert (out.kind, out.engine, out.messages, out.bytes, out.errors, out.duration_s) == ("producer", "native", 400, 400_000, 2, 2.0)
+    assert out.throughput.msgs_per_s == 200.0 and out.throughput.mb_per_s == 0.2
+    assert out.latency_ms["publish_latency"].count == 12
+    assert out.latency_ms["publish_latency"].max == 40.0
+    assert out.lost is None
+
+
+def test_consumer_lost_duplicated_and_lag(run):
+    consumer = _workload(collect(run), "orders-in")
+    assert consumer.messages == 350
+    assert consumer.lost == 10  # orders-out-1/0 150..159 acked, never seen
+    assert (consumer.duplicated, consumer.out_of_order) == (1, 0)
+    assert consumer.max_lag == 50  # the runner's 50 beats the admin monitor's 42
+
+
+def test_native_series_combine_instances_per_second(run):
+    timeline = collect(run).timeline
+    rate = timeline.series[SeriesKey("produce.rate", workload="orders-out")]
+    assert rate[0] == 200.0 and rate[1] == 200.0
+    p99 = timeline.series[SeriesKey("publish_latency.p99", workload="orders-out")]
+    assert 39.0 < p99[1] <= 40.0
+    assert timeline.series[SeriesKey("consume.lag", workload="orders-in")][:2] == [50.0, 30.0]
+
+
+def test_histogram_window_merges_instances(run):
+    collected = collect(run)
+    first = collected.histogram("publish_latency", "orders-out", T0, T0 + 1)
+    both = collected.histogram("publish_latency", None, T0, T0 + 2)
+    assert first.count == 6 and both.count == 12
+    assert collected.histogram("e2e_latency", "orders-in", T0 + 100, T0 + 200) is None
+    assert collected.histogram("elapsed", "jm", T0, T0 + 2).count == 5
+
+
+def test_jmeter_workload_and_label_table(run):
+    collected = collect(run)
+    jm = _workload(collected, "jm")
+    assert (jm.engine, jm.messages, jm.errors) == ("jmeter", 4, 1)
+    assert jm.latency_ms["elapsed"].max == 40.0
+    assert [(l.label, l.count) for l in collected.jmeter_labels] == [("produce", 3), ("produce, keyed", 2)]
+
+
+def test_iostat_series_keyed_by_file_host_and_device(run):
+    util = collect(run).timeline.select("disk.util", host="broker1", device="vda")
+    assert [v for v in next(iter(util.values())) if v is not None] == [6.0, 1.2]
+
+
+def test_events_phases_and_admin_events_merged(run):
+    collected = collect(run)
+    assert [p.name for p in collected.phases] == ["warm", "steady"]
+    assert collected.phases[0].kind == "warmup"
+    kinds = [e.kind for e in collected.events]
+    assert "controller_change" in kinds and "fault_start" in kinds
+    assert [e.ts for e in collected.events] == sorted(e.ts for e in collected.events)
+    assert collected.environment.brokers == ["1", "2", "3"]
+    assert collected.environment.agents == ["agent1", "agent2", "broker1"]
+
+
+def test_warnings_name_files_and_lines_and_missing_workload(run):
+    warnings = collect(run).warnings
+    assert "raw/native/orders-in-0.jsonl: 1 malformed lines skipped (first at line 4)" in warnings
+    assert "raw/jmeter/jm/kpi.jtl: 2 malformed lines skipped (first at line 7)" in warnings
+    assert "raw: no results for workload idle (native)" in warnings
+
+
+def test_run_with_only_a_plan_collects_empty(tmp_path):
+    run = RunDir(tmp_path)
+    shutil.copy(FIXTURES / "plan.resolved.yaml", run.resolved_plan)
+    collected = collect(run)
+    assert collected.timeline.length == 0 and [w.messages for w in collected.workloads] == [0, 0, 0, 0]
+    assert "raw/events.jsonl: missing: no phase or fault markers" in collected.warnings
+
+
+def test_timeline_widened_to_run_events_with_gaps_as_none(run):
+    timeline = collect(run).timeline
+    assert timeline.start == T0 and timeline.length >= 31
+    assert timeline.series[SeriesKey("produce.rate", workload="orders-out")][20] is None
+
+
+@pytest.mark.parametrize("content, expected", [(None, "cannot read"), ("a: [", "not valid YAML"), ("metadata: {}", "not a valid plan")])
+def test_bad_resolved_plan_is_an_input_error(tmp_path, content, expected):
+    run = RunDir(tmp_path)
+    if content is not None:
+        run.resolved_plan.write_text(content)
+    with pytest.raises(InputError, match=expected):
+        collect(run)

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "collect"
+T0 = 1795596800
+
+
+def _read():
+    builder, diag = TimelineBuilder(), Diagnostics(FIXTURES)
+    result = read_admin_samples(FIXTURES / "kafka_admin_samples.jsonl", builder, diag, interval=5.0)
+    return result, builder.build(), diag.lines()
+
+
+def test_partition_health_series():
+    _, timeline, _ = _read()
+    under = timeline.series[SeriesKey("broker.under_replicated")]
+    offline = timeline.series[SeriesKey("broker.offline_partitions")]
+    assert (under[0], under[5], under[30]) == (0.0, 2.0, 0.0)
+    assert (offline[0], offline[5], offline[30]) == (0.0, 1.0, 0.0)
+    assert under[1] is None
+
+
+def test_group_lag_summed_over_partitions_per_workload():
+    result, timeline, _ = _read()
+    lag = timeline.series[SeriesKey("consume.lag", workload="orders-in", label="orchestrate-orders-in")]
+    assert (lag[0], lag[5]) == (15.0, 42.0)
+    assert result.max_lag == {"orders-in": 42}
+
+
+def test_log_dir_bytes_per_broker():
+    _, timeline, _ = _read()
+    assert timeline.series[SeriesKey("broker.log_dir_bytes", host="1")][:6:5] == [3000.0, 7000.0]
+    assert timeline.series[SeriesKey("broker.log_dir_bytes", host="2")][5] is None
+
+
+def test_isr_and_controller_changes_become_events():
+    result, _, _ = _read()
+    assert [(e.kind, e.name, e.detail) for e in result.events] == [
+        ("isr_change", "orders-0", "isr [1, 2, 3] -> [2, 3]"),
+        ("isr_change", "orders-1", "isr [1, 2, 3] -> []"),
+        ("controller_change", "2", "controller 1 -> 2"),
+        ("isr_change", "orders-0", "isr [2, 3] -> [1, 2, 3]"),
+        ("isr_change", "orders-1", "isr [] -> [1, 2, 3]"),
+    ]
+    assert result.brokers == {"1", "2", "3"}
+
+
+def test_corrupt_sample_sample_errors_and_clock_gap_are_warned():
+    _, _, warnings = _read()
+    assert "kafka_admin_samples.jsonl: 1 malformed lines skipped (first at line 3)" in warnings
+    assert "kafka_admin_samples.jsonl: 1 admin sample errors (describe_log_dirs) (first at line 2)" in warnings
+    assert any(w.startswith("kafka_admin_samples.jsonl:4: clock gap of 25 s") for w in warnings)
+
+
+def test_missing_samples_file_gives_nothing(tmp_path):
+    result = read_admin_samples(tmp_path / "samples.jsonl", TimelineBuilder(), Diagnostics(tmp_path), 5.0)
+    assert result.events == [] and result.max_lag == {}
