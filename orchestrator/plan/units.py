@@ -119,14 +119,17 @@ def format_duration(seconds: float) -> str:
 
 _DURATION_SCHEMA = {
     "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|min|s|m|h|d|w)?(\s*\d+(\.\d+)?\s*(ms|min|s|m|h|d|w))*\s*$"}],
+    "format": "duration",
     "description": "A duration: seconds as a number, or '250ms', '30s', '5m', '2h', '7d', '1h30m'",
 }
 _SIZE_SCHEMA = {
     "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgGtT]i?[bB]?|[bB])?\s*$"}],
+    "format": "size",
     "description": "A size: bytes as a number, or '100B', '1KiB', '64kB', '1.5MB', '2GiB'",
 }
 _RATE_SCHEMA = {
     "anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE}, {"type": "string", "pattern": r"^(max|\s*\d+(\.\d+)?\s*[kKmMgG]?\s*(msg)?\s*(/\s*(s|sec|second|m|min|minute|h|hour))?\s*)$"}],
+    "format": "rate",
     "description": "Messages per second as a number, or '500/s', '5k/s', '300/min', or 'max' (as fast as possible)",
 }
 
