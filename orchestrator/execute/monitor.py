@@ -1,0 +1,190 @@
+"""Monitors that run beside the load: iostat on this machine, and Kafka admin samples.
+
+``IostatMonitor`` runs ``iostat -dxk -y -t -o JSON <interval>`` (ISO timestamps, C locale) into
+raw/iostat/localhost.json until stopped; the collector reads the complete entries of the JSON a
+killed iostat leaves behind. Remote hosts are monitored by the provisioning playbooks with the same
+command and read by the same parser.
+
+``KafkaAdminMonitor`` samples the cluster from a background thread every
+``monitors.kafka_admin.interval`` into raw/kafka_admin/samples.jsonl (format: see
+``orchestrator.collect.kafka_admin``). Every admin call is bounded by a timeout; a failed call is
+recorded in the sample's ``errors`` and sampling goes on. confluent-kafka's AdminClient has no
+describeLogDirs, so log-dir sizes come from the partition directories on disk for brokers this
+machine runs (``BrokerHandle.data_dir``) and are recorded as unavailable otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicCollection, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from orchestrator.errors import ToolMissingError
+from orchestrator.execute.base import BrokerHandle, Cluster, Component
+from orchestrator.execute.topics import admin_client
+from orchestrator.plan.models import Plan
+from orchestrator.rundir import RunDir
+
+STOP_TIMEOUT_S = 5.0
+
+
+class IostatMonitor(Component):
+    name = "iostat"
+
+    def __init__(self, plan: Plan, run: RunDir):
+        self.interval = max(1, round(plan.monitors.iostat.interval))
+        self.output = run.raw / "iostat" / "localhost.json"
+        self._process: subprocess.Popen | None = None
+        self._out: IO[bytes] | None = None
+        self._binary: str | None = None
+
+    def prepare(self, cluster: Cluster) -> None:
+        self._binary = shutil.which("iostat")
+        if self._binary is None:
+            raise ToolMissingError("iostat not found: apt-get install sysstat")
+
+    def start(self) -> None:
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self._out = self.output.open("wb")
+        env = {**os.environ, "S_TIME_FORMAT": "ISO", "LC_ALL": "C"}
+        self._process = subprocess.Popen([self._binary or "iostat", "-dxk", "-y", "-t", "-o", "JSON", str(self.interval)],
+                                         stdout=self._out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+
+    def poll(self) -> bool:
+        """True while iostat runs; a monitor that died only leaves a gap (the collector warns)."""
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+
+class KafkaAdminMonitor(Component):
+    name = "kafka_admin"
+
+    def __init__(self, plan: Plan, run: RunDir):
+        self.interval = plan.monitors.kafka_admin.interval
+        self.timeout = min(self.interval, 10.0)
+        self.output = run.raw / "kafka_admin" / "samples.jsonl"
+        self.topics = sorted({t.name for t in plan.topics} | {w.topic for w in plan.workloads if w.topic})
+        self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
+        self._admin: AdminClient | None = None
+        self._brokers: list[BrokerHandle] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def prepare(self, cluster: Cluster) -> None:
+        self._admin = admin_client(cluster)
+        self._brokers = list(cluster.brokers)
+
+    def start(self) -> None:
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._loop, name="kafka-admin-monitor", daemon=True)
+        self._thread.start()
+
+    def poll(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.timeout * 5 + STOP_TIMEOUT_S)
+
+    def _loop(self) -> None:
+        with self.output.open("a", encoding="utf-8") as out:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                out.write(json.dumps(self.sample(), separators=(",", ":")) + "\n")
+                out.flush()
+                self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def sample(self) -> dict:
+        """One sample; each part that fails is left out and named in ``errors``."""
+        sample: dict = {"ts": time.time(), "errors": []}
+        for part in (self._cluster, self._partitions, self._groups, self._log_dirs):
+            try:
+                part(sample)
+            except Exception as err:  # any admin failure is data for the report, never fatal
+                sample["errors"].append(f"{part.__name__.lstrip('_')}: {err}")
+        return sample
+
+    def _cluster(self, sample: dict) -> None:
+        description = self._admin.describe_cluster(request_timeout=self.timeout).result(self.timeout)
+        sample["controller"] = description.controller.id if description.controller is not None else None
+        sample["brokers"] = sorted(node.id for node in description.nodes)
+
+    def _partitions(self, sample: dict) -> None:
+        if not self.topics:
+            sample["partitions"] = []
+            return
+        futures = self._admin.describe_topics(TopicCollection(self.topics), request_timeout=self.timeout)
+        partitions = []
+        for topic, future in futures.items():
+            for p in future.result(self.timeout).partitions:
+                partitions.append({"topic": topic, "partition": p.id, "leader": p.leader.id if p.leader is not None else None,
+                                   "replicas": [n.id for n in p.replicas], "isr": [n.id for n in p.isr]})
+        sample["partitions"] = partitions
+
+    def _groups(self, sample: dict) -> None:
+        groups = {}
+        for workload, group in self.groups.items():
+            request = [ConsumerGroupTopicPartitions(group)]
+            committed = self._admin.list_consumer_group_offsets(request, request_timeout=self.timeout)[group].result(self.timeout)
+            offsets = {(tp.topic, tp.partition): tp.offset for tp in committed.topic_partitions or [] if tp.offset >= 0}
+            if not offsets:
+                continue
+            ends = self._admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in offsets},
+                                            request_timeout=self.timeout)
+            lag = {f"{tp.topic}/{tp.partition}": max(0, f.result(self.timeout).offset - offsets[(tp.topic, tp.partition)])
+                   for tp, f in ends.items()}
+            groups[workload] = {"group": group, "lag": lag}
+        sample["groups"] = groups
+
+    def _log_dirs(self, sample: dict) -> None:
+        local = [b for b in self._brokers if b.data_dir is not None]
+        if not local:
+            sample["log_dirs"], sample["log_dirs_source"] = None, "unavailable"
+            return
+        sample["log_dirs"] = {str(b.node_id): partition_sizes(b.data_dir, self.topics) for b in local}
+        sample["log_dirs_source"] = "local"
+
+
+def partition_sizes(data_dir: Path, topics: list[str]) -> dict[str, int]:
+    """Bytes on disk of each "<topic>-<partition>" directory in ``data_dir`` or one level below it."""
+    pattern = re.compile(rf"^({'|'.join(re.escape(t) for t in topics)})-\d+$") if topics else None
+    sizes: dict[str, int] = {}
+    if pattern is None:
+        return sizes
+    for parent in [data_dir, *(d for d in data_dir.iterdir() if d.is_dir())] if data_dir.is_dir() else []:
+        for entry in parent.iterdir():
+            if entry.is_dir() and pattern.match(entry.name):
+                sizes[entry.name] = sizes.get(entry.name, 0) + _bytes_in(entry)
+    return sizes
+
+
+def _bytes_in(directory: Path) -> int:
+    """Sizes of the files in ``directory``; a segment the broker deletes meanwhile counts as 0."""
+    total = 0
+    for entry in os.scandir(directory):
+        try:
+            total += entry.stat().st_size if entry.is_file() else 0
+        except FileNotFoundError:
+            continue
+    return total

@@ -1,0 +1,101 @@
+import time
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.iostat import read_iostat
+from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
+from orchestrator.errors import ToolMissingError
+from orchestrator.execute.base import Cluster
+from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, partition_sizes
+from orchestrator.execute.topics import ensure_topics
+from orchestrator.plan.models import Plan
+from orchestrator.rundir import RunDir
+
+
+def _plan(topic: str = "orders", interval: float = 1.0) -> Plan:
+    return Plan.model_validate({
+        "metadata": {"name": "monitor-test"},
+        "topics": [{"name": topic, "partitions": 2}],
+        "workloads": [{"name": "out", "kind": "producer", "topic": topic},
+                      {"name": "in", "kind": "consumer", "topic": topic}],
+        "phases": [{"name": "s", "kind": "steady", "duration": "10s"}],
+        "monitors": {"iostat": {"interval": 1}, "kafka_admin": {"interval": interval}},
+    })
+
+
+def test_iostat_missing_is_a_tool_missing_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monitor = IostatMonitor(_plan(), RunDir(tmp_path))
+    with pytest.raises(ToolMissingError, match="apt-get install sysstat"):
+        monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1"))
+
+
+def test_partition_sizes_sum_the_plan_topics_partition_directories(tmp_path):
+    for name, size in (("data/orders-0", 100), ("data/orders-1", 50), ("data/other-0", 999), ("orders-extra-0", 7)):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "00000000000000000000.log").write_bytes(b"x" * size)
+    assert partition_sizes(tmp_path, ["orders"]) == {"orders-0": 100, "orders-1": 50}
+    assert partition_sizes(tmp_path / "missing", ["orders"]) == {}
+
+
+@pytest.mark.integration
+def test_iostat_monitor_writes_json_the_collector_reads_after_a_kill(tmp_path):
+    run = RunDir(tmp_path)
+    monitor = IostatMonitor(_plan(), run)
+    monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1"))
+    monitor.start()
+    deadline = time.monotonic() + 15
+    while monitor.poll() and time.monotonic() < deadline and monitor.output.read_text().count('"timestamp"') < 2:
+        time.sleep(0.2)
+    monitor.stop()
+    monitor.stop()
+    assert not monitor.poll()
+    diag = Diagnostics(tmp_path)
+    samples = list(read_iostat(monitor.output, diag))
+    assert len({s.ts for s in samples}) >= 2
+    assert all(s.util is not None and s.w_per_s is not None for s in samples)
+    assert not [w for w in diag.lines() if "unknown" in w or "corrupt" in w]
+
+
+@pytest.mark.integration
+def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka_broker, topic_name):
+    plan = _plan(topic_name)
+    ensure_topics(kafka_broker, plan.topics)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    for i in range(20):
+        producer.produce(topic_name, value=b"x" * 100, partition=i % 2)
+    assert producer.flush(30) == 0
+    consumer = Consumer({"bootstrap.servers": kafka_broker.bootstrap_servers, "group.id": "orchestrate-in",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    consumer.assign([TopicPartition(topic_name, 0, 0)])
+    message = None
+    for _ in range(50):
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            break
+    consumer.commit(message=message, asynchronous=False)
+    consumer.close()
+
+    monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
+    monitor.prepare(kafka_broker)
+    sample = monitor.sample()
+    assert sample["errors"] == []
+    assert sample["controller"] is not None and sample["brokers"]
+    assert sorted(p["partition"] for p in sample["partitions"]) == [0, 1]
+    assert sample["groups"]["in"]["lag"] == {f"{topic_name}/0": 9}
+    assert sample["log_dirs_source"] == "local"
+    assert sum(next(iter(sample["log_dirs"].values())).values()) > 0
+
+    monitor.start()
+    time.sleep(1.5)
+    monitor.stop()
+    assert not monitor.poll()
+    builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
+    result = read_admin_samples(monitor.output, builder, diag, 1.0)
+    assert result.max_lag == {"in": 9}
+    timeline = builder.build()
+    assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
+    assert diag.lines() == []
