@@ -95,13 +95,16 @@ def _measured_duration(plan: Plan) -> float:
 
 def _metric_mismatch(plan: Plan, metric: str, scope: list, named: str | None) -> str | None:
     """Why the metric can never be measured for the SLO's workloads, or None."""
-    who = f"workload {named!r} is not" if named else "the plan has no"
+
+    def lacking(what: str) -> str:
+        return f"workload {named!r} is not a {what}" if named else f"the plan has no {what}"
+
     if metric.startswith(_PRODUCER_METRICS) and not any(w.kind == "producer" for w in scope):
-        return f"{metric} is measured by producers, and {who} a producer workload"
+        return f"{metric} is measured by producers, and {lacking('producer workload')}"
     if metric.startswith(_CONSUMER_METRICS) and not any(w.kind == "consumer" for w in scope):
-        return f"{metric} is measured by consumers, and {who} a consumer workload"
+        return f"{metric} is measured by consumers, and {lacking('consumer workload')}"
     if metric.startswith("jmeter.") and not any(w.engine == "jmeter" for w in scope):
-        return f"{metric} is measured by JMeter, and {who} a workload with engine 'jmeter'"
+        return f"{metric} is measured by JMeter, and {lacking('jmeter-engine workload')}"
     if metric.startswith(("disk.", "broker.")) and named:
         return f"{metric} is measured per broker host, not per workload: remove 'workload'"
     if metric.startswith("disk.") and not plan.monitors.iostat.enabled:

@@ -32,6 +32,7 @@ _PATTERNS = {
     r"^\S+:\d{1,5}$": "must be host:port",
 }
 _PREFIXES = re.compile(r"^(Value error|Assertion failed), ")
+_AFTER_VALIDATION = re.compile(r" after validation, not \d+$")
 _SHOULD = re.compile(r"^(Input|String|List|Dictionary|Value|Object|Tuple|Set) should (be|have)")
 
 
@@ -49,7 +50,8 @@ def validation_issues(err: ValidationError, located: Located) -> list[PlanIssue]
             grouped.setdefault(path, []).append(error)
     for path, errors in grouped.items():
         at_key = errors[0]["type"] == "extra_forbidden"
-        issues.append(located.issue(path, _message(errors, path, located), at_key=at_key))
+        given = located.value(path, missing=errors[0]["input"])  # as written, not as parsed
+        issues.append(located.issue(path, _message(errors, given, path, located), at_key=at_key))
     unique = {(i.line, i.column, i.path, i.message): i for i in issues}
     return [unique[k] for k in sorted(unique)]
 
@@ -84,7 +86,7 @@ def _tag_issue(error: dict, path: Path, tp: object, located: Located) -> PlanIss
     return located.issue((*path, key), f"unknown {key} {_describe(tag)}{did_you_mean(str(tag), values)} (valid: {valid})")
 
 
-def _message(errors: list[dict], path: Path, located: Located) -> str:
+def _message(errors: list[dict], given: object, path: Path, located: Located) -> str:
     first = errors[0]
     if first["type"] == "missing":
         return "missing required key"
@@ -92,8 +94,8 @@ def _message(errors: list[dict], path: Path, located: Located) -> str:
         return _unknown_key(path, located)
     if len(errors) > 1 and all(e["type"] in _EXPECTED or e["type"] == "literal_error" for e in errors):
         wanted = [_EXPECTED.get(e["type"]) or e["ctx"]["expected"] for e in errors]
-        return f"expected {_one_of(list(dict.fromkeys(wanted)))}, got {_describe(first['input'])}"
-    return _plain(first)
+        return f"expected {_one_of(list(dict.fromkeys(wanted)))}, got {_describe(given)}"
+    return _plain(first, given)
 
 
 def _unknown_key(path: Path, located: Located) -> str:
@@ -106,8 +108,8 @@ def _unknown_key(path: Path, located: Located) -> str:
     return f"unknown key {key!r}{hint}"
 
 
-def _plain(error: dict) -> str:
-    kind, message, given = error["type"], error["msg"], error["input"]
+def _plain(error: dict, given: object) -> str:
+    kind, message = error["type"], _AFTER_VALIDATION.sub("", error["msg"])
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {_describe(given)}"
     if kind == "literal_error":

@@ -19,7 +19,7 @@ from orchestrator.errors import PlanError, PlanIssue
 PathKey = str | int
 Where = tuple[int, int]  # 1-based line and column
 MAX_DEPTH = 64
-MAX_NODES = 200_000  # stops alias bombs ("billion laughs") long before memory does
+MAX_NODES = 20_000  # stops alias bombs ("billion laughs") long before memory does
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -49,13 +49,14 @@ class Located:
                 return path[:cut], (spot.value if exact and not at_key else spot.key)
         return (), (1, 1)
 
-    def value(self, path: tuple[PathKey, ...]) -> object:
+    def value(self, path: tuple[PathKey, ...], missing: object = None) -> object:
+        """The data at ``path`` as written (after overrides), or ``missing``."""
         node = self.data
         for key in path:
             if isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and key < len(node):
                 node = node[key]
             else:
-                return None
+                return missing
         return node
 
     def issue(self, path: tuple[PathKey, ...], message: str, at_key: bool | None = None) -> PlanIssue:
@@ -87,7 +88,7 @@ def read_yaml(path: Path) -> Located:
         raise PlanError([_yaml_issue(file, err)]) from None
     except yaml.reader.ReaderError as err:
         line, column = _position(text, err.position)
-        raise PlanError([PlanIssue(file, line, column, "", f"invalid character {err.character!r}: {err.reason}")]) from None
+        raise PlanError([PlanIssue(file, line, column, "", f"invalid character {_char(err.character)}: {err.reason}")]) from None
     except RecursionError:
         raise PlanError([PlanIssue(file, 1, 1, "", "the YAML is nested too deeply")]) from None
     if root is None:
@@ -164,7 +165,7 @@ class _Builder:
                 self.problem(node, path, f"the plan expands to more than {MAX_NODES} values (alias expansion?)")
             return None
         if len(path) > MAX_DEPTH:
-            self.problem(node, path, f"nested deeper than {MAX_DEPTH} levels")
+            self.problem(node, path[:3], f"nested deeper than {MAX_DEPTH} levels")
             return None
         if id(node) in self.active:
             self.problem(node, path, "a recursive alias refers to itself")
@@ -227,3 +228,7 @@ class _Builder:
                 continue
             merged.update(self.build(source, path, spots))
         return merged
+
+
+def _char(character: int | str) -> str:
+    return repr(chr(character) if isinstance(character, int) else character)
