@@ -17,11 +17,13 @@ makes the run's verdict fail: an SLO that could not be checked has not been show
 from __future__ import annotations
 
 import operator
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from orchestrator.collect.timeline import Timeline
 from orchestrator.plan.models import Slo
+from orchestrator.report.latency import stat_ms
 from orchestrator.report.metrics import MetricSpec, parse_threshold, spec
 from orchestrator.report.window import Window, window_for
 from orchestrator.runner.histogram import Histogram
@@ -47,7 +49,10 @@ def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None) -> 
     if metric.reduce == "ratio":
         return _ratio_series(timeline, metric, workload)
     where = {"workload": workload} if workload is not None else {}
-    found = list(timeline.select(metric.metric, **where).values())
+    # JMeter series come per sampler label and for all labels (label None), so the unlabelled one
+    # counts when there is one; admin-sampled lag comes only labelled (by consumer group)
+    found = list(timeline.select(metric.metric, label=None, **where).values())
+    found = found or list(timeline.select(metric.metric, **where).values())
     if not found:
         return None
     combine = sum if metric.reduce in ("rate", "total", "summary") else max
@@ -112,26 +117,19 @@ def _window_ratio(timeline: Timeline, metric: MetricSpec, workload: str | None, 
     return _percent(e, c)
 
 
-def _latency(measured: Measured, metric: MetricSpec, workload: str | None, window: Window) -> float | None:
-    merged: Histogram | None = None
+def merged_histogram(measured: Measured, kind: str, workload: str | None, window: Window) -> Histogram | None:
+    """The histograms of every span of the window merged; None when nothing was recorded."""
+    merged = Histogram()
     for start, end in window.spans:
-        part = measured.histogram(metric.latency_kind or "", workload, start, end)
-        if part is not None and part.count:
-            if merged is None:
-                merged = Histogram()
+        part = measured.histogram(kind, workload, start, end)
+        if part is not None:
             merged.merge(part)
-    if merged is None:
-        return None
-    return histogram_stat(merged, metric.stat or "max")
+    return merged if merged.count else None
 
 
-def histogram_stat(h: Histogram, stat: str) -> float:
-    """p50 … p999, max or mean of a µs histogram, in milliseconds."""
-    if stat == "max":
-        return h.max / 1000.0
-    if stat == "mean":
-        return h.mean / 1000.0
-    return h.percentile(float(stat[1:]) / (10.0 if stat == "p999" else 1.0)) / 1000.0
+def _latency(measured: Measured, metric: MetricSpec, workload: str | None, window: Window) -> float | None:
+    merged = merged_histogram(measured, metric.latency_kind or "", workload, window)
+    return stat_ms(merged, metric.stat or "max") if merged is not None else None
 
 
 def _from_summaries(workloads: list[WorkloadSummary], metric: MetricSpec, workload: str | None) -> float | None:
@@ -191,3 +189,20 @@ def evaluate(slos: list[Slo], measured: Measured) -> list[SloResult]:
 def run_verdict(results: list[SloResult]) -> str:
     """pass only when every SLO passed; no_data counts as fail (see the module docstring)."""
     return "pass" if all(r.verdict == "pass" for r in results) else "fail"
+
+
+def explain(r: SloResult) -> str:
+    """One line: what was observed against what was required, and when it broke."""
+    scope = f" [{r.workload}]" if r.workload else ""
+    scope += f" in phase {r.phase}" if r.phase else ""
+    unit = "" if r.unit == "count" else f" {r.unit}"
+    required = f"{r.metric}{scope} {r.op} {r.threshold:g}{unit}"
+    if r.sustained_s:
+        required += f" (breach sustained {r.sustained_s:g}s)"
+    if r.verdict == "no_data":
+        return f"no data for {required}"
+    text = f"observed {r.observed:.6g}{unit}, required {required}"
+    if r.breached_at is not None:
+        stamp = datetime.fromtimestamp(r.breached_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        text += f"; breached at {stamp}"
+    return text + ("; the run was aborted" if r.aborted_run else "")

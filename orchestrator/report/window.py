@@ -36,15 +36,21 @@ def whole_timeline(timeline: Timeline) -> Window:
     return Window(((float(timeline.start), float(timeline.start + timeline.length)),))
 
 
-def window_for(phase: str | None, phases: list[PhaseSpan], timeline: Timeline) -> Window | None:
-    """The window of one phase, or of every non-warm-up phase; None when the named phase never ran.
-
-    A run without phase records (an old or truncated run) is judged over its whole timeline."""
+def _spans(phases: list[PhaseSpan], timeline: Timeline, keep) -> tuple[tuple[float, float], ...]:
     end_of_run = float(timeline.start + timeline.length)
-    if phase is not None:
-        spans = [(p.start, p.end if p.end is not None else end_of_run) for p in phases if p.name == phase]
-        return Window(tuple(spans)) if spans else None
+    return tuple(sorted((p.start, p.end if p.end is not None else end_of_run) for p in phases if keep(p)))
+
+
+def judged_window(phases: list[PhaseSpan], timeline: Timeline) -> Window:
+    """Every phase but warm-ups; a run without phase records (old or truncated) is judged whole."""
     if not phases:
         return whole_timeline(timeline)
-    spans = [(p.start, p.end if p.end is not None else end_of_run) for p in phases if p.kind != "warmup"]
-    return Window(tuple(sorted(spans)))
+    return Window(_spans(phases, timeline, lambda p: p.kind != "warmup"))
+
+
+def window_for(phase: str | None, phases: list[PhaseSpan], timeline: Timeline) -> Window | None:
+    """The window of the named phase (None when it never ran), or the judged window."""
+    if phase is None:
+        return judged_window(phases, timeline)
+    spans = _spans(phases, timeline, lambda p: p.name == phase)
+    return Window(spans) if spans else None

@@ -1,0 +1,101 @@
+"""``orchestrate report RUN_DIR`` and the last stage of apply: every output of a run rebuilt from
+``raw/`` and ``plan.resolved.yaml`` alone.
+
+    collect ▶ SLO verdicts ▶ summary.json ▶ junit.xml ▶ results/timeline.csv ▶ results/omb.json
+    ▶ report/index.html
+
+summary.json is written first, so a run keeps its verdicts even if a later output fails. Missing
+or corrupt raw sources become warnings (in summary.json and the report), never a crash.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from orchestrator import __version__
+from orchestrator.collect import Collected, collect
+from orchestrator.errors import InputError
+from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan
+from orchestrator.report.html import render_report, write_report
+from orchestrator.report.junit import write_junit
+from orchestrator.report.omb import write_omb
+from orchestrator.report.slo import evaluate, run_verdict
+from orchestrator.report.timeline_csv import write_timeline_csv
+from orchestrator.report.window import judged_window
+from orchestrator.rundir import RunDir
+from orchestrator.summary import Environment, Event, RunInfo, SloResult, Summary
+
+
+def _check_run_dir(run: RunDir) -> None:
+    if not run.root.is_dir():
+        raise InputError(f"{run.root}: no such run directory")
+    if not run.resolved_plan.is_file():
+        raise InputError(f"{run.resolved_plan}: missing; {run.root} is not a run directory")
+
+
+def run_info(run: RunDir, events: list[Event], collected: Collected) -> RunInfo:
+    """Start and end from run_start/run_end (else the timeline), status from abort/interrupt events."""
+    tl = collected.timeline
+    start = next((e.ts for e in events if e.kind == "run_start"), float(tl.start) if tl.length else None)
+    end = next((e.ts for e in reversed(events) if e.kind == "run_end"), float(tl.start + tl.length) if tl.length else start)
+    status, reason = "completed", ""
+    for event in events:
+        if event.kind in ("abort", "interrupt"):
+            status = "aborted" if event.kind == "abort" else "interrupted"
+            reason = event.detail or event.name
+            break
+    return RunInfo(id=run.root.name, started=start, ended=end,
+                   duration_s=max(0.0, (end or 0.0) - (start or 0.0)), status=status, reason=reason)
+
+
+def environment(plan: Plan, collected: Collected) -> Environment:
+    """What the plan says about the cluster, completed by what the collector found in raw/."""
+    found = collected.environment
+    target = plan.target
+    brokers = found.brokers or (list(target.bootstrap_servers) if isinstance(target, ExistingTarget) else
+                                ["localhost"] if isinstance(target, LocalTarget) else
+                                [h.name for h in (plan.inventory.hosts if plan.inventory else []) if "broker" in h.roles])
+    agents = found.agents or sorted({a for w in plan.workloads for a in w.agents})
+    engines = {"orchestrate": __version__, **found.engines}
+    kafka = found.kafka_version or (target.kafka_version if isinstance(target, LocalTarget) else
+                                    plan.provision.kafka_version if plan.provision else None)
+    return Environment(kafka_version=kafka, brokers=brokers, agents=agents, engines=engines,
+                       host=found.host or platform.node())
+
+
+def _mark_aborts(results: list[SloResult], events: list[Event]) -> list[SloResult]:
+    aborted_by = {e.name for e in events if e.kind == "abort"}
+    return [r.model_copy(update={"aborted_run": r.name in aborted_by}) for r in results]
+
+
+def summarize(run: RunDir, plan: Plan, collected: Collected) -> Summary:
+    slos = _mark_aborts(evaluate(list(plan.slos), collected), collected.events)
+    return Summary(
+        plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
+        run=run_info(run, collected.events, collected), verdict=run_verdict(slos),
+        environment=environment(plan, collected), phases=collected.phases, workloads=collected.workloads,
+        slos=slos, events=collected.events, warnings=collected.warnings)
+
+
+def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
+    summary = summarize(run, plan, collected)
+    run.summary.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+    window = judged_window(collected.phases, collected.timeline)
+    formats = set(plan.report.formats)
+    if "junit" in formats:
+        write_junit(summary, run.junit)
+    if "csv" in formats:
+        write_timeline_csv(collected.timeline, run.timeline_csv)
+    if "omb" in formats:
+        write_omb(plan, collected, window, run.results / "omb.json")
+    if "html" in formats:
+        write_report(render_report(plan, summary, collected, window, collected.jmeter_labels), run.report_html)
+    return summary
+
+
+def build(run_dir: Path) -> Summary:
+    run = RunDir(Path(run_dir))
+    _check_run_dir(run)
+    collected = collect(run)
+    return write_outputs(run, collected.plan, collected)

@@ -1,0 +1,170 @@
+"""report/index.html: one self-contained page (templates/report.html.j2) that answers "did it hold,
+where did it break, and why": verdicts first, then load, latency, errors, lag, disks and log dirs
+on one clock with phases and faults marked. A section without data says so instead of drawing an
+empty chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from orchestrator.collect.timeline import SeriesKey, Timeline
+from orchestrator.plan.models import Plan
+from orchestrator.plan.units import format_duration
+from orchestrator.report.charts import Line, Markers, Span, spectrum_chart, time_chart
+from orchestrator.report.latency import SPECTRUM, percentiles_ms
+from orchestrator.report.retention import broker_projections, topic_projections
+from orchestrator.report.slo import Measured, explain, merged_histogram
+from orchestrator.report.templates import render
+from orchestrator.report.window import Window
+from orchestrator.collect.jtl import JmeterLabel
+from orchestrator.summary import Event, Summary
+
+LATENCY_KINDS = (("publish_latency", "Publish latency (send ▶ ack)"),
+                 ("publish_delay", "Publish delay (intended ▶ actual send)"),
+                 ("corrected_latency", "Corrected latency (intended send ▶ ack)"),
+                 ("e2e_latency", "End-to-end latency (produce ▶ consume)"))
+# light to dark as the percentile rises; max dashed grey
+PERCENTILE_COLORS = (("p50", "#93c5fd"), ("p90", "#3b82f6"), ("p99", "#1d4ed8"), ("p999", "#7c3aed"), ("max", "#6b7280"))
+DISK_PANELS = (("IOPS", "ops/s", ("disk.r_per_s", "r/s"), ("disk.w_per_s", "w/s")),
+               ("Throughput", "kB/s", ("disk.rkb_per_s", "rkB/s"), ("disk.wkb_per_s", "wkB/s")),
+               ("Queue", "ms · requests", ("disk.await", "await (ms)"), ("disk.aqu_sz", "aqu-sz")),
+               ("Utilisation", "%", ("disk.util", "%util")))
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    charts: list[str]
+    empty_note: str
+    intro: str = ""
+
+
+def _markers(events: list[Event], summary: Summary, t0: int) -> Markers:
+    spans = [Span(p.name, p.start - t0, (p.end if p.end is not None else p.start) - t0, "phase") for p in summary.phases]
+    open_faults: dict[str, float] = {}
+    instants = []
+    for e in events:
+        if e.kind == "fault_start":
+            open_faults[e.name] = e.ts
+        elif e.kind == "fault_end" and e.name in open_faults:
+            spans.append(Span(e.name, open_faults.pop(e.name) - t0, e.ts - t0, "fault"))
+        elif e.kind in ("slo_breach", "abort", "interrupt"):
+            instants.append((f"{e.kind.replace('_', ' ')} {e.name}".strip(), e.ts - t0))
+    end = summary.run.ended if summary.run.ended is not None else t0
+    spans += [Span(name, start - t0, end - t0, "fault") for name, start in open_faults.items()]
+    return Markers(spans, instants)
+
+
+def _by_column(series: dict[SeriesKey, list[float | None]]) -> list[tuple[SeriesKey, list[float | None]]]:
+    """Series in a stable order (keys hold None, so they do not sort among themselves)."""
+    return sorted(series.items(), key=lambda kv: kv[0].column())
+
+
+def _lines(timeline: Timeline, metric: str, name: str, labelled: bool = False) -> list[Line]:
+    """One line per workload or host; with ``labelled``, also the series that carry a label (the
+    consumer group of admin-sampled lag)."""
+    return [Line(f"{' · '.join(x for x in (k.workload, k.host, k.label) if x) or 'all'} ({name})", v)
+            for k, v in _by_column(timeline.select(metric)) if labelled or k.label is None]
+
+
+def _combined_max(timeline: Timeline, metric: str) -> list[float | None] | None:
+    found = [v for k, v in timeline.select(metric).items() if k.label is None]
+    if not found:
+        return None
+    return [max((x for x in col if x is not None), default=None) for col in zip(*found)]
+
+
+def _latency_panels(timeline: Timeline) -> list[tuple[str, str, list[Line]]]:
+    panels = []
+    for kind, title in LATENCY_KINDS:
+        lines = [Line(stat, s, color, dashed=stat == "max") for stat, color in PERCENTILE_COLORS
+                 if (s := _combined_max(timeline, f"{kind}.{stat}")) is not None]
+        panels.append((title, "ms", lines))
+    return panels
+
+
+def _disk_charts(timeline: Timeline, markers: Markers) -> list[str]:
+    devices = sorted({(k.host or "", k.device or "") for k in timeline.series if k.metric.startswith("disk.")})
+    charts = []
+    for host, device in devices:
+        panels = []
+        for title, unit, *metrics in DISK_PANELS:
+            lines = [Line(name, s) for metric, name in metrics
+                     for k, s in timeline.select(metric, host=host or None, device=device or None).items()]
+            panels.append((f"{host or 'local'} · {device or 'all devices'} · {title}", unit, lines))
+        if chart := time_chart(panels, markers, timeline.length):
+            charts.append(chart)
+    return charts
+
+
+def _spectra(measured: Measured, summary: Summary, window: Window) -> list[str]:
+    panels = []
+    for kind, title in LATENCY_KINDS:
+        curves = []
+        for workload in [w.name for w in summary.workloads]:
+            merged = merged_histogram(measured, kind, workload, window)
+            if merged is not None:
+                curves.append((workload, SPECTRUM, percentiles_ms(merged, SPECTRUM)))
+        panels.append((title, curves))
+    return [c] if (c := spectrum_chart(panels)) else []
+
+
+def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, markers: Markers) -> list[Section]:
+    tl = measured.timeline
+
+    def chart(panels: list[tuple[str, str, list[Line]]], log: bool = False) -> list[str]:
+        return [c] if (c := time_chart(panels, markers, tl.length, log=log)) else []
+
+    throughput = chart([("Messages per second", "msg/s", _lines(tl, "produce.rate", "produced") + _lines(tl, "consume.rate", "consumed")),
+                        ("Megabytes per second", "MB/s", _lines(tl, "produce.throughput_mb", "produced") + _lines(tl, "consume.throughput_mb", "consumed"))])
+    errors = chart([("Errors per second", "errors/s", _lines(tl, "produce.errors", "produce") + _lines(tl, "consume.errors", "consume")
+                     + _lines(tl, "jmeter.errors", "jmeter"))])
+    health = chart([("Partitions", "count", _lines(tl, "broker.under_replicated", "under-replicated")
+                     + _lines(tl, "broker.offline_partitions", "offline"))])
+    log_dirs = chart([("Log-dir size", "GB", [Line(f"{k.host or 'broker'}{' · ' + k.device if k.device else ''}",
+                                                    [None if x is None else x / 1e9 for x in v])
+                                                 for k, v in _by_column(tl.select("broker.log_dir_bytes"))
+                                                 if k.label is None and k.workload is None])])
+    jmeter = chart([("Samples per second by label", "samples/s", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.rate"))]),
+                    ("Elapsed p99 by label", "ms", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.elapsed.p99"))])])
+    return [
+        Section("throughput", "Throughput", throughput, "No producer or consumer throughput was recorded."),
+        Section("latency", "Latency over time", chart(_latency_panels(tl), log=True),
+                "No latency was recorded.", "Per-second percentiles; with several workloads, the worst of them each second."),
+        Section("distribution", "Latency distribution", _spectra(measured, summary, window),
+                "No latency histograms were recorded.", "Percentile spectrum from histograms merged over the measured window (warm-up excluded)."),
+        Section("errors", "Errors", errors, "No errors were recorded (no error series in the raw data)."),
+        Section("lag", "Consumer lag", chart([("Lag", "messages", _lines(tl, "consume.lag", "lag", labelled=True))]), "No consumer lag was recorded."),
+        Section("disk", "Disks", _disk_charts(tl, markers), "No iostat samples were recorded."),
+        Section("logdirs", "Log directories", log_dirs, "No log-dir sizes were recorded."),
+        Section("health", "Replication health", health, "No partition health samples were recorded."),
+        Section("jmeter", "JMeter samplers", jmeter, "No JMeter samples were recorded."),
+    ]
+
+
+def _stamp(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts is not None else "–"
+
+
+def render_report(plan: Plan, summary: Summary, measured: Measured, window: Window,
+                  labels: list[JmeterLabel]) -> str:
+    tl = measured.timeline
+    markers = _markers(summary.events, summary, tl.start)
+    brokers = max(1, len(summary.environment.brokers))
+    return render(
+        "report.html.j2", plan=plan, summary=summary, title=plan.report.title or plan.metadata.name,
+        slos=[(r, explain(r)) for r in summary.slos], sections=_sections(plan, summary, measured, window, markers),
+        topics=topic_projections(plan, tl, window, brokers), brokers=broker_projections(tl), labels=labels,
+        started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
+        duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",
+        latency_kinds=[k for k, _ in LATENCY_KINDS] + ["elapsed"], fmt_duration=format_duration,
+        events=[e for e in summary.events if e.kind not in ("phase_start", "phase_end")],
+    )
+
+
+def write_report(html: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")

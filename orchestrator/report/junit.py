@@ -1,0 +1,26 @@
+"""junit.xml: one testcase per SLO, so CI systems show SLO verdicts as tests. A failed or
+unmeasured SLO is a <failure> whose message gives the observed value against the threshold. A
+plan without SLOs still gets a valid file with an empty suite."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from orchestrator.report.slo import explain
+from orchestrator.report.templates import render
+from orchestrator.summary import Summary
+
+
+def junit_xml(summary: Summary) -> str:
+    cases = [{"name": r.name, "verdict": r.verdict, "detail": explain(r),
+              "failure": None if r.verdict == "pass" else explain(r)} for r in summary.slos]
+    started = summary.run.started
+    return render("junit.xml.j2", suite=str(summary.plan.get("name", summary.run.id)), cases=cases,
+                  failures=sum(1 for c in cases if c["failure"]), duration=summary.run.duration_s,
+                  timestamp=datetime.fromtimestamp(started, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") if started else "",
+                  run_id=summary.run.id, status=summary.run.status)
+
+
+def write_junit(summary: Summary, path: Path) -> None:
+    path.write_text(junit_xml(summary), encoding="utf-8")

@@ -1,0 +1,95 @@
+"""results/omb.json: the run as an OpenMessaging Benchmark ``TestResult``, so OMB's chart scripts
+and published OMB results can sit next to ours.
+
+As OMB does, the series are sampled every 10 seconds over the measured part of the run (warm-up
+phases excluded), and the ``aggregated*`` values cover that whole part. Units follow OMB: rates in
+msg/s, publish and end-to-end latencies in ms, publish delay in µs (whole numbers); a period
+without samples reports 0, as OMB's empty histograms do. ``backlog`` is messages produced minus
+messages consumed so far.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from orchestrator.collect.timeline import Timeline
+from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
+from orchestrator.report.latency import percentiles_ms
+from orchestrator.report.slo import Measured, merged_histogram
+from orchestrator.report.window import Window
+from orchestrator.runner.histogram import Histogram
+
+PERIOD_S = 10
+_SUFFIXES = (("50pct", 50.0), ("75pct", 75.0), ("95pct", 95.0), ("99pct", 99.0), ("999pct", 99.9),
+             ("9999pct", 99.99), ("99999pct", 99.999))
+_QUANTILES = [50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 99.999, 100.0]
+# OMB field prefix, our histogram kind, scale from ms, whole numbers
+_KINDS = (("publishLatency", "publish_latency", 1.0, False), ("publishDelayLatency", "publish_delay", 1000.0, True),
+          ("endToEndLatency", "e2e_latency", 1.0, False))
+
+
+def _periods(window: Window) -> Iterator[tuple[float, float]]:
+    for start, end in window.spans:
+        t = start
+        while t + PERIOD_S <= end:
+            yield t, t + PERIOD_S
+            t += PERIOD_S
+
+
+def _total(timeline: Timeline, metric: str, start: float, end: float) -> float:
+    lo, hi = max(0, int(start) - timeline.start), max(0, int(end) - timeline.start)
+    return sum(v for s in timeline.select(metric).values() for v in s[lo:hi] if v is not None)
+
+
+def _latency_fields(prefix: str, h: Histogram | None, scale: float, whole: bool) -> dict[str, float]:
+    h = h or Histogram()
+    values = percentiles_ms(h, [q for _, q in _SUFFIXES])
+    fields = {f"{prefix}{suffix}": v * scale for (suffix, _), v in zip(_SUFFIXES, values)}
+    fields[f"{prefix}Avg"] = h.mean / 1000.0 * scale
+    fields[f"{prefix}Max"] = h.max / 1000.0 * scale
+    return {k: (round(v) if whole and not k.endswith("Avg") else v) for k, v in fields.items()}
+
+
+def omb_result(plan: Plan, measured: Measured, window: Window) -> dict[str, object]:
+    producers = [w for w in plan.workloads if isinstance(w, ProducerWorkload)]
+    consumers = [w for w in plan.workloads if isinstance(w, ConsumerWorkload)]
+    sizes = [w.message.size_distribution() for w in producers]
+    result: dict[str, object] = {
+        "workload": plan.metadata.name,
+        "driver": "Kafka (orchestrate)",
+        "messageSize": next((getattr(s, "size", getattr(s, "mean", 0)) for s in sizes if s is not None), 0),
+        "topics": len(plan.topics),
+        "partitions": sum(t.partitions for t in plan.topics),
+        "producersPerTopic": sum(w.instances for w in producers) // max(1, len({w.topic for w in producers})),
+        "consumersPerTopic": sum(w.instances for w in consumers) // max(1, len({w.topic for w in consumers})),
+    }
+    series: dict[str, list[float]] = {k: [] for k in ("publishRate", "publishErrorRate", "consumeRate", "backlog")}
+    tl = measured.timeline
+    first = window.spans[0][0] if window.spans else float(tl.start)
+    backlog = _total(tl, "produce.rate", tl.start, first) - _total(tl, "consume.rate", tl.start, first)
+    for start, end in _periods(window):
+        produced, consumed = _total(tl, "produce.rate", start, end), _total(tl, "consume.rate", start, end)
+        backlog += produced - consumed
+        series["publishRate"].append(produced / PERIOD_S)
+        series["consumeRate"].append(consumed / PERIOD_S)
+        series["publishErrorRate"].append(_total(tl, "produce.errors", start, end) / PERIOD_S)
+        series["backlog"].append(max(0, round(backlog)))
+        for prefix, kind, scale, whole in _KINDS:
+            for key, value in _latency_fields(prefix, measured.histogram(kind, None, start, end), scale, whole).items():
+                series.setdefault(key, []).append(value)
+    result.update(series)
+    for prefix, kind, scale, whole in _KINDS:
+        merged = merged_histogram(measured, kind, None, window) or Histogram()
+        aggregated = _latency_fields(prefix, merged, scale, whole)
+        result.update({f"aggregated{k[0].upper()}{k[1:]}": v for k, v in aggregated.items()})
+        quantiles = percentiles_ms(merged, _QUANTILES)
+        result[f"aggregated{prefix[0].upper()}{prefix[1:]}Quantiles"] = {
+            f"{q}": (round(v * scale) if whole else v * scale) for q, v in zip(_QUANTILES, quantiles)}
+    return result
+
+
+def write_omb(plan: Plan, measured: Measured, window: Window, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(omb_result(plan, measured, window), indent=1), encoding="utf-8")
