@@ -23,8 +23,8 @@ from orchestrator.errors import BrokerError
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.execute.kafka_dist import java_binary, java_classpath
 
-NODE_ID = 1
-READY_TIMEOUT_S = 90.0
+NODE_ID = 0  # the plan's faults default to broker 0
+READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
 FORMAT_TIMEOUT_S = 120.0
 
