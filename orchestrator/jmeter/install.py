@@ -35,15 +35,19 @@ def cache_root() -> Path:
     return Path(base) / "orchestrate" / "jmeter"
 
 
+def jmeter_home(version: str = DEFAULT_VERSION) -> Path:
+    """Where JMeter is (or will be, once ``ensure_jmeter`` ran)."""
+    explicit = os.environ.get("JMETER_HOME")
+    return Path(explicit) if explicit else cache_root() / version
+
+
 def ensure_jmeter(version: str = DEFAULT_VERSION) -> Path:
     """JMeter's home directory, assembled on first use."""
-    explicit = os.environ.get("JMETER_HOME")
-    if explicit:
-        home = Path(explicit)
+    home = jmeter_home(version)
+    if os.environ.get("JMETER_HOME"):
         if not (home / "bin" / "ApacheJMeter.jar").is_file():
-            raise ToolMissingError(f"JMETER_HOME={explicit}: no bin/ApacheJMeter.jar there; point it at an unpacked JMeter")
+            raise ToolMissingError(f"JMETER_HOME={home}: no bin/ApacheJMeter.jar there; point it at an unpacked JMeter")
         return home
-    home = cache_root() / version
     if (home / MARKER).exists():
         return home
     java_binary()

@@ -1,0 +1,158 @@
+"""A JMeter workload run by Taurus (bzt) as a subprocess, fully offline.
+
+bzt gets its own HOME (it writes ~/.bzt-rc there) and ``TAURUS_DISABLE_DOWNLOADS=1``; its artifacts,
+including ``kpi.jtl``, go to ``RUN_DIR/raw/jmeter/<workload>/``. Exit codes: 0 done, 3 Taurus
+pass/fail criteria failed (the verdict is ours to make from the JTL, so the run still counts as
+done), 1 and anything else an error. A JMX naming a class no jar provides is reported as a missing
+plugin, whether found before the run (orchestrator.jmeter.script) or in JMeter's log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from orchestrator.errors import EngineError, ToolMissingError
+from orchestrator.execute.base import Cluster, Component, LiveStats
+from orchestrator.jmeter.install import ensure_jmeter
+from orchestrator.jmeter.plugins import missing_class_hint
+from orchestrator.plan.models import ConsumerWorkload, Plan, Workload
+from orchestrator.render.workload import JmeterTest, render_jmeter_workload
+from orchestrator.rundir import RunDir
+
+STOP_TIMEOUT_S = 30.0
+DONE_CODES = (0, 3)
+_CANNOT_RESOLVE = re.compile(r"CannotResolveClassException: ([\w.$]+)")
+_CONSUMED = re.compile(r"^(\d+) messages$")
+
+
+def bzt_binary() -> str:
+    """``ORCHESTRATE_BZT``, else the bzt beside this Python, else bzt on PATH."""
+    explicit = os.environ.get("ORCHESTRATE_BZT")
+    if explicit:
+        return explicit
+    beside = Path(sys.executable).with_name("bzt")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("bzt")
+    if found is None:
+        raise ToolMissingError("bzt (Taurus) not found: pip install bzt==1.17.2, or set ORCHESTRATE_BZT to its path")
+    return found
+
+
+class TaurusWorkload(Component):
+    def __init__(self, plan: Plan, workload: Workload, run: RunDir, plan_path: Path = Path("plan.yaml")):
+        self.name = workload.name
+        self.plan, self.workload, self.run, self.plan_path = plan, workload, run, plan_path
+        self.work_dir = run.rendered / "jmeter" / workload.name
+        self.artifacts = run.raw / "jmeter" / workload.name
+        self.test: JmeterTest | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tail = _JtlTail(self.artifacts / "kpi.jtl", consumer=isinstance(workload, ConsumerWorkload))
+
+    def prepare(self, cluster: Cluster) -> None:
+        ensure_jmeter()
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.test = render_jmeter_workload(self.plan, self.workload, self.plan_path, cluster.bootstrap_servers,
+                                           self.work_dir, self.artifacts)
+
+    def start(self) -> None:
+        if self.test is None:
+            raise EngineError(f"workload {self.name}: start() before prepare()")
+        if self.start_at is not None:
+            self.test = self.test.with_start_at(self.start_at)
+        home = self.work_dir / "home"
+        home.mkdir(exist_ok=True)
+        env = {**os.environ, "HOME": str(home), "TAURUS_DISABLE_DOWNLOADS": "1"}
+        with (self.artifacts / "bzt.out").open("ab") as out:
+            self._proc = subprocess.Popen([bzt_binary(), str(self.test.taurus_file)], stdout=out, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, cwd=self.work_dir, env=env, start_new_session=True)
+
+    def poll(self) -> bool:
+        if self._proc is None:
+            return False
+        code = self._proc.poll()
+        if code is None:
+            return True
+        self._raise_if_failed(code)
+        return False
+
+    def stop(self) -> None:
+        """SIGTERM to bzt (it stops JMeter and writes its results), then SIGKILL to what is left."""
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            family = []
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pass
+        for member in family:
+            try:
+                member.kill()
+            except psutil.NoSuchProcess:
+                continue
+        proc.wait(timeout=STOP_TIMEOUT_S)
+
+    def live_stats(self) -> LiveStats:
+        return self._tail.stats()
+
+    def _raise_if_failed(self, code: int) -> None:
+        if code in DONE_CODES:
+            return
+        jmeter_log = self.artifacts / "jmeter.log"
+        log = jmeter_log.read_text(errors="replace") if jmeter_log.exists() else ""
+        missing = _CANNOT_RESOLVE.search(log)
+        if missing:
+            raise ToolMissingError(f"{jmeter_log}: {missing_class_hint(missing.group(1), self.name)}")
+        raise EngineError(f"workload {self.name}: bzt exited with status {code}: {self._last_error()}")
+
+    def _last_error(self) -> str:
+        for path in (self.artifacts / "bzt.log", self.artifacts / "jmeter.log", self.artifacts / "bzt.out"):
+            if path.exists():
+                lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if " ERROR " in ln or "ERROR:" in ln]
+                if lines:
+                    return f"{lines[-1]} (see {path})"
+        return f"no error logged (see {self.artifacts})"
+
+
+class _JtlTail:
+    """Rates from the lines kpi.jtl gained since the last call."""
+
+    def __init__(self, path: Path, consumer: bool):
+        self.path, self.consumer = path, consumer
+        self.offset, self.when, self.errors = 0, time.monotonic(), 0
+
+    def stats(self) -> LiveStats:
+        now = time.monotonic()
+        ok = 0
+        if self.path.exists():
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self.offset += len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                fields = line.split(",")
+                if len(fields) < 7 or fields[0] == "timeStamp":
+                    continue
+                if fields[6] == "true":
+                    consumed = _CONSUMED.match(fields[4]) if self.consumer else None
+                    ok += int(consumed.group(1)) if consumed else 1
+                else:
+                    self.errors += 1
+        rate = ok / max(now - self.when, 1e-3)
+        self.when = now
+        return LiveStats(consumed_per_s=rate, errors=self.errors) if self.consumer else LiveStats(produced_per_s=rate, errors=self.errors)

@@ -1,0 +1,136 @@
+"""A native-style producer or consumer workload (``engine: jmeter``) as a JMeter test plan.
+
+The JMX holds structure only: a thread group with a JSR223 Groovy sampler (kafka-clients), a
+pre-processor that builds one client per thread, and a JSR223 timer that keeps the workload's clock
+and paces all threads together on the plan's phase schedule (stock JMeter has no timer that follows a
+rate ramp). The clock starts at the run's common start time (property ``orchestrate.start_at``) or,
+without one, when the first client is ready; the thread group's own duration is only a safety bound
+that adds ``STARTUP_ALLOWANCE_S`` for JVM, Groovy and client start-up.
+Every value the scripts need is a JMeter property (``KafkaJmx.properties``), which keeps the scripts
+free of ``${}`` so Groovy compiles each one once (``cacheKey``), and keeps secrets out of every file:
+a secret is passed as the NAME of the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from orchestrator.plan.models import (ConsumerWorkload, Plan, ProducerWorkload, RampPhase, Security, StepsPhase,
+                                      UniformSize, NormalSize)
+from orchestrator.render.templating import render_template
+
+LOGIN_MODULES = {
+    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+}
+UNTHROTTLED = -1.0
+STARTUP_ALLOWANCE_S = 120
+
+
+@dataclass(frozen=True)
+class KafkaJmx:
+    jmx: str
+    properties: dict[str, str]  # JMeter properties the scripts read; never a secret value
+
+
+def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, bootstrap_servers: str,
+                     security: Security) -> KafkaJmx:
+    producer = isinstance(workload, ProducerWorkload)
+    role = "producer" if producer else "consumer"
+    duration = plan.total_duration if producer else plan.total_duration + workload.drain
+    pace = schedule(plan, workload) if producer else f"{duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
+    loops = math.ceil(workload.max_messages / workload.instances) if producer and workload.max_messages else -1
+    jmx = render_template(
+        "kafka-workload.jmx.j2",
+        title=f"{plan.metadata.name}: {workload.name}",
+        workload=workload.name,
+        label=workload.name,
+        threads=workload.instances,
+        loops=loops,
+        duration_s=math.ceil(duration) + STARTUP_ALLOWANCE_S,
+        setup_script=render_template(f"kafka-{role}-setup.groovy.j2"),
+        sampler_script=render_template("kafka-producer-send.groovy.j2" if producer else "kafka-consumer-poll.groovy.j2"),
+        timer_script=render_template("kafka-rate-timer.groovy.j2"),
+    )
+    props = {"kafka.bootstrap.servers": bootstrap_servers, "orchestrate.topic": workload.topic,
+             "orchestrate.schedule": pace}
+    props |= security_properties(security)
+    props |= producer_properties(plan, workload) if producer else consumer_properties(workload)
+    props |= {f"kafka.{k}": _text(v) for k, v in workload.properties.items()}
+    return KafkaJmx(jmx=jmx, properties=props)
+
+
+def security_properties(security: Security) -> dict[str, str]:
+    props = {"kafka.security.protocol": security.protocol}
+    if security.sasl:
+        props |= {"kafka.sasl.mechanism": security.sasl.mechanism,
+                  "orchestrate.sasl.username": security.sasl.username,
+                  "orchestrate.sasl.login_module": LOGIN_MODULES[security.sasl.mechanism],
+                  "orchestrate.sasl.password_env": security.sasl.password_env}
+    ssl = security.ssl
+    if ssl is None:
+        return props
+    if ssl.ca_file:
+        props |= {"kafka.ssl.truststore.type": "PEM", "kafka.ssl.truststore.location": ssl.ca_file}
+    if ssl.truststore_file:
+        props |= {"kafka.ssl.truststore.location": ssl.truststore_file, "kafka.ssl.truststore.type": _store_type(ssl.truststore_file)}
+    if ssl.cert_file and ssl.key_file:
+        props |= {"orchestrate.ssl.cert_file": ssl.cert_file, "orchestrate.ssl.key_file": ssl.key_file}
+    if ssl.keystore_file:
+        props |= {"kafka.ssl.keystore.location": ssl.keystore_file, "kafka.ssl.keystore.type": _store_type(ssl.keystore_file)}
+    if not ssl.verify_hostname:
+        props["kafka.ssl.endpoint.identification.algorithm"] = ""
+    secrets = {"ssl.key.password": ssl.key_password_env, "ssl.keystore.password": ssl.keystore_password_env,
+               "ssl.truststore.password": ssl.truststore_password_env}
+    props |= {f"orchestrate.secret.{k}": env for k, env in secrets.items() if env}
+    return props
+
+
+def producer_properties(plan: Plan, workload: ProducerWorkload) -> dict[str, str]:
+    props = {"kafka.acks": workload.acks, "kafka.compression.type": workload.compression,
+             "kafka.linger.ms": str(round(workload.linger * 1000)), "kafka.batch.size": str(workload.batch_size),
+             "kafka.enable.idempotence": _text(workload.idempotence)}
+    props |= {f"orchestrate.keys.{k}": _text(v) for k, v in workload.keys.model_dump().items()}
+    size = workload.message.size_distribution()
+    if size is None:
+        return props | {"orchestrate.message.distribution": "file", "orchestrate.message.max": "0",
+                        "orchestrate.message.payload_file": workload.message.payload_file or ""}
+    if isinstance(size, UniformSize):
+        return props | {"orchestrate.message.distribution": "uniform", "orchestrate.message.min": str(size.min),
+                        "orchestrate.message.max": str(size.max)}
+    if isinstance(size, NormalSize):
+        return props | {"orchestrate.message.distribution": "normal", "orchestrate.message.min": str(size.min),
+                        "orchestrate.message.max": str(size.max), "orchestrate.message.mean": str(size.mean),
+                        "orchestrate.message.stddev": str(size.stddev)}
+    return props | {"orchestrate.message.distribution": "fixed", "orchestrate.message.max": str(size.size)}
+
+
+def consumer_properties(workload: ConsumerWorkload) -> dict[str, str]:
+    return {"orchestrate.group": workload.group or f"orchestrate-{workload.name}", "orchestrate.start": workload.start}
+
+
+def schedule(plan: Plan, workload: ProducerWorkload) -> str:
+    """``duration:from:to`` per phase (steps expand into one entry per step), total msgs/s over all threads."""
+    def rate(value: float | str | None) -> float:
+        value = workload.rate if value is None else value
+        return UNTHROTTLED if value == "max" else float(value)
+
+    entries: list[tuple[float, float, float]] = []
+    for phase in plan.phases:
+        if isinstance(phase, RampPhase):
+            entries.append((phase.duration, rate(phase.rate_from), rate(phase.rate_to)))
+        elif isinstance(phase, StepsPhase):
+            entries += [(phase.step_duration, rate(r), rate(r)) for r in phase.rates]
+        else:
+            entries.append((phase.duration, rate(phase.rate), rate(phase.rate)))
+    return ";".join(":".join(f"{x:.10g}" for x in entry) for entry in entries)
+
+
+def _store_type(path: str) -> str:
+    return "PKCS12" if path.lower().endswith((".p12", ".pfx")) else "JKS"
+
+
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,58 @@
+"""One JMeter workload ▶ its files: the test plan (generated, or the user's script) and its Taurus YAML.
+
+Shared by ``orchestrate render`` and ``TaurusWorkload.prepare`` so that what render shows is what
+apply runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from orchestrator.jmeter.install import jmeter_home, launcher
+from orchestrator.plan.models import ConsumerWorkload, ExistingTarget, Plan, ProducerWorkload, ProvisionedTarget, Security, Workload
+from orchestrator.render.jmx import render_kafka_jmx
+from orchestrator.render.taurus import TaurusConfig, render_taurus
+
+TAURUS_FILE = "taurus.yml"
+
+
+@dataclass(frozen=True)
+class JmeterTest:
+    config: TaurusConfig
+    taurus_file: Path
+    written: list[Path]
+
+    def with_start_at(self, start_at: float) -> "JmeterTest":
+        """The same test, its clock pinned to the run's common start (epoch seconds); rewrites the YAML."""
+        config = replace(self.config, properties={**self.config.properties, "orchestrate.start_at": f"{start_at:.3f}"})
+        self.taurus_file.write_text(render_taurus(config))
+        return replace(self, config=config)
+
+
+def render_jmeter_workload(plan: Plan, workload: Workload, plan_path: Path, bootstrap: str, out: Path,
+                           artifacts_dir: Path) -> JmeterTest:
+    out.mkdir(parents=True, exist_ok=True)
+    if isinstance(workload, (ProducerWorkload, ConsumerWorkload)):
+        generated = render_kafka_jmx(plan, workload, bootstrap, target_security(plan))
+        script = out / f"{workload.name}.jmx"
+        script.write_text(generated.jmx)
+        config = TaurusConfig(workload=workload.name, script=script.resolve(), artifacts_dir=artifacts_dir.resolve(),
+                              jmeter=launcher(jmeter_home()), properties=generated.properties)
+        written = [script]
+    else:
+        from orchestrator.jmeter.script import prepare_script
+
+        prepared = prepare_script(plan, workload, plan_path, bootstrap, out)
+        config = TaurusConfig(workload=workload.name, script=prepared.script, artifacts_dir=artifacts_dir.resolve(),
+                              jmeter=launcher(prepared.jmeter_home), properties=prepared.properties,
+                              modifications=prepared.modifications, load=prepared.load)
+        written = prepared.written
+    taurus_file = out / TAURUS_FILE
+    taurus_file.write_text(render_taurus(config))
+    return JmeterTest(config=config, taurus_file=taurus_file, written=[*written, taurus_file])
+
+
+def target_security(plan: Plan) -> Security:
+    target = plan.target
+    return target.security if isinstance(target, (ExistingTarget, ProvisionedTarget)) else Security()
