@@ -7,13 +7,14 @@ with reason "error" when the spec named an output file, and one line on stderr.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from pathlib import Path
 
 from confluent_kafka import KafkaException
 
-from orchestrator.runner.client import RunnerError, StopFlag
+from orchestrator.runner.client import LOG, RunnerError, StopFlag
 from orchestrator.runner.consumer import NativeConsumer
 from orchestrator.runner.payload import PayloadError
 from orchestrator.runner.producer import NativeProducer
@@ -30,6 +31,10 @@ def main(argv: list[str]) -> int:
     except SpecError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 2
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("librdkafka %(levelname)s: %(message)s"))
+    LOG.addHandler(handler)
+    LOG.propagate = False
     stop = StopFlag()
 
     def request_stop(signum: int, frame: object) -> None:

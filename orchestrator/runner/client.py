@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -9,6 +10,11 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaException
 
 from orchestrator.runner.spec import RunnerSpec
+
+
+# librdkafka's log lines come through here during poll(), in the main thread, so they never follow
+# the runner's own one-line error message on stderr (__main__ attaches the handler)
+LOG = logging.getLogger("orchestrator.runner.librdkafka")
 
 
 class RunnerError(Exception):

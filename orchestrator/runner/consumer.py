@@ -11,10 +11,10 @@ import time
 
 from confluent_kafka import Consumer
 
-from orchestrator.runner.client import RunnerError, StopFlag, client_config, topic_partitions
+from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, topic_partitions
 from orchestrator.runner.histogram import Histogram
-from orchestrator.runner.records import IntervalClock, RecordWriter, public_config
-from orchestrator.runner.schedule import phase_at, timed_phases
+from orchestrator.runner.records import IntervalRole, RecordWriter, public_config
+from orchestrator.runner.schedule import TimedPhase
 from orchestrator.runner.sequence import MAGIC, PREFIX, SeenRanges, count_in, stream_key
 from orchestrator.runner.spec import RunnerSpec
 
@@ -30,15 +30,16 @@ class Interval:
         self.e2e = Histogram()
 
 
-class NativeConsumer:
+class NativeConsumer(IntervalRole):
+    interval_type = Interval
+    total_names = ("received", "bytes", "duplicated", "out_of_order")
+
     def __init__(self, spec: RunnerSpec, writer: RecordWriter, stop: StopFlag):
-        self.spec, self.writer, self.stop = spec, writer, stop
-        self.phases = timed_phases(spec.schedule, spec.start_at)
-        self.clock = IntervalClock(spec.start_at)
-        self.cur = Interval()
-        self.totals = {"received": 0, "bytes": 0, "duplicated": 0, "out_of_order": 0}
+        super().__init__(spec, writer)
+        self.stop = stop
         self.streams: dict[tuple[int, int], SeenRanges] = {}
         self.consumer: Consumer | None = None
+        self.assigned_at: int | None = None
 
     def run(self) -> None:
         spec = self.spec
@@ -47,10 +48,10 @@ class NativeConsumer:
             "auto.offset.reset": spec.start,
             "enable.partition.eof": "false",
         })
-        self.consumer = Consumer(config)
+        self.consumer = Consumer(config, logger=LOG)
         try:
             topic_partitions(self.consumer, spec.topic, spec.connect_timeout_s)
-            self.consumer.subscribe([spec.topic])
+            self.consumer.subscribe([spec.topic], on_assign=self._assigned)
             self.writer.start(public_config(spec))
             self._consume_until_drained()
         finally:
@@ -60,19 +61,23 @@ class NativeConsumer:
         schedule_end = self.phases[-1].end_ns
         hard_end = schedule_end + int(self.spec.drain_max_s * 1e9)
         idle_ns = int(self.spec.drain_s * 1e9)
-        last_message = time.time_ns()
+        last_message = 0
         while not self.stop.requested:
             messages = self.consumer.consume(BATCH, POLL_S)
             now = time.time_ns()
             if messages:
                 self._handle(messages, now)
                 last_message = now
-            if now >= self.clock.start_ns:
-                while self.clock.due(now):
-                    self._roll(now)
-            if now >= hard_end or (now >= schedule_end and now - max(last_message, schedule_end) >= idle_ns):
+            self.roll_if_due(now)
+            # idle counts only once partitions are assigned: a slow group join is not an empty topic
+            quiet_since = max(last_message, schedule_end, self.assigned_at or now)
+            if now >= hard_end or (now >= schedule_end and now - quiet_since >= idle_ns):
                 break
-        self._roll(time.time_ns())
+        self.roll(time.time_ns())
+
+    def _assigned(self, consumer: Consumer, partitions: list) -> None:
+        if partitions and self.assigned_at is None:
+            self.assigned_at = time.time_ns()
 
     def _handle(self, messages: list, now_ns: int) -> None:
         cur, streams = self.cur, self.streams
@@ -112,16 +117,9 @@ class NativeConsumer:
                 lag += max(0, high - tp.offset)
         return lag
 
-    def _roll(self, now_ns: int) -> None:
-        start, end = self.clock.advance(now_ns)
-        cur, self.cur = self.cur, Interval()
-        for name in self.totals:
-            self.totals[name] += getattr(cur, name)
-        tp = phase_at(self.phases, start)
-        self.writer.interval(start, end, tp.phase.name if tp else None, {
-            "received": cur.received, "bytes": cur.bytes, "duplicated": cur.duplicated,
-            "out_of_order": cur.out_of_order, "lag": self._lag(), "hist": {"e2e_latency": cur.e2e.to_dict()},
-        })
+    def interval_fields(self, cur: Interval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
+        return {"received": cur.received, "bytes": cur.bytes, "duplicated": cur.duplicated,
+                "out_of_order": cur.out_of_order, "lag": self._lag(), "hist": {"e2e_latency": cur.e2e.to_dict()}}
 
     def end_fields(self) -> dict:
         seen = {stream_key(pid, partition): ranges.ranges() for (pid, partition), ranges in sorted(self.streams.items())}

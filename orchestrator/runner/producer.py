@@ -17,12 +17,12 @@ from functools import partial
 
 from confluent_kafka import KafkaError, Producer
 
-from orchestrator.runner.client import RunnerError, StopFlag, client_config, topic_partitions, wait_until
+from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, topic_partitions, wait_until
 from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.keys import KeyChooser
 from orchestrator.runner.payload import fillers
-from orchestrator.runner.records import IntervalClock, RecordWriter, public_config
-from orchestrator.runner.schedule import TimedPhase, phase_at, timed_phases
+from orchestrator.runner.records import IntervalRole, RecordWriter, public_config
+from orchestrator.runner.schedule import TimedPhase
 from orchestrator.runner.sequence import MAGIC, PREFIX, acked_ranges, decode_prefix, stream_key
 from orchestrator.runner.spec import RunnerSpec
 
@@ -56,16 +56,16 @@ class Interval:
                 "corrected_latency": corrected.to_dict()}
 
 
-class NativeProducer:
+class NativeProducer(IntervalRole):
+    interval_type = Interval
+    total_names = ("sent", "acked", "errors", "bytes")
+
     def __init__(self, spec: RunnerSpec, writer: RecordWriter, stop: StopFlag):
-        self.spec, self.writer, self.stop = spec, writer, stop
+        super().__init__(spec, writer)
+        self.stop = stop
         self.producer_id = int.from_bytes(os.urandom(8), "big") >> 1
         self.rng = random.Random(spec.seed)
         self.fillers = fillers(spec.message, self.rng)
-        self.phases = timed_phases(spec.schedule, spec.start_at)
-        self.clock = IntervalClock(spec.start_at)
-        self.cur = Interval()
-        self.totals = {"sent": 0, "acked": 0, "errors": 0, "bytes": 0}
         self.seqs: list[int] = []
         self.failed: dict[int, list[int]] = {}
         self.fatal: str | None = None
@@ -76,7 +76,7 @@ class NativeProducer:
 
     def run(self) -> None:
         config = client_config(self.spec, DEFAULTS)
-        self.producer = Producer({**config, "error_cb": self._client_error})
+        self.producer = Producer({**config, "error_cb": self._client_error}, logger=LOG)
         partitions = topic_partitions(self.producer, self.spec.topic, self.spec.connect_timeout_s)
         self.seqs = [0] * partitions
         sticky = max(1, int(config.get("batch.size", "65536")) // max(1, len(self.fillers[0]) + PREFIX.size))
@@ -105,13 +105,13 @@ class NativeProducer:
         deadline = time.time_ns() + int(self.spec.flush_timeout_s * 1e9)
         while len(self.producer) and time.time_ns() < deadline:
             self.producer.flush(0.2)
-            self._roll_if_due(time.time_ns())
+            self.roll_if_due(time.time_ns())
         if len(self.producer):
             self.producer.purge()  # each purged message gets a failed delivery report
             self.producer.flush(1.0)
         now = time.time_ns()
-        self._roll_if_due(now)
-        self._roll(now)
+        self.roll_if_due(now)
+        self.roll(now)
 
     def end_fields(self) -> dict:
         ranges = {stream_key(self.producer_id, p): acked_ranges(sent, self.failed.get(p, []))
@@ -129,7 +129,7 @@ class NativeProducer:
             now = time.time_ns()
             if now >= tp.end_ns:
                 return
-            self._roll_if_due(now)
+            self.roll_if_due(now)
             n = BATCH if limit is None else min(BATCH, limit - self._sent())
             for _ in range(n):
                 send(self._acked)
@@ -145,7 +145,7 @@ class NativeProducer:
             if not wait_until(intended, self.stop, self._serve):
                 return
             now = time.time_ns()
-            self._roll_if_due(now)
+            self.roll_if_due(now)
             delay_us = (now - intended) // 1000
             self.cur.delay.record(delay_us)
             self._send(partial(self._acked_late, delay_us))
@@ -170,7 +170,7 @@ class NativeProducer:
 
     def _serve(self, timeout_s: float) -> None:
         self.producer.poll(timeout_s)
-        self._roll_if_due(time.time_ns())
+        self.roll_if_due(time.time_ns())
 
     # ------------------------------------------------------------------ delivery reports
 
@@ -202,18 +202,6 @@ class NativeProducer:
 
     # ------------------------------------------------------------------ intervals
 
-    def _roll_if_due(self, now_ns: int) -> None:
-        while self.clock.due(now_ns):
-            self._roll(now_ns)
-
-    def _roll(self, now_ns: int) -> None:
-        start, end = self.clock.advance(now_ns)
-        cur, self.cur = self.cur, Interval()
-        for name in self.totals:
-            self.totals[name] += getattr(cur, name)
-        tp = phase_at(self.phases, start)
-        self.writer.interval(start, end, tp.phase.name if tp else None, {
-            "sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,
-            "target_rate": tp.rate_at((start + end) // 2) if tp else None,
-            "hist": cur.histograms(),
-        })
+    def interval_fields(self, cur: Interval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
+        return {"sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,
+                "target_rate": tp.rate_at((start_ns + end_ns) // 2) if tp else None, "hist": cur.histograms()}

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from orchestrator.runner.schedule import TimedPhase, phase_at, timed_phases
 from orchestrator.runner.spec import RunnerSpec
 
 INTERVAL_NS = 1_000_000_000
@@ -69,3 +70,36 @@ class IntervalClock:
         end = self.end_ns if now_ns >= self.end_ns else max(now_ns, start)
         self.start_ns, self.end_ns = end, end + INTERVAL_NS
         return start, end
+
+
+class IntervalRole:
+    """What producer and consumer share: per-second counters rolled over into interval records.
+
+    A role sets ``interval_type`` (a class of counters, one instance per interval) and ``totals``
+    (the counters summed into the end record), and turns a closed interval into record fields.
+    """
+
+    interval_type: type
+    total_names: tuple[str, ...]
+
+    def __init__(self, spec: RunnerSpec, writer: RecordWriter):
+        self.spec, self.writer = spec, writer
+        self.phases = timed_phases(spec.schedule, spec.start_at)
+        self.clock = IntervalClock(spec.start_at)
+        self.cur = self.interval_type()
+        self.totals = dict.fromkeys(self.total_names, 0)
+
+    def interval_fields(self, cur: Any, phase: TimedPhase | None, start_ns: int, end_ns: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def roll_if_due(self, now_ns: int) -> None:
+        while self.clock.due(now_ns):
+            self.roll(now_ns)
+
+    def roll(self, now_ns: int) -> None:
+        start, end = self.clock.advance(now_ns)
+        cur, self.cur = self.cur, self.interval_type()
+        for name in self.totals:
+            self.totals[name] += getattr(cur, name)
+        tp = phase_at(self.phases, start)
+        self.writer.interval(start, end, tp.phase.name if tp else None, self.interval_fields(cur, tp, start, end))
