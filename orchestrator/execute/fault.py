@@ -1,5 +1,7 @@
-"""Scheduled broker faults: stop (SIGTERM), kill (SIGKILL) or pause (SIGSTOP) a broker process this
-run started on this machine, at ``start_at + at``, and recover it ``duration`` later.
+"""Scheduled broker faults: stop (SIGTERM), kill (SIGKILL) or pause (SIGSTOP) a broker process on
+this machine at ``start_at + at``, and recover it ``duration`` later. The broker is either the local
+one this run started, or one provisioned onto this machine and run by the provisioning playbooks'
+``kafka-service.sh`` (pidfile supervisor), which also restarts it so teardown still finds it.
 
 The fault runs in its own thread so that a broker that takes a while to come back does not stall
 the pipeline's clock. ``stop()`` always recovers a broker that is still down or paused: a run never
@@ -8,11 +10,17 @@ ends with a broker left frozen.
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Protocol
+
+import psutil
 
 from orchestrator.errors import BrokerError, RunError
 from orchestrator.events import EventLog
@@ -20,7 +28,7 @@ from orchestrator.execute.base import BrokerHandle, Cluster, Component
 from orchestrator.plan.models import Fault as FaultSpec
 
 EXIT_TIMEOUT_S = 30.0
-READY_TIMEOUT_S = 120.0
+from orchestrator.execute.local_kafka import READY_TIMEOUT_S
 JOIN_TIMEOUT_S = EXIT_TIMEOUT_S + READY_TIMEOUT_S + 10
 
 
@@ -30,6 +38,52 @@ class BrokerProcess(Protocol):
     def signal(self, signum: int) -> None: ...
     def wait_exit(self, timeout: float) -> bool: ...
     def restart(self) -> None: ...
+
+
+class ServiceBroker:
+    """A provisioned broker on this machine, supervised by ``<kafka home>/bin/kafka-service.sh``."""
+
+    def __init__(self, handle: BrokerHandle, home: Path):
+        self.handle = handle
+        self.script = home / "bin" / "kafka-service.sh"
+        self.pidfile = home / "kafka.pid"
+
+    def _pid(self) -> int:
+        try:
+            return int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            raise BrokerError(f"broker {self.handle.host}: no pid in {self.pidfile}") from None
+
+    def signal(self, signum: int) -> None:
+        try:
+            os.kill(self._pid(), signum)
+        except ProcessLookupError:
+            raise BrokerError(f"broker {self.handle.host}: pid {self._pid()} is not running") from None
+
+    def wait_exit(self, timeout: float) -> bool:
+        try:
+            psutil.Process(self._pid()).wait(timeout=timeout)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            return False
+        return True
+
+    def restart(self) -> None:
+        done = subprocess.run([str(self.script), "start"], capture_output=True, text=True, timeout=READY_TIMEOUT_S)
+        if done.returncode != 0:
+            lines = (done.stdout + done.stderr).strip().splitlines() or [f"exit status {done.returncode}"]
+            raise BrokerError(f"broker {self.handle.host}: {self.script} start failed: {lines[-1]}")
+        host, _, port = self.handle.address.rpartition(":")
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, int(port)), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise BrokerError(f"broker {self.handle.host}: not listening on {self.handle.address} "
+                          f"{READY_TIMEOUT_S:.0f}s after restart")
 
 
 class Fault(Component):
@@ -45,10 +99,14 @@ class Fault(Component):
 
     def prepare(self, cluster: Cluster) -> None:
         handle = _find(cluster, self.spec)
-        if handle.node_id not in self.local or handle.pid is None:
-            raise RunError(f"fault {self.spec.name}: broker {handle.host} ({handle.address}) has no local process "
-                           "started by this run; faults need target kind 'local'")
-        self.broker = self.local[handle.node_id]
+        home = handle.data_dir
+        if handle.node_id in self.local and handle.pid is not None:
+            self.broker = self.local[handle.node_id]
+        elif handle.pid is not None and home is not None and (home / "bin" / "kafka-service.sh").exists():
+            self.broker = ServiceBroker(handle, home)
+        else:
+            raise RunError(f"fault {self.spec.name}: broker {handle.host} ({handle.address}) has no process on "
+                           "this machine that orchestrate can signal and restart")
 
     def start(self) -> None:
         if self.start_at is None:

@@ -97,7 +97,7 @@ def test_failed_recovery_surfaces_in_poll(tmp_path) -> None:
 def test_broker_without_local_process_is_refused_at_prepare(tmp_path) -> None:
     remote = Cluster("10.0.0.5:9092", [BrokerHandle(0, "kafka-1", "10.0.0.5:9092")], "4.1.1")
     fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1), EventLog(tmp_path / "e"), {})
-    with pytest.raises(RunError, match="broker kafka-1 .* no local process"):
+    with pytest.raises(RunError, match="broker kafka-1 .* no process on this machine"):
         fault.prepare(remote)
 
 

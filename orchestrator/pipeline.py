@@ -1,0 +1,361 @@
+"""``orchestrate apply``: run directory ▶ target ▶ topics ▶ components ▶ phase clock ▶ teardown ▶ report.
+
+Everything after the run directory exists is undone in ``finally``: components are stopped (they
+flush what they measured), topics marked ``delete_after`` are deleted, the local broker is stopped
+(unless kept), and the report is built from ``raw/`` even when the run failed or was interrupted.
+SIGINT/SIGTERM interrupt the run: an ``interrupt`` event is written, a partial report is built and
+the outcome says 130. The run is bounded in time: phases + consumer drain + a fixed margin.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from orchestrator.errors import OrchestrateError, RunError
+from orchestrator.events import EventLog
+from orchestrator.execute.base import Cluster, Component
+from orchestrator.execute.target import TargetSession
+from orchestrator.describe import describe
+from orchestrator.plan.models import ConsumerWorkload, Plan
+from orchestrator.progress import Progress, Snapshot
+from orchestrator.rundir import RunDir
+from orchestrator.summary import Summary
+
+__all__ = ["Outcome", "apply", "describe"]
+
+START_LEAD_S = 3.0  # components boot (processes, group joins) before the first phase begins
+POLL_S = 0.5
+ABORT_CHECK_S = 3.0
+DRAIN_GRACE_S = 60.0  # beyond the consumers' own drain: final flushes and process exits
+EXIT_INTERRUPTED = 130
+SECRET_KEY = re.compile(r"password|secret|jaas|token|credential|private", re.IGNORECASE)
+REDACTED = "<redacted>"
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM during apply; a BaseException so no ``except Exception`` swallows it."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run_dir: Path
+    summary: Summary | None
+    interrupted: bool = False
+    kept_broker: str | None = None
+
+    def headline(self) -> str:
+        report = self.run_dir / "report" / "index.html"
+        kept = f" — broker left running at {self.kept_broker}" if self.kept_broker else ""
+        if self.summary is None:
+            return f"INTERRUPTED: no report could be built — raw results: {self.run_dir / 'raw'}{kept}"
+        slos = self.summary.slos
+        held = sum(1 for s in slos if s.verdict == "pass")
+        failed = [s.name for s in slos if s.verdict == "fail"]
+        if self.interrupted:
+            verdict = f"INTERRUPTED: partial report, {held}/{len(slos)} SLOs held so far"
+        elif self.summary.verdict == "pass":
+            verdict = f"PASS: {held}/{len(slos)} SLOs held" if slos else "PASS: no SLOs to judge"
+        else:
+            verdict = f"FAIL: {held}/{len(slos)} SLOs held; failed: {', '.join(failed) or 'see report'}"
+        if self.summary.run.status == "aborted":
+            verdict += f" (aborted: {self.summary.run.reason})"
+        return f"{verdict} — report: {report}{kept}"
+
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return 0 if self.summary is not None and self.summary.verdict == "pass" else 1
+
+
+# --------------------------------------------------------------------------- the resolved plan
+
+
+def redacted_plan(plan: Plan) -> dict:
+    """The effective plan as data, with any property whose key looks secret replaced."""
+    data = plan.model_dump(mode="json", by_alias=True)
+    sections = [data["target"], *data["workloads"], data.get("provision") or {}]
+    for section in sections:
+        for key in section.get("properties") or {}:
+            if SECRET_KEY.search(key):
+                section["properties"][key] = REDACTED
+    return data
+
+
+def write_resolved_plan(plan: Plan, path: Path) -> None:
+    header = "# The effective plan of this run (defaults and --set applied; secret values redacted)\n"
+    path.write_text(header + yaml.safe_dump(redacted_plan(plan), sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- components
+
+
+@dataclass
+class Components:
+    loads: list[Component] = field(default_factory=list)  # finish by themselves after the schedule
+    helpers: list[Component] = field(default_factory=list)  # monitors and faults: run until stopped
+
+    @property
+    def all(self) -> list[Component]:
+        return [*self.helpers, *self.loads]
+
+
+def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog, session: TargetSession) -> Components:
+    out = Components()
+    for workload in plan.workloads:
+        if workload.engine == "native":
+            from orchestrator.execute.native import NativeWorkload
+
+            out.loads.append(NativeWorkload(plan, workload, run))
+        else:
+            from orchestrator.execute.taurus import TaurusWorkload
+
+            out.loads.append(TaurusWorkload(plan, workload, run, plan_path))
+    if plan.monitors.iostat.enabled:
+        out.helpers.append(_iostat(plan, plan_path, run))
+    if plan.monitors.kafka_admin.enabled:
+        from orchestrator.execute.monitor import KafkaAdminMonitor
+
+        out.helpers.append(KafkaAdminMonitor(plan, run))
+    if plan.faults:
+        from orchestrator.execute.fault import Fault
+        from orchestrator.execute.local_kafka import NODE_ID
+
+        local = {NODE_ID: session.local} if session.local is not None else {}
+        out.helpers.extend(Fault(spec, events, local) for spec in plan.faults)
+    return out
+
+
+def _iostat(plan: Plan, plan_path: Path, run: RunDir) -> Component:
+    """iostat where the brokers' disks are: this machine, or each provisioned broker host."""
+    if plan.target.kind == "provisioned":
+        from orchestrator.execute.remote_iostat import RemoteIostat
+
+        return RemoteIostat(plan, plan_path, run)
+    from orchestrator.execute.monitor import IostatMonitor
+
+    return IostatMonitor(plan, run)
+
+
+def _stop_all(components: list[Component]) -> list[str]:
+    """Stop every component, even when some fail to stop; returns the failures."""
+    problems = []
+    for component in reversed(components):
+        try:
+            component.stop()
+        except Exception as err:  # noqa: BLE001 - the others must still stop and flush
+            problems.append(f"{component.name}: {err}")
+    return problems
+
+
+# --------------------------------------------------------------------------- the phase clock
+
+
+@dataclass
+class PhaseClock:
+    """Writes phase_start/phase_end at the scheduled boundaries as the run passes them."""
+
+    plan: Plan
+    start_at: float
+    events: EventLog
+    passed: int = 0  # boundaries written so far (start of phase 0 is boundary 0)
+    current: str = "starting"
+
+    def boundaries(self) -> list[float]:
+        times, at = [], self.start_at
+        for phase in self.plan.phases:
+            times.append(at)
+            at += phase.duration
+        return [*times, at]
+
+    def advance(self, now: float) -> None:
+        times = self.boundaries()
+        while self.passed < len(times) and times[self.passed] <= now:
+            ts = times[self.passed]
+            if self.passed > 0:
+                self.events.write("phase_end", self.plan.phases[self.passed - 1].name, ts=ts)
+            if self.passed < len(self.plan.phases):
+                phase = self.plan.phases[self.passed]
+                self.events.write("phase_start", phase.name, phase.kind, ts=ts)
+                self.current = phase.name
+            else:
+                self.current = "draining"
+            self.passed += 1
+
+    def close(self, now: float) -> None:
+        """End a phase cut short (abort, interrupt, failure) at ``now``."""
+        if 0 < self.passed <= len(self.plan.phases):
+            self.events.write("phase_end", self.plan.phases[self.passed - 1].name, "cut short", ts=now)
+            self.passed = len(self.plan.phases) + 1
+
+
+def _drain_bound(plan: Plan) -> float:
+    drains = [w.drain for w in plan.workloads if isinstance(w, ConsumerWorkload)]
+    return max(drains, default=0.0) + DRAIN_GRACE_S
+
+
+def _snapshot(clock: PhaseClock, components: Components, now: float) -> Snapshot:
+    stats = [c.live_stats() for c in components.loads]
+    end = clock.boundaries()[-1]
+    return Snapshot(phase=clock.current, elapsed_s=now - clock.start_at, remaining_s=end - now,
+                    produced_per_s=sum(s.produced_per_s for s in stats),
+                    consumed_per_s=sum(s.consumed_per_s for s in stats), errors=sum(s.errors for s in stats))
+
+
+def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, progress: Progress) -> None:
+    """Poll every component until the loads finish after the last phase, an abort SLO breaks, or
+    the time bound passes."""
+    end = clock.boundaries()[-1]
+    hard_stop = end + _drain_bound(plan)
+    watch = _abort_watch(plan, run)
+    next_check = clock.start_at + ABORT_CHECK_S
+    while True:
+        now = time.time()
+        clock.advance(now)
+        running = [c for c in components.loads if c.poll()]
+        for helper in components.helpers:
+            helper.poll()
+        if (now >= end and not running) or now >= hard_stop:
+            return
+        if watch is not None and now >= next_check:
+            next_check = now + ABORT_CHECK_S
+            breach = watch.check()
+            if breach is not None:
+                clock.events.write("slo_breach", breach.name, f"observed {breach.observed} vs {breach.op} {breach.threshold}")
+                clock.events.write("abort", breach.name, f"SLO {breach.name} breached ({breach.metric})")
+                return
+        progress.update(_snapshot(clock, components, now))
+        time.sleep(POLL_S)
+
+
+def _abort_watch(plan: Plan, run: RunDir):
+    if not any(slo.abort for slo in plan.slos):
+        return None
+    from orchestrator.report.slo import AbortWatch
+
+    return AbortWatch(plan, run)
+
+
+# --------------------------------------------------------------------------- apply
+
+
+class SignalGuard:
+    """The first SIGINT/SIGTERM raises Interrupted, unless shielded (teardown is under way): then it
+    is only recorded. Later signals are ignored so that teardown and the report finish."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self.shielded = False
+
+    def handler(self, signum: int, _frame: object) -> None:
+        if self.received is None:
+            self.received = signal.Signals(signum).name
+            if not self.shielded:
+                raise Interrupted(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator["SignalGuard"]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {s: signal.signal(s, self.handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for signum, old in previous.items():
+                signal.signal(signum, old)
+
+
+def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, events: EventLog,
+         progress: Progress, guard: SignalGuard) -> None:
+    from orchestrator.execute.topics import ensure_topics
+
+    progress.step(f"target {plan.target.kind}: starting")
+    cluster = session.open()
+    progress.step("topics")
+    ensure_topics(cluster, plan.topics)
+    components = build_components(plan, plan_path, run, events, session)
+    clock: PhaseClock | None = None
+    try:
+        for component in components.all:
+            progress.step(f"preparing {component.name}")
+            component.prepare(cluster)
+        start_at = time.time() + START_LEAD_S
+        clock = PhaseClock(plan, start_at, events)
+        events.write("run_start", plan.metadata.name, f"bootstrap {cluster.bootstrap_servers}", ts=start_at)
+        for component in components.all:
+            component.schedule(start_at)
+            component.start()
+        drive(plan, run, components, clock, progress)
+    finally:
+        guard.shielded = True
+        if clock is not None:
+            clock.close(time.time())
+        progress.step("stopping")
+        problems = _stop_all(components.all)
+        events.write("run_end", plan.metadata.name, "; ".join(problems))
+
+
+def _teardown(plan: Plan, session: TargetSession, keep_broker: bool) -> tuple[str | None, list[str]]:
+    """Delete delete_after topics and stop the target; never raises, returns problems instead."""
+    problems = []
+    if session.cluster is not None and any(t.delete_after for t in plan.topics):
+        from orchestrator.execute.topics import delete_topics
+
+        try:
+            delete_topics(session.cluster, plan.topics)
+        except OrchestrateError as err:
+            problems.append(str(err))
+    try:
+        return session.close(keep_broker), problems
+    except OrchestrateError as err:
+        return None, [*problems, str(err)]
+
+
+def _one_line(err: BaseException, run: RunDir) -> OrchestrateError:
+    if isinstance(err, OrchestrateError):
+        return err
+    first = (str(err).splitlines() or [""])[0]
+    return RunError(f"{type(err).__name__}: {first} (raw results kept in {run.root})")
+
+
+def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, progress: Progress) -> Outcome:
+    from orchestrator.report import build
+
+    run = RunDir.create(plan.metadata.name, explicit=run_dir)
+    write_resolved_plan(plan, run.resolved_plan)
+    events = EventLog(run.events)
+    session = TargetSession(plan, Path(plan_path), run)
+    failure: BaseException | None = None
+    with SignalGuard().installed() as guard:
+        try:
+            _run(plan, Path(plan_path), run, session, events, progress, guard)
+        except Interrupted:
+            pass
+        except Exception as err:  # noqa: BLE001 - re-raised below, after teardown and the report
+            failure = err
+        finally:
+            guard.shielded = True
+            if guard.received is not None:
+                events.write("interrupt", guard.received, "stopped by signal; results measured so far are kept")
+            kept, problems = _teardown(plan, session, keep_broker)
+            progress.step("building the report")
+            try:
+                summary: Summary | None = build(run.root)
+            except Exception as err:  # noqa: BLE001 - the run's own failure, if any, matters more
+                summary, failure = None, failure or err
+            progress.close()
+    interrupted = guard.received is not None
+    if not interrupted and failure is not None:
+        raise _one_line(failure, run) from failure
+    if not interrupted and problems:
+        raise RunError(f"{run.root}: teardown: {problems[0]}")
+    return Outcome(run.root, summary, interrupted, kept)

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import yaml
+
+import orchestrator.report
+from orchestrator import pipeline
+from orchestrator.errors import EngineError, RunError
+from orchestrator.execute.base import BrokerHandle, Cluster, Component, LiveStats
+from orchestrator.plan.models import Plan
+from orchestrator.progress import Progress
+from orchestrator.summary import RunInfo, SloResult, Summary
+
+CLUSTER = Cluster("127.0.0.1:9", [BrokerHandle(0, "localhost", "127.0.0.1:9", pid=1)], "4.1.1")
+
+
+def make_plan(**extra) -> Plan:
+    data = {
+        "metadata": {"name": "unit"},
+        "topics": [{"name": "t", "delete_after": True}],
+        "workloads": [{"name": "p", "kind": "producer", "topic": "t", "rate": "10/s",
+                       "properties": {"sasl.password": "hunter2", "linger.ms": 3}}],
+        "phases": [{"name": "warm", "kind": "warmup", "duration": "0.2s"},
+                   {"name": "hold", "kind": "steady", "duration": "0.2s"}],
+    }
+    return Plan.model_validate({**data, **extra})
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+
+class FakeComponent(Component):
+    def __init__(self, name: str, log: Recorder, polls: int = 1, fail_prepare: bool = False, on_poll=None):
+        self.name, self.log, self.polls = name, log, polls
+        self.fail_prepare, self.on_poll = fail_prepare, on_poll
+
+    def prepare(self, cluster: Cluster) -> None:
+        self.log.calls.append(f"prepare {self.name}")
+        if self.fail_prepare:
+            raise EngineError(f"workload {self.name}: cannot start")
+
+    def start(self) -> None:
+        self.log.calls.append(f"start {self.name} at={self.start_at is not None}")
+
+    def poll(self) -> bool:
+        if self.on_poll is not None:
+            self.on_poll()
+        self.polls -= 1
+        return self.polls > 0
+
+    def stop(self) -> None:
+        self.log.calls.append(f"stop {self.name}")
+
+    def live_stats(self) -> LiveStats:
+        return LiveStats(produced_per_s=10.0)
+
+
+class FakeSession:
+    def __init__(self, log: Recorder, *args) -> None:
+        self.log, self.cluster, self.local = log, None, None
+
+    def open(self) -> Cluster:
+        self.log.calls.append("open target")
+        self.cluster = CLUSTER
+        return CLUSTER
+
+    def close(self, keep_broker: bool) -> str | None:
+        self.log.calls.append(f"close target keep={keep_broker}")
+        return "127.0.0.1:9 (pid 1)" if keep_broker else None
+
+
+@pytest.fixture
+def wired(monkeypatch, tmp_path):
+    """apply with a fake target, fake components and a fake report; returns (recorder, components)."""
+    log = Recorder()
+    comps = pipeline.Components(loads=[FakeComponent("load", log, polls=10_000)],
+                                helpers=[FakeComponent("monitor", log, polls=10_000)])
+    verdict = {"value": "pass"}
+
+    def build(run_dir: Path) -> Summary:
+        log.calls.append("report")
+        events = [json.loads(line) for line in (run_dir / "raw" / "events.jsonl").read_text().splitlines()]
+        status = "interrupted" if any(e["kind"] == "interrupt" for e in events) else "completed"
+        return Summary(run=RunInfo(id=run_dir.name, status=status), verdict=verdict["value"], slos=[
+            SloResult(name="s", metric="produce.rate", op=">=", threshold=1, unit="msg/s", observed=2,
+                      verdict=verdict["value"])])
+
+    monkeypatch.setattr(pipeline, "START_LEAD_S", 0.05)
+    monkeypatch.setattr(pipeline, "POLL_S", 0.02)
+    monkeypatch.setattr(pipeline, "DRAIN_GRACE_S", 0.5)
+    monkeypatch.setattr(pipeline, "TargetSession", lambda *a: FakeSession(log, *a))
+    monkeypatch.setattr(pipeline, "build_components", lambda *a: comps)
+    monkeypatch.setattr("orchestrator.execute.topics.ensure_topics", lambda c, t: log.calls.append("topics"))
+    monkeypatch.setattr("orchestrator.execute.topics.delete_topics", lambda c, t: log.calls.append("delete topics"))
+    monkeypatch.setattr(orchestrator.report, "build", build, raising=False)
+    return log, comps, verdict
+
+
+def _apply(tmp_path: Path, plan: Plan | None = None, keep: bool = False) -> pipeline.Outcome:
+    return pipeline.apply(plan or make_plan(), Path("plan.yaml"), tmp_path / "run", keep, Progress())
+
+
+def _events(tmp_path: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "run" / "raw" / "events.jsonl").read_text().splitlines()]
+
+
+def test_apply_runs_the_steps_in_order(wired, tmp_path) -> None:
+    log, _, _ = wired
+    outcome = _apply(tmp_path)
+    assert log.calls == ["open target", "topics", "prepare monitor", "prepare load", "start monitor at=True",
+                         "start load at=True", "stop load", "stop monitor", "delete topics",
+                         "close target keep=False", "report"]
+    assert outcome.exit_code() == 0
+
+
+def test_phase_events_follow_the_plan(wired, tmp_path) -> None:
+    _apply(tmp_path)
+    marks = [(e["kind"], e["name"]) for e in _events(tmp_path)]
+    assert marks == [("run_start", "unit"), ("phase_start", "warm"), ("phase_end", "warm"), ("phase_start", "hold"),
+                     ("phase_end", "hold"), ("run_end", "unit")]
+
+
+def test_phase_boundaries_are_the_scheduled_times(wired, tmp_path) -> None:
+    _apply(tmp_path)
+    ts = {(e["kind"], e["name"]): e["ts"] for e in _events(tmp_path)}
+    assert ts[("phase_end", "warm")] == ts[("phase_start", "hold")]
+    assert ts[("phase_start", "warm")] == ts[("run_start", "unit")]
+
+
+def test_failed_prepare_still_stops_tears_down_and_reports(wired, tmp_path) -> None:
+    log, comps, _ = wired
+    comps.loads[0].fail_prepare = True
+    with pytest.raises(EngineError, match="workload load: cannot start"):
+        _apply(tmp_path)
+    assert log.calls[-5:] == ["stop load", "stop monitor", "delete topics", "close target keep=False", "report"]
+
+
+def test_unexpected_error_becomes_a_one_line_run_error(wired, tmp_path) -> None:
+    _, comps, _ = wired
+
+    def boom() -> None:
+        raise ValueError("bad value\nsecond line")
+
+    comps.loads[0].on_poll = boom
+    with pytest.raises(RunError, match=r"^ValueError: bad value \(raw results kept in .*run\)$"):
+        _apply(tmp_path)
+
+
+def test_sigint_stops_components_and_exits_130_with_a_report(wired, tmp_path) -> None:
+    log, comps, _ = wired
+    comps.loads[0].on_poll = lambda: os.kill(os.getpid(), signal.SIGINT)
+    outcome = _apply(tmp_path)
+    assert outcome.exit_code() == 130
+    assert outcome.headline().startswith("INTERRUPTED: partial report")
+    assert log.calls[-5:] == ["stop load", "stop monitor", "delete topics", "close target keep=False", "report"]
+    assert [e["name"] for e in _events(tmp_path) if e["kind"] == "interrupt"] == ["SIGINT"]
+
+
+def test_sigterm_is_an_interrupt_too(wired, tmp_path) -> None:
+    _, comps, _ = wired
+    comps.loads[0].on_poll = lambda: os.kill(os.getpid(), signal.SIGTERM)
+    assert _apply(tmp_path).exit_code() == 130
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_failed_slo_exits_1(wired, tmp_path) -> None:
+    _, _, verdict = wired
+    verdict["value"] = "fail"
+    outcome = _apply(tmp_path)
+    assert outcome.exit_code() == 1
+    assert outcome.headline().startswith("FAIL: 0/1 SLOs held; failed: s — report: ")
+
+
+def test_kept_broker_is_named_in_the_headline(wired, tmp_path) -> None:
+    log, _, _ = wired
+    outcome = _apply(tmp_path, keep=True)
+    assert "close target keep=True" in log.calls
+    assert outcome.headline().endswith("broker left running at 127.0.0.1:9 (pid 1)")
+
+
+def test_abort_slo_stops_the_run_early(wired, tmp_path, monkeypatch) -> None:
+    breach = SloResult(name="lat", metric="publish_latency.p99", op="<=", threshold=1, unit="ms", observed=5,
+                       verdict="fail")
+
+    class Watch:
+        def check(self):
+            return breach
+
+    monkeypatch.setattr(pipeline, "ABORT_CHECK_S", 0.0)
+    monkeypatch.setattr(pipeline, "_abort_watch", lambda plan, run: Watch())
+    long = make_plan(phases=[{"name": "hold", "kind": "steady", "duration": "1h"}])
+    _apply(tmp_path, long)
+    kinds = [(e["kind"], e["name"]) for e in _events(tmp_path)]
+    assert ("abort", "lat") in kinds and ("slo_breach", "lat") in kinds
+    assert ("phase_end", "hold") in kinds
+
+
+def test_resolved_plan_redacts_secret_properties(wired, tmp_path) -> None:
+    _apply(tmp_path, make_plan(target={"kind": "local", "properties": {"ssl.keystore.password": "pw"}}))
+    text = (tmp_path / "run" / "plan.resolved.yaml").read_text()
+    assert "hunter2" not in text and "ssl.keystore.password: <redacted>" in text
+    resolved = Plan.model_validate(yaml.safe_load(text))
+    assert resolved.workloads[0].properties["linger.ms"] == 3
+
+
+def test_describe_lists_each_step_with_its_settings() -> None:
+    plan = make_plan(faults=[{"name": "k", "action": "broker_kill", "at": "0.1s", "duration": "0.1s"}])
+    text = "\n".join(pipeline.describe(plan, Path("plan.yaml")))
+    assert "ensure topic t: 1 partitions, replication factor 1" in text
+    assert "workload p: producer, engine native, 1 instance(s) on this machine: topic t, rate 10 msg/s" in text
+    assert "+0:00:00 phase warm: warmup" in text
+    assert "fault k: +0:00:00 broker_kill on broker 0" in text
