@@ -1,0 +1,52 @@
+"""iostat on every broker host of the plan's inventory, for one run, through the monitor role.
+
+start() launches ``iostat -o JSON`` on each host (bounded: it stops by itself a little after the
+plan's last phase); stop() interrupts it, which closes the JSON document, and fetches the output
+to ``raw/iostat/<inventory host>.json`` for the collector.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from orchestrator.execute.base import Cluster, Component
+from orchestrator.plan.models import Plan
+from orchestrator.provision import Provisioner
+from orchestrator.provision.ansible import EventSink
+from orchestrator.rundir import RunDir
+
+SLACK_S = 600  # teardown and collection happen after the last phase; iostat must outlive them
+
+
+class RemoteIostat(Component):
+    name = "iostat"
+
+    def __init__(self, plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = None):
+        self.provisioner = Provisioner(plan, plan_path, run.ansible_dir, on_event)
+        self.run = run
+        self.settings = plan.monitors.iostat
+        self.samples = math.ceil((plan.total_duration + SLACK_S) / self.settings.interval)
+        self.run_id = run.root.name
+        self._running = False
+
+    def _vars(self, action: str) -> dict[str, object]:
+        return {"monitor_action": action, "monitor_run_id": self.run_id,
+                "monitor_interval": int(self.settings.interval), "monitor_max_samples": self.samples,
+                "monitor_devices": list(self.settings.devices),
+                "monitor_fetch_dir": str(self.run.raw_source("iostat")) if action == "stop" else ""}
+
+    def prepare(self, cluster: Cluster) -> None:
+        self.provisioner.layout()
+
+    def start(self) -> None:
+        self.provisioner.run("monitor.yml", "iostat-start", self._vars("start"))
+        self._running = True
+
+    def poll(self) -> bool:
+        return self._running
+
+    def stop(self) -> None:
+        if self._running:
+            self._running = False
+            self.provisioner.run("monitor.yml", "iostat-stop", self._vars("stop"))
