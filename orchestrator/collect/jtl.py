@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.histograms import HistogramStore
@@ -35,6 +37,10 @@ JMETER_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadNa
 TAURUS_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,"
                   "grpThreads,allThreads,Latency,Hostname,Connect").split(",")
 _REQUIRED = ("timeStamp", "elapsed", "label", "success")
+# field count, then the index of timeStamp, elapsed, label, success and bytes (None: no bytes column)
+Layout = tuple[int, int, int, int, int, int | None]
+_SERIES = ("jmeter.rate", "jmeter.errors", "jmeter.error_rate", "jmeter.elapsed.p50", "jmeter.elapsed.p90",
+           "jmeter.elapsed.p99", "jmeter.elapsed.max")
 _PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (95.0, "p95"), (99.0, "p99"), (99.9, "p999"))
 
 
@@ -54,12 +60,11 @@ def elapsed_stats(counts: dict[int, int]) -> LatencyStats:
     return LatencyStats(count=total, max=float(keys[-1]), mean=sum(k * n for k, n in counts.items()) / total, **found)
 
 
-def _merge_into(target: dict[int, int], source: dict[int, int]) -> None:
-    for key, n in source.items():
-        target[key] = target.get(key, 0) + n
+def _nearest_rank(ordered: list[int], q: float) -> float:
+    return float(ordered[max(1, math.ceil(len(ordered) * q / 100.0)) - 1])
 
 
-def _as_histogram(counts: dict[int, int]) -> dict:
+def _as_histogram(counts: Counter) -> dict:
     """An {elapsed ms: count} map in the runner's sparse histogram form (µs buckets)."""
     buckets: dict[str, int] = {}
     for ms, n in counts.items():
@@ -80,7 +85,7 @@ class JmeterLabel:
     bytes: int = 0
     first: int | None = None  # epoch seconds of the first and last sample
     last: int | None = None
-    elapsed: dict[int, int] = field(default_factory=dict, repr=False)  # elapsed ms -> samples
+    elapsed: Counter = field(default_factory=Counter, repr=False)  # elapsed ms -> samples
 
     def latency(self) -> LatencyStats:
         return elapsed_stats(self.elapsed)
@@ -96,74 +101,103 @@ class JmeterLabel:
 
 
 class JtlAggregator:
-    """Per-second cells of one workload, flushed into the timeline once no late sample can reach them."""
+    """Per-second cells of one workload, flushed into the timeline once no late sample can reach them.
+
+    A cell is ``[errors, bytes, [elapsed ms, ...]]``: appending to a list is the cheapest thing the
+    hot loop can do per row; sorting and counting happen once per cell, in C, when it is flushed."""
 
     def __init__(self, workload: str, builder: TimelineBuilder, store: HistogramStore):
         self.workload, self.builder, self.store = workload, builder, store
-        self.pending: dict[int, dict[str, list]] = {}  # second -> label -> [count, errors, bytes, {ms: n}]
+        self.pending: dict[int, dict[str, list]] = {}  # second -> label -> cell
         self.labels: dict[str, JmeterLabel] = {}
         self.newest = -1
         self.flushed_to = -1  # every second up to this one has been written
         self.late = 0
+        self._keys: dict[str | None, list[SeriesKey]] = {}
 
-    def add(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int) -> None:
-        if second > self.newest:
-            self.newest = second
-            if second - LATE_WINDOW_S > self.flushed_to:
-                self._flush(second - LATE_WINDOW_S)
-        cells = self.pending.get(second)
-        if cells is None:
-            if second <= self.flushed_to:
-                self._late(second, label, elapsed, ok, nbytes)
-                return
-            cells = self.pending[second] = {}
-        cell = cells.get(label)
-        if cell is None:
-            cell = cells[label] = [0, 0, 0, {}]
-        cell[0] += 1
-        if not ok:
-            cell[1] += 1
-        cell[2] += nbytes
-        hist = cell[3]
-        hist[elapsed] = hist.get(elapsed, 0) + 1
+    def feed(self, rows: Iterator[list[str]], layout: Layout, path: Path, diag: Diagnostics,
+             where: Callable[[], int | None]) -> None:
+        """Aggregate rows of strings laid out as ``layout``; ``where`` gives the line of a bad row.
+
+        The hot loop of every JTL: one pass, no per-row objects beyond the csv module's list."""
+        width, i_ts, i_el, i_lb, i_ok, i_by = layout
+        pending, bad, first_bad = self.pending, 0, None
+        while True:
+            try:
+                for row in rows:
+                    try:
+                        if len(row) != width:
+                            raise ValueError
+                        second, elapsed = int(row[i_ts]) // 1000, int(row[i_el])
+                        nbytes = int(row[i_by]) if i_by is not None else 0
+                    except ValueError:
+                        bad += 1
+                        first_bad = first_bad or where()
+                        continue
+                    if second > self.newest:
+                        self.newest = second
+                        if second - LATE_WINDOW_S > self.flushed_to:
+                            self._flush(second - LATE_WINDOW_S)
+                    cells = pending.get(second)
+                    if cells is None:
+                        if second <= self.flushed_to:
+                            self._late(second, row[i_lb], elapsed, row[i_ok] == "true", nbytes)
+                            continue
+                        cells = pending[second] = {}
+                    cell = cells.get(row[i_lb])
+                    if cell is None:
+                        cell = cells[row[i_lb]] = [0, 0, []]
+                    if row[i_ok] != "true":
+                        cell[0] += 1
+                    cell[1] += nbytes
+                    cell[2].append(elapsed)
+                break
+            except csv.Error:
+                bad += 1
+                first_bad = first_bad or where()
+        if bad:
+            diag.count(path, "malformed lines skipped", first_bad, n=bad)
 
     def _late(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int) -> None:
         self.late += 1
-        self._total(label, second, [1, 0 if ok else 1, nbytes, {elapsed: 1}])
+        self._total(label, second, [0 if ok else 1, nbytes, [elapsed]])
 
     def _total(self, label: str, second: int, cell: list) -> None:
         totals = self.labels.get(label)
         if totals is None:
             totals = self.labels[label] = JmeterLabel(self.workload, label)
-        totals.count += cell[0]
-        totals.errors += cell[1]
-        totals.bytes += cell[2]
+        totals.count += len(cell[2])
+        totals.errors += cell[0]
+        totals.bytes += cell[1]
         totals.first = second if totals.first is None else min(totals.first, second)
         totals.last = second if totals.last is None else max(totals.last, second)
-        _merge_into(totals.elapsed, cell[3])
+        totals.elapsed.update(cell[2])
 
     def _flush(self, upto: int) -> None:
         for second in sorted(s for s in self.pending if s <= upto):
-            merged = [0, 0, 0, {}]
+            merged: list = [0, 0, []]
             for label, cell in self.pending.pop(second).items():
+                cell[2].sort()
                 self._emit(second, label, cell)
                 self._total(label, second, cell)
                 merged[0] += cell[0]
                 merged[1] += cell[1]
-                merged[2] += cell[2]
-                _merge_into(merged[3], cell[3])
+                merged[2].extend(cell[2])
+            merged[2].sort()
             self._emit(second, None, merged)
-            self.store.put("elapsed", self.workload, second, _as_histogram(merged[3]))
+            self.store.put("elapsed", self.workload, second, _as_histogram(Counter(merged[2])))
         self.flushed_to = max(self.flushed_to, upto)
 
     def _emit(self, second: int, label: str | None, cell: list) -> None:
-        count, errors = cell[0], cell[1]
-        stats = elapsed_stats(cell[3])
-        points = {"jmeter.rate": count - errors, "jmeter.errors": errors, "jmeter.error_rate": 100.0 * errors / count,
-                  "jmeter.elapsed.p50": stats.p50, "jmeter.elapsed.p90": stats.p90, "jmeter.elapsed.p99": stats.p99,
-                  "jmeter.elapsed.max": stats.max}
-        for metric, value in points.items():
-            self.builder.set(SeriesKey(metric, workload=self.workload, label=label), second, float(value))
+        """Per-second points of one cell whose elapsed list is sorted."""
+        errors, values = cell[0], cell[2]
+        points = (len(values) - errors, errors, 100.0 * errors / len(values), _nearest_rank(values, 50.0),
+                  _nearest_rank(values, 90.0), _nearest_rank(values, 99.0), values[-1])
+        keys = self._keys.get(label)
+        if keys is None:
+            keys = self._keys[label] = [SeriesKey(m, workload=self.workload, label=label) for m in _SERIES]
+        for key, value in zip(keys, points):
+            self.builder.set(key, second, float(value))
 
     def finish(self) -> list[JmeterLabel]:
         self._flush(self.newest)
@@ -214,51 +248,30 @@ def _read_csv(path: Path, stream, agg: JtlAggregator, diag: Diagnostics) -> None
     if not has_header:
         stream.seek(0)
         reader = csv.reader(stream)
-    width = len(columns)
-    i_ts, i_el, i_lb, i_ok = (columns.index(n) for n in _REQUIRED)
-    i_by = columns.index("bytes") if "bytes" in columns else None
-    add, bad, first_bad = agg.add, 0, None
-    while True:
-        try:
-            for row in reader:
-                try:
-                    if len(row) != width:
-                        raise ValueError
-                    ts, elapsed = int(row[i_ts]), int(row[i_el])
-                    nbytes = int(row[i_by]) if i_by is not None else 0
-                except ValueError:
-                    bad += 1
-                    first_bad = first_bad or reader.line_num
-                    continue
-                ok = row[i_ok]
-                add(ts // 1000, row[i_lb], elapsed, ok == "true" or ok == "True", nbytes)
-            break
-        except csv.Error:
-            bad += 1
-            first_bad = first_bad or reader.line_num
-    if bad:
-        diag.count(path, "malformed lines skipped", first_bad, n=bad)
+    layout = (len(columns), *(columns.index(n) for n in _REQUIRED), columns.index("bytes") if "bytes" in columns else None)
+    agg.feed(reader, layout, path, diag, lambda: reader.line_num)
 
 
 def _read_xml(path: Path, agg: JtlAggregator, diag: Diagnostics) -> None:
-    depth, root, bad = 0, None, 0
-    events = ET.iterparse(str(path), events=("start", "end"))
     try:
-        for event, elem in events:
-            if event == "start":
-                root = elem if root is None else root
-                depth += 1
-                continue
-            depth -= 1
-            if depth != 1 or elem.tag not in ("httpSample", "sample"):
-                continue
-            try:
-                a = elem.attrib
-                agg.add(int(a["ts"]) // 1000, a.get("lb", ""), int(a["t"]), a.get("s") == "true", int(a.get("by", 0)))
-            except (KeyError, ValueError):
-                bad += 1
-            root.clear()
+        agg.feed(_xml_rows(path), _XML_LAYOUT, path, diag, lambda: None)
     except ET.ParseError as err:
         diag.note(path, f"XML JTL is cut short or corrupt ({err}); samples before it were kept", err.position[0])
-    if bad:
-        diag.count(path, "samples without usable ts/t attributes skipped", n=bad)
+
+
+_XML_LAYOUT = (5, 0, 1, 2, 3, 4)
+
+
+def _xml_rows(path: Path) -> Iterator[list[str]]:
+    """Top-level samples as [ts, t, lb, s, by]; a sub-sample of a transaction is not a row."""
+    depth, root = 0, None
+    for event, elem in ET.iterparse(str(path), events=("start", "end")):
+        if event == "start":
+            root = elem if root is None else root
+            depth += 1
+            continue
+        depth -= 1
+        if depth == 1 and elem.tag in ("httpSample", "sample"):
+            a = elem.attrib
+            yield [a.get("ts", ""), a.get("t", ""), a.get("lb", ""), a.get("s", ""), a.get("by", "0")]
+            root.clear()

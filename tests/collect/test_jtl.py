@@ -77,9 +77,9 @@ def test_unknown_columns_and_empty_and_missing_files_are_warnings(tmp_path):
 def test_late_sample_counts_in_totals_but_not_in_flushed_second(tmp_path):
     builder = TimelineBuilder()
     agg = JtlAggregator("jm", builder, HistogramStore(tmp_path / "h.jsonl"))
-    agg.add(T0, "a", 5, True, 0)
-    agg.add(T0 + LATE_WINDOW_S + 5, "a", 5, True, 0)
-    agg.add(T0, "a", 9, True, 0)
+    rows = [[str(T0 * 1000), "5", "a", "true", "0"], [str((T0 + LATE_WINDOW_S + 5) * 1000), "5", "a", "true", "0"],
+            [str(T0 * 1000 + 10), "9", "a", "true", "0"]]
+    agg.feed(iter(rows), (5, 0, 1, 2, 3, 4), tmp_path / "x.jtl", Diagnostics(tmp_path), lambda: None)
     labels = agg.finish()
     assert labels[0].count == 3 and agg.late == 1
     assert builder.build().series[SeriesKey("jmeter.rate", workload="jm")][0] == 1.0
