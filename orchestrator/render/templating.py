@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jinja2
@@ -17,6 +18,9 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# JSON is valid YAML: ``| json`` quotes any scalar or mapping safely in YAML templates, unlike
+# Jinja's ``tojson``, which also escapes <>&' for HTML
+_env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
 
 
 def render_template(name: str, **context: object) -> str:

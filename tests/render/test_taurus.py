@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator.render.taurus import TaurusConfig, render_taurus
+
+
+@pytest.fixture
+def config() -> TaurusConfig:
+    return TaurusConfig(
+        workload="orders", script=Path("/runs/r1/rendered/jmeter/orders/orders.jmx"),
+        artifacts_dir=Path("/runs/r1/raw/jmeter/orders"), jmeter=Path("/opt/jmeter/bin/jmeter"),
+        properties={"kafka.bootstrap.servers": "127.0.0.1:9092", "orchestrate.sasl.password_env": "KAFKA_PASSWORD",
+                    "kafka.ssl.endpoint.identification.algorithm": "", "odd": "a: b # <c> & 'd'"},
+        modifications={"set-prop": {"Kafka Request>arguments>Arguments.arguments>kafka_topic>Argument.value": "t1"}},
+        load={"concurrency": 3, "ramp-up": "5s", "hold-for": "60s"})
+
+
+def test_yaml_matches_golden(config, golden):
+    golden("taurus.yml", render_taurus(config))
+
+
+def test_yaml_is_well_formed_and_keeps_values_verbatim(config):
+    doc = yaml.safe_load(render_taurus(config))
+    scenario = doc["scenarios"]["orders"]
+    assert scenario["script"] == str(config.script)
+    assert scenario["properties"] == config.properties
+    assert scenario["modifications"] == config.modifications
+    assert doc["execution"][0] == {"executor": "jmeter", "scenario": "orders", "write-xml-jtl": "none",
+                                   "concurrency": 3, "ramp-up": "5s", "hold-for": "60s"}
+
+
+def test_offline_recipe_is_in_place(config):
+    doc = yaml.safe_load(render_taurus(config))
+    jmeter = doc["modules"]["jmeter"]
+    assert doc["settings"]["check-updates"] is False
+    assert jmeter["path"] == "/opt/jmeter/bin/jmeter" and jmeter["version"] == "5.6.3"
+    assert jmeter["detect-plugins"] is False and jmeter["~plugins"] == []
+    assert jmeter["fix-jars"] is False and jmeter["force-ctg"] is False
+    assert doc["~services"] == [] and doc["~reporting"] == [{"module": "final-stats"}]
+
+
+def test_jmeter_udp_shutdown_listener_is_off(config):
+    doc = yaml.safe_load(render_taurus(config))
+    assert doc["modules"]["jmeter"]["cmdline"] == "-Jjmeterengine.nongui.port=0"
+
+
+def test_results_go_to_the_artifacts_dir_as_kpi_jtl_only(config):
+    doc = yaml.safe_load(render_taurus(config))
+    assert doc["settings"]["artifacts-dir"] == str(config.artifacts_dir)
+    assert doc["execution"][0]["write-xml-jtl"] == "none"
