@@ -78,6 +78,8 @@ def _records(path: Path, diag: Diagnostics, totals: dict[str, NativeWorkload], h
                 hosts.add(str(record["host"]))
             if kind == "end":
                 _end(total, instance, record)
+                if record.get("error"):
+                    diag.note(path, f"{instance} stopped ({record.get('reason', 'error')}): {record['error']}", line_no)
             if kind != "interval":
                 continue
             ts = float(record["ts"])
