@@ -109,7 +109,7 @@ class HistogramStore:
         return set(self._index)
 
     def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
-        """Merged histogram of the seconds in [start, end) for one workload, or all when None."""
+        """Merged histogram of the seconds that overlap [start, end), for one workload or all (None)."""
         merged = SparseHistogram()
         if not self._out.closed:
             self._out.flush()
