@@ -174,7 +174,7 @@ def _check(spec: RunnerSpec) -> None:
     require(bool(spec.bootstrap_servers), "bootstrap_servers: must not be empty")
     require(bool(spec.topic), "topic: must not be empty")
     require(spec.start in ("earliest", "latest"), f"start: must be earliest or latest, got {spec.start!r}")
-    require(spec.max_messages is None or spec.max_messages > 0, "max_messages: must be positive")
+    require(spec.max_messages is None or spec.max_messages >= 0, "max_messages: must not be negative")
     require(spec.drain_s >= 0 and spec.drain_max_s >= spec.drain_s, "drain_max_s: must be at least drain_s >= 0")
     require(spec.flush_timeout_s > 0 and spec.connect_timeout_s > 0, "flush_timeout_s, connect_timeout_s: must be positive")
     for i, p in enumerate(spec.schedule):

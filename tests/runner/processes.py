@@ -26,6 +26,6 @@ def read_records(output) -> list[dict]:
 def live_spec(spec_dict: dict, cluster, topic: str, role: str, **overrides) -> dict:
     """A spec against the session broker that starts a second from now."""
     return {**spec_dict, "bootstrap_servers": cluster.bootstrap_servers, "topic": topic, "role": role,
-            "start_at": time.time() + 1.0, "group": f"g-{topic}", "drain_s": 2.0,
+            "start_at": time.time() + 1.0, "group": f"g-{topic}", "drain_s": 5.0,
             "client_config": {"session.timeout.ms": "6000"} if role == "consumer" else {"linger.ms": "5"},
             "output": str(Path(spec_dict["output"]).with_name(f"{role}.jsonl")), **overrides}

@@ -1,0 +1,137 @@
+"""A native workload: one ``python -m orchestrator.runner SPEC`` process per instance, on this machine.
+
+``prepare`` writes each instance's spec to ``RUN_DIR/rendered/native/<workload>/<i>.json`` (start
+time as if the run began now, so the files are usable on their own); ``start`` rewrites them with
+the run's common start time and launches the processes. Each runner writes its records to
+``RUN_DIR/raw/native/<workload>/<i>.jsonl`` and its stderr to ``<i>.log`` beside them.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import EngineError
+from orchestrator.execute.base import Cluster, Component, LiveStats
+from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
+from orchestrator.render.runner import output_path, runner_specs, spec_path
+from orchestrator.rundir import RunDir
+from orchestrator.runner.spec import RunnerSpec
+
+# a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
+STOP_TIMEOUT_S = 45.0
+KILL_TIMEOUT_S = 10.0
+
+
+class NativeWorkload(Component):
+    def __init__(self, plan: Plan, workload: ProducerWorkload | ConsumerWorkload, run: RunDir):
+        self.name = workload.name
+        self.plan, self.workload, self.run = plan, workload, run
+        self.cluster: Cluster | None = None
+        self.specs: list[RunnerSpec] = []
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.tails: list[_Tail] = []
+
+    def prepare(self, cluster: Cluster) -> None:
+        if self.workload.agents:
+            raise EngineError(f"workload {self.name}: running native instances on agents "
+                              f"({', '.join(self.workload.agents)}) needs a provisioned agent runner")
+        self.cluster = cluster
+        self._write_specs(time.time())
+
+    def _write_specs(self, start_at: float) -> None:
+        self.specs = runner_specs(self.plan, self.workload, self.cluster, self.run, start_at)
+        for spec in self.specs:
+            path = spec_path(self.run, self.name, spec.instance)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(spec.to_json())
+
+    def start(self) -> None:
+        if self.cluster is None:
+            raise EngineError(f"workload {self.name}: start() before prepare()")
+        self._write_specs(self.start_at if self.start_at is not None else time.time())
+        for spec in self.specs:
+            out = output_path(self.run, self.name, spec.instance)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with self._log(spec.instance).open("ab") as log:
+                self.procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "orchestrator.runner", str(spec_path(self.run, self.name, spec.instance))],
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
+            self.tails.append(_Tail(out))
+
+    def poll(self) -> bool:
+        running = False
+        for instance, proc in enumerate(self.procs):
+            code = proc.poll()
+            if code is None:
+                running = True
+            elif code != 0:
+                raise EngineError(f"workload {self.name} instance {instance}: runner exited with status {code}: "
+                                  f"{self._last_line(instance)}")
+        return running
+
+    def stop(self) -> None:
+        """SIGTERM (the runners flush and write their end records), then SIGKILL what is left."""
+        alive = [p for p in self.procs if p.poll() is None]
+        for proc in alive:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for proc in alive:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=KILL_TIMEOUT_S)
+
+    def live_stats(self) -> LiveStats:
+        latest = [tail.read() for tail in self.tails]
+        rate = sum(t.rate for t in latest)
+        producer = isinstance(self.workload, ProducerWorkload)
+        return LiveStats(produced_per_s=rate if producer else 0.0, consumed_per_s=0.0 if producer else rate,
+                         errors=sum(t.errors for t in latest))
+
+    def _log(self, instance: int) -> Path:
+        return output_path(self.run, self.name, instance).with_suffix(".log")
+
+    def _last_line(self, instance: int) -> str:
+        """The runner's own error line if it wrote one, else the last line of its log."""
+        path = self._log(instance)
+        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()] if path.exists() else []
+        own = [ln for ln in lines if ln.startswith("runner ")]
+        return (own or lines or [f"nothing logged (see {path})"])[-1]
+
+
+@dataclass
+class _Tail:
+    """The newest interval record of one runner's JSONL file, read incrementally."""
+
+    path: Path
+    offset: int = 0
+    rate: float = 0.0  # messages acked or received per second in the newest interval
+    errors: int = 0  # since the start
+
+    def read(self) -> _Tail:
+        if not self.path.exists():
+            return self
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("type") != "interval":
+                continue
+            self.errors += record.get("errors", 0)
+            seconds = record["ts"] - record["start"]
+            if seconds >= 0.5:  # a short last interval says little about the rate
+                self.rate = record.get("acked", record.get("received", 0)) / seconds
+        return self

@@ -1,0 +1,111 @@
+"""Plan ▶ native runner specs: one self-contained spec per instance of a native workload.
+
+A workload's rate (and each phase's) is the total over its instances; every instance gets an equal
+share, in messages per second. Phases become the runner's schedule: ``steps`` expands into
+consecutive steady segments that keep the phase's name, a phase without a rate takes the workload's,
+and ``max`` becomes an unthrottled segment.
+Consumers follow the same schedule, which only labels their intervals.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+from orchestrator.execute.base import Cluster
+from orchestrator.plan.models import ConsumerWorkload, Phase, Plan, ProducerWorkload, RampPhase, StepsPhase
+from orchestrator.rundir import RunDir
+from orchestrator.runner.spec import KeySpec, MessageSpec, PhaseSpec, RunnerSpec
+
+NATIVE = "native"
+# a consumer that rejoins after an unclean exit waits out the old member's session: keep it short
+CONSUMER_DEFAULTS = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "1500"}
+DRAIN_CAP_FACTOR, DRAIN_CAP_MIN_S = 6.0, 60.0
+
+
+def runner_specs(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cluster, run: RunDir,
+                 start_at: float) -> list[RunnerSpec]:
+    return [_spec(plan, workload, cluster, run, start_at, i) for i in range(workload.instances)]
+
+
+def spec_path(run: RunDir, workload: str, instance: int) -> Path:
+    return run.rendered / NATIVE / workload / f"{instance}.json"
+
+
+def output_path(run: RunDir, workload: str, instance: int) -> Path:
+    return run.raw / NATIVE / workload / f"{instance}.jsonl"
+
+
+def _spec(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cluster, run: RunDir,
+          start_at: float, instance: int) -> RunnerSpec:
+    producer = isinstance(workload, ProducerWorkload)
+    common = dict(
+        workload=workload.name, instance=instance, role="producer" if producer else "consumer",
+        host=workload.agents[instance % len(workload.agents)] if workload.agents else "localhost",
+        bootstrap_servers=cluster.bootstrap_servers, topic=workload.topic,
+        output=str(output_path(run, workload.name, instance).resolve()), start_at=start_at,
+        secret_env=dict(cluster.secret_env), seed=zlib.crc32(f"{workload.name}/{instance}".encode()),
+    )
+    if producer:
+        share = 1.0 / workload.instances
+        return RunnerSpec(
+            **common, schedule=schedule(plan.phases, workload.rate, share),
+            client_config={**cluster.client_config, **producer_config(workload)},
+            message=message_spec(workload), keys=KeySpec(**workload.keys.model_dump()),
+            max_messages=_share_of(workload.max_messages, workload.instances, instance),
+        )
+    return RunnerSpec(
+        **common, schedule=[replace(p, rate_from=None, rate_to=None) for p in schedule(plan.phases, "max", 1.0)],
+        client_config={**cluster.client_config, **CONSUMER_DEFAULTS, **_text(workload.properties)},
+        group=workload.group or f"orchestrate-{workload.name}", start=workload.start,
+        drain_s=workload.drain, drain_max_s=max(DRAIN_CAP_MIN_S, DRAIN_CAP_FACTOR * workload.drain),
+    )
+
+
+def schedule(phases: list[Phase], workload_rate: float | str, share: float) -> list[PhaseSpec]:
+    out = []
+    for phase in phases:
+        if isinstance(phase, StepsPhase):
+            out.extend(_segment(phase.name, "steps", phase.step_duration, r, r, share) for r in phase.rates)
+        elif isinstance(phase, RampPhase):
+            out.append(_segment(phase.name, "ramp", phase.duration, phase.rate_from, phase.rate_to, share))
+        else:
+            rate = workload_rate if phase.rate is None else phase.rate
+            out.append(_segment(phase.name, phase.kind, phase.duration, rate, rate, share))
+    return out
+
+
+def _segment(name: str, kind: str, duration: float, rate_from, rate_to, share: float) -> PhaseSpec:
+    if rate_from == "max" or rate_to == "max":
+        return PhaseSpec(name, kind, duration, None, None)
+    return PhaseSpec(name, kind, duration, rate_from * share, rate_to * share)
+
+
+def producer_config(workload: ProducerWorkload) -> dict[str, str]:
+    """The plan's producer settings as librdkafka properties; ``properties`` override them."""
+    return {
+        "acks": workload.acks,
+        "compression.type": workload.compression,
+        "linger.ms": f"{workload.linger * 1000:g}",
+        "batch.size": str(workload.batch_size),
+        "enable.idempotence": "true" if workload.idempotence else "false",
+        **_text(workload.properties),
+    }
+
+
+def message_spec(workload: ProducerWorkload) -> MessageSpec:
+    if workload.message.payload_file is not None:
+        return MessageSpec(payload_file=str(workload.message.payload_file))
+    size = workload.message.size_distribution()
+    return MessageSpec(**size.model_dump())
+
+
+def _share_of(total: int | None, parts: int, index: int) -> int | None:
+    if total is None:
+        return None
+    return total // parts + (1 if index < total % parts else 0)
+
+
+def _text(properties: dict[str, str | int | float | bool]) -> dict[str, str]:
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in properties.items()}

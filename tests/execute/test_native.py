@@ -1,0 +1,97 @@
+import json
+import time
+
+import pytest
+
+from orchestrator.errors import EngineError
+from orchestrator.execute.base import Cluster
+from orchestrator.execute.native import NativeWorkload
+from orchestrator.execute.topics import ensure_topics
+from orchestrator.plan.models import Plan
+from orchestrator.rundir import RunDir
+
+UNREACHABLE = Cluster(bootstrap_servers="127.0.0.1:1", brokers=[], kafka_version="4.1.1")
+
+
+def plan(topic: str, **producer) -> Plan:
+    return Plan.model_validate({
+        "metadata": {"name": "native"},
+        "topics": [{"name": topic, "partitions": 2}],
+        "workloads": [
+            {"name": "prod", "kind": "producer", "topic": topic, "rate": "400/s", "instances": 2, **producer},
+            {"name": "cons", "kind": "consumer", "topic": topic, "drain": "5s", "group": f"g-{topic}"},
+        ],
+        "phases": [{"name": "hold", "kind": "steady", "duration": "3s"}],
+    })
+
+
+def test_prepare_writes_one_spec_per_instance(tmp_path):
+    run = RunDir.create("native", explicit=tmp_path / "run")
+    workload = NativeWorkload(plan("t"), plan("t").workloads[0], run)
+    workload.prepare(UNREACHABLE)
+    specs = sorted((run.rendered / "native" / "prod").glob("*.json"))
+    assert [p.name for p in specs] == ["0.json", "1.json"]
+    assert json.loads(specs[1].read_text())["schedule"][0]["rate_from"] == 200.0
+
+
+def test_agents_are_refused_with_a_clear_reason(tmp_path):
+    p = plan("t")
+    workload = p.workloads[0].model_copy(update={"agents": ["agent-1"]})
+    with pytest.raises(EngineError, match="agent-1"):
+        NativeWorkload(p, workload, RunDir.create("native", explicit=tmp_path / "run")).prepare(UNREACHABLE)
+
+
+def test_a_failing_runner_raises_with_its_own_error_line(tmp_path):
+    p = plan("t")
+    run = RunDir.create("native", explicit=tmp_path / "run")
+    workload = NativeWorkload(p, p.workloads[0], run)
+    workload.prepare(UNREACHABLE)
+    workload.schedule(time.time())
+    workload.start()
+    with pytest.raises(EngineError, match=r"instance \d: runner exited with status 1: runner prod/\d: no broker answered"):
+        deadline = time.time() + 120
+        while workload.poll() and time.time() < deadline:
+            time.sleep(0.2)
+    workload.stop()
+
+
+@pytest.mark.integration
+def test_producers_and_consumer_run_to_the_end(tmp_path, kafka_broker, topic_name):
+    p = plan(topic_name)
+    ensure_topics(kafka_broker, p.topics)
+    run = RunDir.create("native", explicit=tmp_path / "run")
+    workloads = [NativeWorkload(p, w, run) for w in p.workloads]
+    for w in workloads:
+        w.prepare(kafka_broker)
+        w.schedule(time.time() + 2)
+        w.start()
+    deadline = time.time() + 120
+    while any([w.poll() for w in workloads]) and time.time() < deadline:
+        time.sleep(0.2)
+    for w in workloads:
+        w.stop()
+    ends = {path: json.loads(path.read_text().splitlines()[-1])
+            for path in (run.raw / "native").glob("*/*.jsonl")}
+    assert {e["reason"] for e in ends.values()} == {"done"}
+    produced = sum(e["acked"] for e in ends.values() if e["role"] == "producer")
+    consumed = sum(e["received"] for e in ends.values() if e["role"] == "consumer")
+    assert produced == consumed == 1200
+
+
+@pytest.mark.integration
+def test_stop_ends_runners_early_with_their_records(tmp_path, kafka_broker, topic_name):
+    p = plan(topic_name)
+    p = p.model_copy(update={"phases": [p.phases[0].model_copy(update={"duration": 300.0})]})
+    ensure_topics(kafka_broker, p.topics)
+    run = RunDir.create("native", explicit=tmp_path / "run")
+    workload = NativeWorkload(p, p.workloads[0], run)
+    workload.prepare(kafka_broker)
+    workload.schedule(time.time())
+    workload.start()
+    deadline = time.time() + 60
+    while workload.live_stats().produced_per_s == 0 and time.time() < deadline:
+        time.sleep(0.2)
+    workload.stop()
+    assert workload.poll() is False
+    ends = [json.loads(path.read_text().splitlines()[-1]) for path in (run.raw / "native" / "prod").glob("*.jsonl")]
+    assert [e["reason"] for e in ends] == ["signal", "signal"]
