@@ -20,7 +20,7 @@ from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan
 from orchestrator.report.html import render_report, write_report
 from orchestrator.report.junit import write_junit
 from orchestrator.report.omb import write_omb
-from orchestrator.report.slo import evaluate, run_verdict
+from orchestrator.report.slo import Measured, MemoHistograms, evaluate, run_verdict
 from orchestrator.report.timeline_csv import write_timeline_csv
 from orchestrator.report.window import judged_window
 from orchestrator.rundir import RunDir
@@ -69,8 +69,9 @@ def _mark_aborts(results: list[SloResult], events: list[Event]) -> list[SloResul
     return [r.model_copy(update={"aborted_run": r.name in aborted_by}) for r in results]
 
 
-def summarize(run: RunDir, plan: Plan, collected: Collected) -> Summary:
-    slos = _mark_aborts(evaluate(list(plan.slos), collected), collected.events)
+def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured | None = None) -> Summary:
+    """``measured``: the same measurements with memoised histograms (see ``MemoHistograms``)."""
+    slos = _mark_aborts(evaluate(list(plan.slos), measured or collected), collected.events)
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=run_info(run, collected.events, collected), verdict=run_verdict(slos),
@@ -79,7 +80,8 @@ def summarize(run: RunDir, plan: Plan, collected: Collected) -> Summary:
 
 
 def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
-    summary = summarize(run, plan, collected)
+    measured = MemoHistograms(collected)
+    summary = summarize(run, plan, collected, measured)
     run.summary.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
     window = judged_window(collected.phases, collected.timeline)
     formats = set(plan.report.formats)
@@ -88,9 +90,9 @@ def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
     if "csv" in formats:
         write_timeline_csv(collected.timeline, run.timeline_csv)
     if "omb" in formats:
-        write_omb(plan, collected, window, run.results / "omb.json")
+        write_omb(plan, measured, window, run.results / "omb.json")
     if "html" in formats:
-        write_report(render_report(plan, summary, collected, window, collected.jmeter_labels), run.report_html)
+        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels), run.report_html)
     return summary
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import base64
 import io
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -19,14 +22,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 MAX_POINTS = 600
 BRIDGE_S = 10
-WIDTH_IN, HEIGHT_IN = 11.0, 3.0
+WIDTH_IN = 11.0
+PANEL_IN, LEGEND_IN, MARGIN_TOP_IN, MARGIN_BOTTOM_IN, SPECTRUM_IN = 2.3, 2.0, 0.3, 0.6, 3.2
+SPECTRUM_TICKS = [1.0, 2.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0, 1000000.0]
 PALETTE = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#dc2626", "#ca8a04", "#db2777", "#4b5563", "#65a30d"]
 plt.rcParams.update({
-    "svg.fonttype": "none", "svg.hashsalt": "orchestrate", "font.size": 9, "axes.titlesize": 10,
+    "svg.fonttype": "none", "svg.hashsalt": "orchestrate", "axes.titley": 1.0,  # no auto title placement (slow)
+    "font.size": 9, "axes.titlesize": 10,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "legend.fontsize": 8, "legend.frameon": False,
 })
@@ -124,73 +130,118 @@ def _draw_markers(ax: Axes, markers: Markers) -> None:
                     textcoords="offset points", fontsize=7, color="#b91c1c", rotation=90, va="center")
 
 
-def _plot_lines(ax: Axes, lines: list[Line], log: bool) -> bool:
-    drawn = False
-    for i, line in enumerate(lines):
-        env = downsample(line.values)
-        if np.all(np.isnan(env.mean)):
-            continue
-        color = line.color or PALETTE[i % len(PALETTE)]
-        if env.reduced:
-            ax.fill_between(env.x, env.low, env.high, color=color, alpha=0.18, lw=0)
-        ax.plot(env.x, env.mean, color=color, lw=1.1, label=line.label, ls="--" if line.dashed else "-")
-        drawn = True
-    if drawn and log:
-        ax.set_yscale("log")
-    return drawn
+@dataclass(frozen=True)
+class Trace:
+    """A line ready to draw: downsampled, so a chart is cheap to send to a worker process."""
+
+    label: str
+    color: str
+    dashed: bool
+    envelope: Envelope
 
 
-def _to_data_uri(fig: plt.Figure) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode("utf-8")).decode("ascii")
+@dataclass(frozen=True)
+class TimeChart:
+    panels: list[tuple[str, str, list[Trace]]]  # title, y label, traces
+    markers: Markers
+    length: int
+    log: bool
+
+
+@dataclass(frozen=True)
+class SpectrumChart:
+    panels: list[tuple[str, list[tuple[str, list[float], list[float]]]]]  # title, (label, qs, ms)
+
+
+Chart = TimeChart | SpectrumChart
 
 
 def time_chart(panels: list[tuple[str, str, list[Line]]], markers: Markers, length: int,
-               log: bool = False) -> str | None:
-    """Stacked panels (title, y label, lines) sharing the elapsed-time axis; None when no panel has data."""
-    panels = [p for p in panels if any(any(v is not None for v in line.values) for line in p[2])]
-    if not panels:
-        return None
-    fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH_IN, HEIGHT_IN * (0.8 if len(panels) > 1 else 1) * len(panels)),
-                             sharex=True, squeeze=False)
-    for ax, (title, ylabel, lines) in zip(axes[:, 0], panels):
-        _plot_lines(ax, lines, log)
-        _draw_markers(ax, markers)
+               log: bool = False) -> TimeChart | None:
+    """Stacked panels (title, y label, lines) sharing the elapsed-time axis; None when no line has data."""
+    ready = []
+    for title, ylabel, lines in panels:
+        traces = []
+        for i, line in enumerate(lines):
+            env = downsample(line.values)
+            if not np.all(np.isnan(env.mean)):
+                traces.append(Trace(line.label, line.color or PALETTE[i % len(PALETTE)], line.dashed, env))
+        if traces:
+            ready.append((title, ylabel, traces))
+    return TimeChart(ready, markers, length, log) if ready else None
+
+
+def spectrum_chart(panels: list[tuple[str, list[tuple[str, list[float], list[float]]]]]) -> SpectrumChart | None:
+    """Latency by percentile, one panel per latency kind with data; None when no kind has data."""
+    panels = [(title, curves) for title, curves in panels if any(c[2] for c in curves)]
+    return SpectrumChart(panels) if panels else None
+
+
+def _draw_time(chart: TimeChart) -> plt.Figure:
+    height = PANEL_IN * len(chart.panels) + MARGIN_TOP_IN + MARGIN_BOTTOM_IN
+    fig, axes = plt.subplots(len(chart.panels), 1, figsize=(WIDTH_IN, height), sharex=True, squeeze=False)
+    # fixed margins (inches) instead of a tight bounding box, which would draw everything twice
+    fig.subplots_adjust(left=0.8 / WIDTH_IN, right=1 - LEGEND_IN / WIDTH_IN, top=1 - MARGIN_TOP_IN / height,
+                        bottom=MARGIN_BOTTOM_IN / height, hspace=0.45)
+    for ax, (title, ylabel, traces) in zip(axes[:, 0], chart.panels):
+        for t in traces:
+            env = t.envelope
+            if env.reduced:
+                ax.fill_between(env.x, env.low, env.high, color=t.color, alpha=0.18, lw=0)
+            ax.plot(env.x, env.mean, color=t.color, lw=1.1, label=t.label, ls="--" if t.dashed else "-")
+        if chart.log:
+            ax.set_yscale("log")
+        _draw_markers(ax, chart.markers)
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
-        ax.set_xlim(0, max(1, length - 1))
-        if not log:
+        ax.set_xlim(0, max(1, chart.length - 1))
+        if not chart.log:
             ax.set_ylim(bottom=0)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes[-1, 0].xaxis.set_major_formatter(FuncFormatter(_elapsed))
     axes[-1, 0].set_xlabel("elapsed (h:mm:ss)")
-    return _to_data_uri(fig)
+    return fig
 
 
-def spectrum_chart(panels: list[tuple[str, list[tuple[str, list[float], list[float]]]]]) -> str | None:
-    """Latency by percentile, one panel per latency kind with data, two to a row: x is the
-    percentile on a log 'nines' axis (1/(1-q)), y is ms on a log axis."""
-    panels = [(title, curves) for title, curves in panels if any(c[2] for c in curves)]
-    if not panels:
-        return None
-    rows = -(-len(panels) // 2)
-    fig, axes = plt.subplots(rows, 2, figsize=(WIDTH_IN, HEIGHT_IN * 1.1 * rows), squeeze=False)
-    for ax in axes.flat[len(panels):]:
+def _draw_spectrum(chart: SpectrumChart) -> plt.Figure:
+    """x: the percentile on a log 'nines' axis (1/(1-q)); y: ms on a log axis; two panels a row."""
+    rows = -(-len(chart.panels) // 2)
+    height = SPECTRUM_IN * rows
+    fig, axes = plt.subplots(rows, 2, figsize=(WIDTH_IN, height), squeeze=False)
+    fig.subplots_adjust(left=0.07, right=0.98, top=1 - MARGIN_TOP_IN / height, bottom=0.7 / height,
+                        hspace=0.55, wspace=0.2)
+    for ax in axes.flat[len(chart.panels):]:
         ax.set_visible(False)
-    ticks = [1.0, 2.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0, 1000000.0]
-    for ax, (title, curves) in zip(axes.flat, panels):
+    for ax, (title, curves) in zip(axes.flat, chart.panels):
         for label, qs, values in curves:
             ax.plot([1.0 / (1.0 - q / 100.0) for q in qs], [max(v, 1e-3) for v in values],
                     marker="o", ms=2.5, lw=1.2, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xticks(ticks, ["0", "50", "90", "99", "99.9", "99.99", "99.999", "99.9999"])
+        ax.set_xticks(SPECTRUM_TICKS, ["0", "50", "90", "99", "99.9", "99.99", "99.999", "99.9999"])
+        ax.xaxis.set_minor_locator(NullLocator())  # log minor ticks cost more than the rest of the chart
         ax.set_xlim(1, 1e6)
         ax.set_title(title, loc="left")
         ax.set_ylabel("ms")
         ax.set_xlabel("percentile (%)")
         ax.legend(loc="upper left")
-    fig.tight_layout()
-    return _to_data_uri(fig)
+    return fig
+
+
+def draw(chart: Chart) -> str:
+    """The chart as a base64 SVG data URI."""
+    fig = _draw_time(chart) if isinstance(chart, TimeChart) else _draw_spectrum(chart)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode("utf-8")).decode("ascii")
+
+
+def draw_all(charts: list[Chart]) -> list[str]:
+    """Every chart drawn, on all cores when there are several (matplotlib is single-threaded and
+    drawing is most of a report's time)."""
+    workers = min(len(charts), os.cpu_count() or 1)
+    if workers < 2:
+        return [draw(c) for c in charts]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(draw, charts))

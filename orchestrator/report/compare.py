@@ -22,7 +22,7 @@ from pathlib import Path
 
 from orchestrator.errors import InputError, UsageError
 from orchestrator.report.build import build
-from orchestrator.report.charts import Line, Markers, time_chart
+from orchestrator.report.charts import Line, Markers, draw, time_chart
 from orchestrator.report.metrics import Unit, parse_threshold, spec
 from orchestrator.report.slo import OPS
 from orchestrator.report.templates import render
@@ -196,7 +196,8 @@ def _overlay(runs: list[Path], labels: list[str], metric: str, title: str, unit:
         return None
     length = max(len(line.values) for line in lines)
     padded = [Line(line.label, line.values + [None] * (length - len(line.values))) for line in lines]
-    return time_chart([(title, unit, padded)], Markers(), length, log="latency" in metric)
+    chart = time_chart([(title, unit, padded)], Markers(), length, log="latency" in metric)
+    return draw(chart) if chart else None
 
 
 def compare(runs: list[Path], out: Path | None, fail_if: list[str]) -> CompareResult:

@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
-from orchestrator.report.charts import Line, Markers, Span, spectrum_chart, time_chart
+from orchestrator.report.charts import Chart, Line, Markers, Span, draw_all, spectrum_chart, time_chart
 from orchestrator.report.latency import SPECTRUM, percentiles_ms
 from orchestrator.report.retention import broker_projections, topic_projections
 from orchestrator.report.slo import Measured, explain, merged_histogram
@@ -37,9 +37,15 @@ DISK_PANELS = (("IOPS", "ops/s", ("disk.r_per_s", "r/s"), ("disk.w_per_s", "w/s"
 class Section:
     id: str
     title: str
-    charts: list[str]
+    charts: list[Chart]
     empty_note: str
     intro: str = ""
+
+
+@dataclass(frozen=True)
+class DrawnSection:
+    section: Section
+    images: list[str]  # data URIs, one per chart
 
 
 def _markers(events: list[Event], summary: Summary, t0: int) -> Markers:
@@ -86,7 +92,7 @@ def _latency_panels(timeline: Timeline) -> list[tuple[str, str, list[Line]]]:
     return panels
 
 
-def _disk_charts(timeline: Timeline, markers: Markers) -> list[str]:
+def _disk_charts(timeline: Timeline, markers: Markers) -> list[Chart]:
     devices = sorted({(k.host or "", k.device or "") for k in timeline.series if k.metric.startswith("disk.")})
     charts = []
     for host, device in devices:
@@ -100,7 +106,7 @@ def _disk_charts(timeline: Timeline, markers: Markers) -> list[str]:
     return charts
 
 
-def _spectra(measured: Measured, summary: Summary, window: Window) -> list[str]:
+def _spectra(measured: Measured, summary: Summary, window: Window) -> list[Chart]:
     panels = []
     for kind, title in LATENCY_KINDS:
         curves = []
@@ -115,7 +121,7 @@ def _spectra(measured: Measured, summary: Summary, window: Window) -> list[str]:
 def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, markers: Markers) -> list[Section]:
     tl = measured.timeline
 
-    def chart(panels: list[tuple[str, str, list[Line]]], log: bool = False) -> list[str]:
+    def chart(panels: list[tuple[str, str, list[Line]]], log: bool = False) -> list[Chart]:
         return [c] if (c := time_chart(panels, markers, tl.length, log=log)) else []
 
     throughput = chart([("Messages per second", "msg/s", _lines(tl, "produce.rate", "produced") + _lines(tl, "consume.rate", "consumed")),
@@ -154,9 +160,12 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
     tl = measured.timeline
     markers = _markers(summary.events, summary, tl.start)
     brokers = max(1, len(summary.environment.brokers))
+    sections = _sections(plan, summary, measured, window, markers)
+    images = iter(draw_all([c for s in sections for c in s.charts]))
+    drawn = [DrawnSection(s, [next(images) for _ in s.charts]) for s in sections]
     return render(
         "report.html.j2", plan=plan, summary=summary, title=plan.report.title or plan.metadata.name,
-        slos=[(r, explain(r)) for r in summary.slos], sections=_sections(plan, summary, measured, window, markers),
+        slos=[(r, explain(r)) for r in summary.slos], sections=drawn,
         topics=topic_projections(plan, tl, window, brokers), brokers=broker_projections(tl), labels=labels,
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",

@@ -2,7 +2,9 @@
 and published OMB results can sit next to ours.
 
 As OMB does, the series are sampled every 10 seconds over the measured part of the run (warm-up
-phases excluded), and the ``aggregated*`` values cover that whole part. Units follow OMB: rates in
+phases excluded), and the ``aggregated*`` values cover that whole part. Runs longer than
+``MAX_PERIODS`` × 10 s use a longer period (a multiple of 10 s) so the file keeps about
+``MAX_PERIODS`` points per series. Units follow OMB: rates in
 msg/s, publish and end-to-end latencies in ms, publish delay in µs (whole numbers); a period
 without samples reports 0, as OMB's empty histograms do. ``backlog`` is messages produced minus
 messages consumed so far.
@@ -22,6 +24,7 @@ from orchestrator.report.window import Window
 from orchestrator.runner.histogram import Histogram
 
 PERIOD_S = 10
+MAX_PERIODS = 1000
 _SUFFIXES = (("50pct", 50.0), ("75pct", 75.0), ("95pct", 95.0), ("99pct", 99.0), ("999pct", 99.9),
              ("9999pct", 99.99), ("99999pct", 99.999))
 _QUANTILES = [50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 99.999, 100.0]
@@ -30,12 +33,17 @@ _KINDS = (("publishLatency", "publish_latency", 1.0, False), ("publishDelayLaten
           ("endToEndLatency", "e2e_latency", 1.0, False))
 
 
+def period_s(window: Window) -> int:
+    return PERIOD_S * max(1, -(-int(window.seconds) // (PERIOD_S * MAX_PERIODS)))
+
+
 def _periods(window: Window) -> Iterator[tuple[float, float]]:
+    step = period_s(window)
     for start, end in window.spans:
         t = start
-        while t + PERIOD_S <= end:
-            yield t, t + PERIOD_S
-            t += PERIOD_S
+        while t + step <= end:
+            yield t, t + step
+            t += step
 
 
 def _total(timeline: Timeline, metric: str, start: float, end: float) -> float:
@@ -69,12 +77,13 @@ def omb_result(plan: Plan, measured: Measured, window: Window) -> dict[str, obje
     tl = measured.timeline
     first = window.spans[0][0] if window.spans else float(tl.start)
     backlog = _total(tl, "produce.rate", tl.start, first) - _total(tl, "consume.rate", tl.start, first)
+    step = period_s(window)
     for start, end in _periods(window):
         produced, consumed = _total(tl, "produce.rate", start, end), _total(tl, "consume.rate", start, end)
         backlog += produced - consumed
-        series["publishRate"].append(produced / PERIOD_S)
-        series["consumeRate"].append(consumed / PERIOD_S)
-        series["publishErrorRate"].append(_total(tl, "produce.errors", start, end) / PERIOD_S)
+        series["publishRate"].append(produced / step)
+        series["consumeRate"].append(consumed / step)
+        series["publishErrorRate"].append(_total(tl, "produce.errors", start, end) / step)
         series["backlog"].append(max(0, round(backlog)))
         for prefix, kind, scale, whole in _KINDS:
             for key, value in _latency_fields(prefix, measured.histogram(kind, None, start, end), scale, whole).items():

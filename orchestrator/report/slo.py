@@ -21,15 +21,20 @@ from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.events import phase_spans, read_events
 from orchestrator.collect.timeline import Timeline
-from orchestrator.plan.models import Slo
+from orchestrator.plan.models import Plan, Slo
 from orchestrator.report.latency import stat_ms
+from orchestrator.report.live import LiveTail
 from orchestrator.report.metrics import MetricSpec, parse_threshold, spec
 from orchestrator.report.window import Window, window_for
+from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
 from orchestrator.summary import PhaseSpan, SloResult, WorkloadSummary
 
 OPS: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+LIVE_MARGIN_S = 10  # seconds kept beyond the longest sustain window
 _SUMMARY_FIELD = {"lost": "lost", "duplicated": "duplicated", "out_of_order": "out_of_order"}
 
 
@@ -43,6 +48,23 @@ class Measured(Protocol):
     def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None: ...
 
 
+class MemoHistograms:
+    """A ``Measured`` whose ``histogram()`` answers repeated windows from memory: the SLOs, the
+    percentile spectra and the OMB aggregates ask for the same windows, and each merge reads
+    every second of the window."""
+
+    def __init__(self, inner: Measured):
+        self.inner = inner
+        self.timeline, self.phases, self.workloads = inner.timeline, inner.phases, inner.workloads
+        self._memo: dict[tuple[str, str | None, float, float], Histogram | None] = {}
+
+    def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
+        key = (kind, workload, start, end)
+        if key not in self._memo:
+            self._memo[key] = self.inner.histogram(kind, workload, start, end)
+        return self._memo[key]
+
+
 def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None) -> list[float | None] | None:
     """One value a second for the SLO's scope: workloads combined by sum (rates, counts) or max
     (latencies, gauges). None when the timeline has no such series."""
@@ -53,8 +75,8 @@ def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None) -> 
     # counts when there is one; admin-sampled lag comes only labelled (by consumer group)
     found = list(timeline.select(metric.metric, label=None, **where).values())
     found = found or list(timeline.select(metric.metric, **where).values())
-    if not found:
-        return None
+    if len(found) <= 1:
+        return found[0] if found else None
     combine = sum if metric.reduce in ("rate", "total", "summary") else max
     return [_combine(combine, column) for column in zip(*found)]
 
@@ -206,3 +228,41 @@ def explain(r: SloResult) -> str:
         stamp = datetime.fromtimestamp(r.breached_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         text += f"; breached at {stamp}"
     return text + ("; the run was aborted" if r.aborted_run else "")
+
+
+class AbortWatch:
+    """Checks the plan's ``abort: true`` SLOs while the run is going; the pipeline calls ``check()``
+    every few seconds and stops the run on the first breach it returns.
+
+    Live, an SLO is judged on its per-second series from the native runner (rates, errors, lag and
+    the per-second latency percentiles the collector derives): breached when the series violates
+    the threshold for ``sustained`` seconds in a row (1 s without ``sustained``), outside warm-up,
+    in the SLO's phase if it names one. Metrics with no live series (disk, broker, JMeter,
+    lost/duplicated) are judged only after the run. Each check reads only what was appended since
+    the previous one (``LiveTail``)."""
+
+    def __init__(self, plan: Plan, run: RunDir):
+        self.slos = [s for s in plan.slos if s.abort]
+        self.kinds = {p.name: p.kind for p in plan.phases}
+        self.run = run
+        keep = max([int(s.sustained or 1) for s in self.slos] + [1]) + LIVE_MARGIN_S
+        self.tail = LiveTail(run, keep_s=keep)
+
+    def check(self, now: float | None = None) -> SloResult | None:
+        timeline = self.tail.read(now)
+        phases = phase_spans(read_events(self.run.events, Diagnostics(self.run.root)), self.kinds)
+        if not timeline.length or not phases:
+            return None
+        for slo in self.slos:
+            metric = spec(slo.metric)
+            threshold = parse_threshold(slo.threshold, metric.unit, f"slo {slo.name!r}")
+            window = window_for(slo.phase, phases, timeline)
+            series = per_second(timeline, metric, slo.workload)
+            if window is None or series is None:
+                continue
+            at = first_breach(series, timeline, window, lambda v: OPS[slo.op](v, threshold), slo.sustained or 1)
+            if at is not None:
+                return SloResult(name=slo.name, metric=slo.metric, op=slo.op, threshold=threshold, unit=metric.unit,
+                                 observed=series[int(at) - timeline.start], verdict="fail", workload=slo.workload,
+                                 phase=slo.phase, sustained_s=slo.sustained, breached_at=at, aborted_run=True)
+        return None
