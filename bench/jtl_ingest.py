@@ -4,8 +4,8 @@
 
 Generates a Taurus-style 13-column kpi.jtl (20 labels, ~2,000 samples/s, 1 % errors, log-normal
 elapsed times), then times, each in its own child process, (a) the collector ingest of that file and
-(b) ``jmeter -g file -o dir`` with JMeter 5.6.3 from ``orchestrator.jmeter.install`` and its
-launcher's default heap (1 GiB). Peak RSS is the child's ``ru_maxrss`` from ``wait4``.
+(b) ``jmeter -g file -o dir`` with JMeter 5.6.3 from ``orchestrator.jmeter.install`` (heap: its
+launcher's default 1 GiB, or ``--jmeter-heap``). Peak RSS is the child's ``ru_maxrss`` from ``wait4``.
 Prints a Markdown table for docs/benchmarks.md.
 """
 
@@ -62,13 +62,15 @@ def ingest(path: Path, work: Path) -> int:
     return sum(label.count for label in labels)
 
 
-def measure(command: list[str]) -> tuple[float, float, float, int]:
+def measure(command: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
     """Wall seconds, CPU seconds (user + system), peak RSS in MB and exit status of one child process.
 
-    CPU seconds are reported too because wall time on a shared machine depends on everything else running."""
+    CPU seconds are reported too because wall time on a shared machine depends on everything else running.
+    The child's output goes to ``log``."""
     started = time.monotonic()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    with log.open("wb") as out:
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     return time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
 
@@ -78,6 +80,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--dir", type=Path, help="work directory (default: a temporary one, removed afterwards)")
     parser.add_argument("--skip-jmeter", action="store_true")
+    parser.add_argument("--jmeter-heap", default="1g", help="JMeter's -Xmx (its launcher's default is 1g)")
     parser.add_argument("--child-ingest", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_ingest:
@@ -89,15 +92,20 @@ def main() -> int:
     started = time.monotonic()
     generate(jtl, args.rows)
     print(f"generated {args.rows:,} rows, {jtl.stat().st_size / 1e6:.0f} MB in {time.monotonic() - started:.0f} s", flush=True)
-    rows = [("collector ingest", *measure([sys.executable, __file__, "--child-ingest", str(jtl)]))]
+    rows = [("collector ingest", *measure([sys.executable, __file__, "--child-ingest", str(jtl)], work / "collector.log"))]
     print(rows[-1], flush=True)
     if not args.skip_jmeter:
         from orchestrator.jmeter.install import ensure_jmeter, launcher
 
         out = work / "jmeter-dashboard"
         shutil.rmtree(out, ignore_errors=True)
-        rows.append(("jmeter -g (5.6.3)", *measure([str(launcher(ensure_jmeter())), "-g", str(jtl), "-o", str(out)])))
+        heap = f"-Xms1g -Xmx{args.jmeter_heap} -XX:MaxMetaspaceSize=256m"
+        rows.append((f"jmeter -g (5.6.3, -Xmx{args.jmeter_heap})",
+                     *measure([str(launcher(ensure_jmeter())), "-g", str(jtl), "-o", str(out)], work / "jmeter.log", {"HEAP": heap})))
         print(rows[-1], flush=True)
+        if rows[-1][-1] != 0:
+            tail = (work / "jmeter.log").read_text(errors="replace").strip().splitlines()[-3:]
+            print("jmeter failed: " + " | ".join(tail), flush=True)
     print(f"\nmachine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}\n")
     print("| tool | wall time (s) | CPU time (s) | peak RSS (MB) | rows/s (wall) | exit |")

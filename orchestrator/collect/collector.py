@@ -54,7 +54,7 @@ class Collected:
     store: HistogramStore = field(repr=False)
 
     def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
-        """Latency histogram (µs) of ``kind`` merged over seconds [start, end); workload None: all.
+        """Latency histogram (µs) of ``kind`` merged over the seconds overlapping [start, end); workload None: all.
 
         Kinds: publish_latency, publish_delay, corrected_latency, e2e_latency, elapsed (JMeter)."""
         return self.store.histogram(kind, workload, start, end)
