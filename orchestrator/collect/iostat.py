@@ -18,11 +18,12 @@ from typing import Iterator
 from orchestrator.collect.diagnostics import Diagnostics
 
 _TIME_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %I:%M:%S %p",
     "%m/%d/%Y %I:%M:%S %p", "%m/%d/%y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S",
     "%d.%m.%Y %H:%M:%S", "%d.%m.%y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S",
 )
 _TIMESTAMP = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}[T ]\d{1,2}:\d{2}:\d{2}")
+_JSON_DATE = re.compile(r'"date"\s*:\s*"([^"]*)"')
 _MAX_ENTRY = 1 << 20  # a "statistics" entry larger than this is corrupt, not incomplete
 
 
@@ -85,7 +86,7 @@ def read_iostat(path: Path, diag: Diagnostics) -> Iterator[DiskSample]:
 def _read_json(path: Path, stream, diag: Diagnostics) -> Iterator[DiskSample]:
     """Decode the "statistics" entries one at a time; a file cut short keeps its complete entries."""
     decoder = json.JSONDecoder()
-    buffer, line, found = "", 1, False
+    buffer, line, found, day = "", 1, False, ""
     for chunk in iter(lambda: stream.read(1 << 16), ""):
         buffer += chunk
         if not found:
@@ -94,6 +95,8 @@ def _read_json(path: Path, stream, diag: Diagnostics) -> Iterator[DiskSample]:
             if bracket < 0:
                 continue
             line += buffer.count("\n", 0, bracket + 1)
+            date = _JSON_DATE.search(buffer, 0, marker)
+            day = date.group(1) if date else ""
             buffer, found = buffer[bracket + 1:], True
         while True:
             stripped = buffer.lstrip(" \t\r\n,")
@@ -108,7 +111,7 @@ def _read_json(path: Path, stream, diag: Diagnostics) -> Iterator[DiskSample]:
                     diag.note(path, "corrupt iostat JSON entry; the rest of the file is skipped", line)
                     return
                 break
-            yield from _json_entry(path, entry, line, diag)
+            yield from _json_entry(path, entry, day, line, diag)
             line += buffer.count("\n", 0, end)
             buffer = buffer[end:]
     if not found:
@@ -117,8 +120,10 @@ def _read_json(path: Path, stream, diag: Diagnostics) -> Iterator[DiskSample]:
         diag.count(path, "incomplete iostat JSON entry at the end skipped (iostat was stopped mid-write)", line)
 
 
-def _json_entry(path: Path, entry: object, line: int, diag: Diagnostics) -> Iterator[DiskSample]:
-    ts = parse_time(entry.get("timestamp", "")) if isinstance(entry, dict) and isinstance(entry.get("timestamp"), str) else None
+def _json_entry(path: Path, entry: object, day: str, line: int, diag: Diagnostics) -> Iterator[DiskSample]:
+    """One "statistics" entry; without S_TIME_FORMAT=ISO its timestamp is a bare time of the host's "date"."""
+    stamp = entry.get("timestamp") if isinstance(entry, dict) else None
+    ts = (parse_time(stamp) or parse_time(f"{day} {stamp}")) if isinstance(stamp, str) else None
     if ts is None or not isinstance(entry.get("disk"), list):
         diag.count(path, "iostat JSON entries without a usable timestamp or disk list skipped", line)
         return

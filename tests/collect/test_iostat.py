@@ -76,3 +76,9 @@ def test_missing_file_is_a_warning():
 ])
 def test_iso_times_with_zone(text, expected):
     assert parse_time(text) == expected
+
+
+def test_json_without_iso_times_combines_the_host_date_and_bare_times():
+    samples, warnings = _read("iostat-local-time.json")
+    assert [s.ts for s in samples] == [_local("2026-11-25 14:03:04", "%Y-%m-%d %H:%M:%S"), _local("2026-11-25 14:03:05", "%Y-%m-%d %H:%M:%S")]
+    assert warnings == []
