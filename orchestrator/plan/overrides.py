@@ -82,9 +82,10 @@ def _assign(text: str, data: object, path: tuple[PathKey, ...], value: object) -
     for depth, key in enumerate(path[:-1]):
         if isinstance(node, dict) and node.get(key) is None:
             node[key] = {}
-        child = node[key]
-        if not isinstance(child, (dict, list)):
+        node = node[key]
+        shape = list if isinstance(path[depth + 1], int) else dict
+        if not isinstance(node, shape):
             where = ".".join(map(str, path[:depth + 1]))
-            raise UsageError(f"--set {text}: {where} is {child!r} in the plan, not a mapping")
-        node = child
+            wanted = "a list" if shape is list else "a mapping"
+            raise UsageError(f"--set {text}: {where} is {node!r} in the plan, not {wanted}")
     node[path[-1]] = value

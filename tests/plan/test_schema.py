@@ -1,0 +1,42 @@
+"""The JSON Schema printed by `orchestrate schema` and kept in docs/plan.schema.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from orchestrator.plan.schema import plan_json_schema
+
+SCHEMA_FILE = Path(__file__).parents[2] / "docs" / "plan.schema.json"
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    jsonschema.Draft202012Validator.check_schema(plan_json_schema())
+
+
+def test_docs_schema_is_up_to_date() -> None:
+    """Regenerate with: .venv/bin/orchestrate schema > docs/plan.schema.json"""
+    assert json.loads(SCHEMA_FILE.read_text()) == plan_json_schema()
+
+
+def test_every_field_has_a_description() -> None:
+    schema = plan_json_schema()
+    missing = [f"{name}.{key}" for name, model in schema["$defs"].items()
+               for key, prop in model.get("properties", {}).items() if not prop.get("description")]
+    assert missing == []
+
+
+@pytest.mark.parametrize(("value", "valid"), [("30s", True), (30, True), ("1h30m", True), ("soon", False), (-1, False)])
+def test_durations_accept_numbers_and_units(value: object, valid: bool) -> None:
+    schema = plan_json_schema()
+    duration = schema["$defs"]["SteadyPhase"]["properties"]["duration"]
+    assert jsonschema.Draft202012Validator(duration).is_valid(value) is valid
+
+
+def test_unknown_keys_are_flagged_by_editors() -> None:
+    validator = jsonschema.Draft202012Validator(plan_json_schema())
+    errors = list(validator.iter_errors({"metadata": {"name": "x", "nmae": 1}, "workloads": [], "phases": []}))
+    assert any("nmae" in e.message for e in errors)
