@@ -1,7 +1,12 @@
 """A JMeter workload run by Taurus (bzt) as a subprocess, fully offline.
 
 bzt gets its own HOME (it writes ~/.bzt-rc there) and ``TAURUS_DISABLE_DOWNLOADS=1``; its artifacts,
-including ``kpi.jtl``, go to ``RUN_DIR/raw/jmeter/<workload>/``. Exit codes: 0 done, 3 Taurus
+including ``kpi.jtl``, go to ``RUN_DIR/raw/jmeter/<workload>/``.
+
+JMeter, bzt and Groovy take tens of seconds to start, so a generated workload is launched in
+``prepare``: its JMX timer writes a ready file once a client is connected and waits for ``start``
+to write the run's common start time into a start file. A script workload (the user's JMX) is
+launched in ``start``. Exit codes: 0 done, 3 Taurus
 pass/fail criteria failed (the verdict is ours to make from the JTL, so the run still counts as
 done), 1 and anything else an error. A JMX naming a class no jar provides is reported as a missing
 plugin, whether found before the run (orchestrator.jmeter.script) or in JMeter's log.
@@ -24,11 +29,12 @@ from orchestrator.errors import EngineError, ToolMissingError
 from orchestrator.execute.base import Cluster, Component, LiveStats
 from orchestrator.jmeter.install import ensure_jmeter
 from orchestrator.jmeter.plugins import missing_class_hint
-from orchestrator.plan.models import ConsumerWorkload, Plan, Workload
+from orchestrator.plan.models import ConsumerWorkload, Plan, ScriptWorkload, Workload
 from orchestrator.render.workload import JmeterTest, render_jmeter_workload
 from orchestrator.rundir import RunDir
 
 STOP_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 300.0
 DONE_CODES = (0, 3)
 _CANNOT_RESOLVE = re.compile(r"CannotResolveClassException: ([\w.$]+)")
 _CONSUMED = re.compile(r"^(\d+) messages$")
@@ -52,8 +58,9 @@ class TaurusWorkload(Component):
     def __init__(self, plan: Plan, workload: Workload, run: RunDir, plan_path: Path = Path("plan.yaml")):
         self.name = workload.name
         self.plan, self.workload, self.run, self.plan_path = plan, workload, run, plan_path
-        self.work_dir = run.rendered / "jmeter" / workload.name
-        self.artifacts = run.raw / "jmeter" / workload.name
+        # absolute: bzt runs in work_dir, and HOME must not depend on the caller's directory
+        self.work_dir = (run.rendered / "jmeter" / workload.name).resolve()
+        self.artifacts = (run.raw / "jmeter" / workload.name).resolve()
         self.test: JmeterTest | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._tail = _JtlTail(self.artifacts / "kpi.jtl", consumer=isinstance(workload, ConsumerWorkload))
@@ -63,18 +70,57 @@ class TaurusWorkload(Component):
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self.test = render_jmeter_workload(self.plan, self.workload, self.plan_path, cluster.bootstrap_servers,
                                            self.work_dir, self.artifacts)
+        if self._early:
+            for marker in (self._ready_file, self._start_file):
+                marker.unlink(missing_ok=True)
+            self.test = self.test.with_properties({"orchestrate.ready_file": str(self._ready_file),
+                                                   "orchestrate.start_file": str(self._start_file)})
+            self._launch()
+            self._wait_ready()
 
     def start(self) -> None:
         if self.test is None:
             raise EngineError(f"workload {self.name}: start() before prepare()")
-        if self.start_at is not None:
-            self.test = self.test.with_start_at(self.start_at)
+        if not self._early:
+            self._launch()
+            return
+        start_at = self.start_at if self.start_at is not None else time.time()
+        pending = self._start_file.with_suffix(".tmp")
+        pending.write_text(f"{start_at:.3f}\n")
+        pending.rename(self._start_file)  # atomic: the timer never reads half a number
+
+    @property
+    def _early(self) -> bool:
+        return not isinstance(self.workload, ScriptWorkload)
+
+    @property
+    def _ready_file(self) -> Path:
+        return self.work_dir / "ready"
+
+    @property
+    def _start_file(self) -> Path:
+        return self.work_dir / "start_at"
+
+    def _launch(self) -> None:
         home = self.work_dir / "home"
         home.mkdir(exist_ok=True)
         env = {**os.environ, "HOME": str(home), "TAURUS_DISABLE_DOWNLOADS": "1"}
         with (self.artifacts / "bzt.out").open("ab") as out:
             self._proc = subprocess.Popen([bzt_binary(), str(self.test.taurus_file)], stdout=out, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, cwd=self.work_dir, env=env, start_new_session=True)
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not self._ready_file.exists():
+            code = self._proc.poll()
+            if code is not None:
+                self._raise_if_failed(code)
+                raise EngineError(f"workload {self.name}: JMeter ended before a Kafka client was ready: {self._last_error()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise EngineError(f"workload {self.name}: JMeter had no Kafka client ready within {READY_TIMEOUT_S:.0f}s "
+                                  f"(see {self.artifacts / 'jmeter.log'})")
+            time.sleep(0.2)
 
     def poll(self) -> bool:
         if self._proc is None:

@@ -3,9 +3,10 @@
 The JMX holds structure only: a thread group with a JSR223 Groovy sampler (kafka-clients), a
 pre-processor that builds one client per thread, and a JSR223 timer that keeps the workload's clock
 and paces all threads together on the plan's phase schedule (stock JMeter has no timer that follows a
-rate ramp). The clock starts at the run's common start time (property ``orchestrate.start_at``) or,
-without one, when the first client is ready; the thread group's own duration is only a safety bound
-that adds ``STARTUP_ALLOWANCE_S`` for JVM, Groovy and client start-up.
+rate ramp). The clock starts at the run's common start time (``orchestrate.start_at``, or read from
+``orchestrate.start_file`` when JMeter was started ahead of time) or, without one, when the first
+client is ready. The thread group's own duration is only a safety bound that adds
+``STARTUP_ALLOWANCE_S`` for JVM, Groovy and client start-up and the wait for the start.
 Every value the scripts need is a JMeter property (``KafkaJmx.properties``), which keeps the scripts
 free of ``${}`` so Groovy compiles each one once (``cacheKey``), and keeps secrets out of every file:
 a secret is passed as the NAME of the environment variable that holds it.
@@ -26,7 +27,7 @@ LOGIN_MODULES = {
     "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
 }
 UNTHROTTLED = -1.0
-STARTUP_ALLOWANCE_S = 120
+STARTUP_ALLOWANCE_S = 600
 
 
 @dataclass(frozen=True)

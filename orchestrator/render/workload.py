@@ -23,9 +23,9 @@ class JmeterTest:
     taurus_file: Path
     written: list[Path]
 
-    def with_start_at(self, start_at: float) -> "JmeterTest":
-        """The same test, its clock pinned to the run's common start (epoch seconds); rewrites the YAML."""
-        config = replace(self.config, properties={**self.config.properties, "orchestrate.start_at": f"{start_at:.3f}"})
+    def with_properties(self, extra: dict[str, str]) -> "JmeterTest":
+        """The same test with more JMeter properties; rewrites the YAML."""
+        config = replace(self.config, properties={**self.config.properties, **extra})
         self.taurus_file.write_text(render_taurus(config))
         return replace(self, config=config)
 

@@ -1,0 +1,210 @@
+"""TaurusWorkload: real bzt and JMeter against the session's local broker. JMeter starts slowly, so
+one mixed apply (native + JMeter) serves several assertions, and one stand-in plugin run the rest."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator.collect import collect
+from orchestrator.errors import EngineError, ToolMissingError
+from orchestrator.execute.taurus import TaurusWorkload
+from orchestrator.jmeter.install import ensure_jmeter
+from orchestrator.plan.models import Plan
+from orchestrator.rundir import RunDir
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
+RUN_BOUND_S = 300
+
+
+def _plan(bootstrap: str, topic: str, workloads: list[dict], duration: str = "6s") -> Plan:
+    return Plan.model_validate({
+        "metadata": {"name": "jmeter-it"},
+        "target": {"kind": "existing", "bootstrap_servers": [bootstrap]},
+        "topics": [{"name": topic}],
+        "workloads": workloads,
+        "phases": [{"name": "steady", "kind": "steady", "duration": duration}],
+        "monitors": {"iostat": {"enabled": False}, "kafka_admin": {"enabled": False}},
+    })
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def mixed_run(kafka_broker, tmp_path_factory) -> RunDir:
+    """One real apply: a native producer and a generated JMeter producer on the same topic."""
+    from orchestrator.pipeline import apply
+    from orchestrator.progress import Progress
+
+    topic = f"t-jmeter-{int(time.time())}"
+    plan = _plan(kafka_broker.bootstrap_servers, topic, [
+        {"name": "native-p", "kind": "producer", "topic": topic, "rate": "50/s"},
+        {"name": "jmeter-p", "kind": "producer", "engine": "jmeter", "topic": topic, "rate": "50/s", "instances": 2,
+         "message": {"size": 100}, "keys": {"distribution": "round_robin", "cardinality": 10}},
+    ])
+    root = tmp_path_factory.mktemp("mixed") / "run"
+    outcome = apply(plan, root.parent / "plan.yaml", root, False, Progress())
+    assert outcome.exit_code() == 0, outcome.headline()
+    return RunDir(root)
+
+
+@pytest.mark.integration
+def test_generated_plan_produces_through_bzt(mixed_run):
+    rows = _rows(mixed_run.raw / "jmeter" / "jmeter-p" / "kpi.jtl")
+    assert len(rows) == 300  # 50/s for 6 s, paced across both threads
+    assert {r["success"] for r in rows} == {"true"}
+    assert {r["label"] for r in rows} == {"jmeter-p"}
+    assert {r["bytes"] for r in rows} == {"100"}
+
+
+@pytest.mark.integration
+def test_taurus_ran_offline(mixed_run):
+    log = (mixed_run.raw / "jmeter" / "jmeter-p" / "bzt.log").read_text()
+    assert "TAURUS_DISABLE_DOWNLOADS" not in log  # nothing even tried to download
+    assert "Will install" not in log and "Downloading" not in log
+
+
+@pytest.mark.integration
+def test_only_kpi_jtl_lands_in_the_raw_folder(mixed_run):
+    assert [p.name for p in (mixed_run.raw / "jmeter" / "jmeter-p").glob("*.jtl")] == ["kpi.jtl"]
+
+
+@pytest.mark.integration
+def test_jmeter_labels_sit_beside_the_native_workload_in_the_timeline(mixed_run):
+    collected = collect(mixed_run)
+    assert collected.timeline.select("jmeter.rate", workload="jmeter-p", label="jmeter-p")
+    assert collected.timeline.select("produce.rate", workload="native-p")
+    assert {w.name: w.engine for w in collected.workloads} == {"native-p": "native", "jmeter-p": "jmeter"}
+
+
+@pytest.mark.integration
+def test_rendered_files_are_kept_in_the_run(mixed_run):
+    rendered = mixed_run.rendered / "jmeter" / "jmeter-p"
+    assert (rendered / "jmeter-p.jmx").is_file() and (rendered / "taurus.yml").is_file()
+
+
+# --------------------------------------------------------------------------- existing scripts and plugins
+
+STAND_IN = """package com.gslab.pepper.sampler;
+
+import org.apache.jmeter.protocol.java.sampler.AbstractJavaSamplerClient;
+import org.apache.jmeter.protocol.java.sampler.JavaSamplerContext;
+import org.apache.jmeter.samplers.SampleResult;
+
+/** Stands in for Pepper-Box's sampler: reports the broker and topic it was given. */
+public class PepperBoxKafkaSampler extends AbstractJavaSamplerClient {
+    @Override
+    public SampleResult runTest(JavaSamplerContext context) {
+        SampleResult result = new SampleResult();
+        result.sampleStart();
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        result.sampleEnd();
+        result.setSuccessful(true);
+        result.setResponseMessage("to " + context.getParameter("bootstrap.servers") + " topic " + context.getParameter("kafka.topic.name"));
+        return result;
+    }
+}
+"""
+STAND_IN_CONFIG = """package com.gslab.pepper.config.plaintext;
+
+public class PlainTextConfigElement extends org.apache.jmeter.config.ConfigTestElement {
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def pepper_box_jar(tmp_path_factory) -> Path:
+    """A tiny jar with Pepper-Box's class names, built with javac against the assembled JMeter."""
+    home = ensure_jmeter()
+    src = tmp_path_factory.mktemp("stand-in")
+    for rel, text in (("com/gslab/pepper/sampler/PepperBoxKafkaSampler.java", STAND_IN),
+                      ("com/gslab/pepper/config/plaintext/PlainTextConfigElement.java", STAND_IN_CONFIG)):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    classpath = f"{home}/lib/*:{home}/lib/ext/*"
+    out = src / "classes"
+    subprocess.run(["javac", "-nowarn", "-d", str(out), "-cp", classpath, *map(str, src.rglob("*.java"))], check=True, timeout=120)
+    jar = src / "pepper-box-stand-in.jar"
+    subprocess.run(["jar", "cf", str(jar), "-C", str(out), "."], check=True, timeout=60)
+    return jar
+
+
+def _script_plan(bootstrap: str, topic: str, plugins: list[str], fixture: str = "GSLabDev_pepper-box.jmx") -> Plan:
+    return _plan(bootstrap, topic, [{"name": "legacy", "kind": "script", "script": str(FIXTURES / fixture),
+                                     "topic": topic, "instances": 1, "duration": "4s", "plugins": plugins}])
+
+
+@pytest.mark.integration
+def test_missing_plugin_is_named_before_jmeter_runs(kafka_broker, tmp_path, topic_name):
+    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, [])
+    workload = TaurusWorkload(plan, plan.workloads[0], RunDir.create("p", explicit=tmp_path / "run"), tmp_path / "plan.yaml")
+    with pytest.raises(ToolMissingError) as err:
+        workload.prepare(kafka_broker)
+    message = str(err.value)
+    assert "class com.gslab.pepper.sampler.PepperBoxKafkaSampler (Pepper-Box) is not on JMeter's classpath" in message
+    assert "plugins: [path/to/plugin.jar]" in message and err.value.exit_code == 3
+
+
+@pytest.mark.integration
+def test_script_runs_with_a_supplied_plugin_jar_pointed_at_the_plan_target(kafka_broker, tmp_path, topic_name, pepper_box_jar):
+    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, [str(pepper_box_jar)])
+    run = RunDir.create("p", explicit=tmp_path / "run")
+    workload = TaurusWorkload(plan, plan.workloads[0], run, tmp_path / "plan.yaml")
+    workload.prepare(kafka_broker)
+    workload.start()
+    deadline = time.monotonic() + RUN_BOUND_S
+    try:
+        while workload.poll() and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        workload.stop()
+    rows = _rows(run.raw / "jmeter" / "legacy" / "kpi.jtl")
+    assert rows and {r["success"] for r in rows} == {"true"}
+    assert {r["responseMessage"] for r in rows} == {f"to {kafka_broker.bootstrap_servers} topic {topic_name}"}
+
+
+@pytest.mark.integration
+def test_kloadgen_is_resolved_from_maven_and_run_as_far_as_it_goes(kafka_broker, tmp_path, topic_name):
+    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, ["com.sngular:kloadgen:5.6.7"], "sngular_kloadgen.jmx")
+    workload = TaurusWorkload(plan, plan.workloads[0], RunDir.create("p", explicit=tmp_path / "run"), tmp_path / "plan.yaml")
+    try:
+        workload.prepare(kafka_broker)
+    except ToolMissingError as err:
+        # the Maven Central this machine reaches does not serve KLoadGen: the error must say so plainly
+        assert "plugin com.sngular:kloadgen:5.6.7: cannot resolve it from Maven Central" in str(err)
+        pytest.skip(f"KLoadGen is not available from this Maven Central: {err}")
+    workload.start()
+    deadline = time.monotonic() + RUN_BOUND_S
+    try:
+        while workload.poll() and time.monotonic() < deadline:
+            time.sleep(1)
+    except EngineError as err:
+        assert "localhost:8081" in str(err)
+        return
+    finally:
+        workload.stop()
+    rows = _rows(workload.artifacts / "kpi.jtl")
+    assert rows and all(r["success"] == "false" and "8081" in r["responseMessage"] for r in rows)
+
+
+def test_jmeter_log_class_error_maps_to_a_missing_plugin(tmp_path, monkeypatch):
+    plan = _script_plan("127.0.0.1:9", "t1", [])
+    workload = TaurusWorkload(plan, plan.workloads[0], RunDir.create("p", explicit=tmp_path / "run"), tmp_path / "plan.yaml")
+    workload.artifacts.mkdir(parents=True)
+    (workload.artifacts / "jmeter.log").write_text(
+        "ERROR o.a.j.JMeter: Error in NonGUIDriver com.thoughtworks.xstream.converters.ConversionException: "
+        "com.thoughtworks.xstream.mapper.CannotResolveClassException: com.di.jmeter.kafka.sampler.KafkaProducerSampler\n")
+    with pytest.raises(ToolMissingError, match=r"class com.di.jmeter.kafka.sampler.KafkaProducerSampler \(DI-Kafkameter\) "
+                                               r"is not on JMeter's classpath; add its jar to workload 'legacy'"):
+        workload._raise_if_failed(1)
