@@ -1,5 +1,8 @@
 """Plan file ▶ validated ``Plan``, or a ``PlanError`` with one FILE:LINE:COL issue per problem.
 
+After the models, each SLO threshold written with a unit ('20ms', '5k/s') is checked against its
+metric's unit with the same conversion the report uses, so a mismatch is caught before a run.
+
 Relative file paths in the plan (payload_file, script, TLS files, ssh_key, inventory.path, plugin
 jars) are resolved against the plan file's directory, so the Plan carries absolute paths and works
 from any current directory.
@@ -12,11 +15,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from orchestrator.errors import PlanError
+from orchestrator.errors import InputError, PlanError, PlanIssue
 from orchestrator.plan.issues import validation_issues
 from orchestrator.plan.models import PLAN_DIR, Plan
 from orchestrator.plan.overrides import apply_overrides
-from orchestrator.plan.yamlsource import read_yaml
+from orchestrator.plan.yamlsource import Located, read_yaml
+from orchestrator.report.metrics import parse_threshold, spec
 
 
 def load_plan(path: Path, overrides: Sequence[str] = ()) -> Plan:
@@ -24,6 +28,20 @@ def load_plan(path: Path, overrides: Sequence[str] = ()) -> Plan:
     located = read_yaml(path)
     apply_overrides(located, overrides)
     try:
-        return Plan.model_validate(located.data, context={PLAN_DIR: str(path.resolve().parent)})
+        plan = Plan.model_validate(located.data, context={PLAN_DIR: str(path.resolve().parent)})
     except ValidationError as err:
         raise PlanError(validation_issues(err, located)) from None
+    if issues := _threshold_issues(plan, located):
+        raise PlanError(issues)
+    return plan
+
+
+def _threshold_issues(plan: Plan, located: Located) -> list[PlanIssue]:
+    issues = []
+    for i, slo in enumerate(plan.slos):
+        where = f"slo {slo.name!r}"
+        try:
+            parse_threshold(slo.threshold, spec(slo.metric).unit, where)
+        except InputError as err:
+            issues.append(located.issue(("slos", i, "threshold"), str(err).removeprefix(f"{where}: ")))
+    return issues

@@ -202,6 +202,16 @@ CASES = [
         ['PLAN:5:17: topics.0.partitions: expected a whole number, got 2.5'],
         id="float-partitions",
     ),
+    pytest.param(
+        BASE + "slos:\n  - name: x\n    metric: publish_latency.p99\n    threshold: 5k/s\n",
+        ["PLAN:20:16: slos.0.threshold: threshold '5k/s': expected a duration such as '30s', '5m', '2h' or '7d', got '5k/s'"],
+        id="threshold-unit-mismatch",
+    ),
+    pytest.param(
+        BASE + "slos:\n  - name: x\n    metric: produce.rate\n    threshold: lots\n",
+        ["PLAN:20:16: slos.0.threshold: threshold 'lots' is not a number with a unit"],
+        id="threshold-not-a-number",
+    ),
 ]
 
 
