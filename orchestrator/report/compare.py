@@ -32,6 +32,7 @@ _EXPR = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=|<|>)\s*([+-]?\d+(?:\.\d+)?
 _ALIASES = {"produce.latency": "publish_latency", "consume.latency": "e2e_latency"}
 _STATS = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
 _KIND_PREFIX = {"producer": "produce", "consumer": "consume", "script": "jmeter"}
+_LATENCY_HEADS = ("publish_latency", "publish_delay", "corrected_latency", "e2e_latency", "jmeter.elapsed")
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,14 @@ def workload_metrics(w: WorkloadSummary) -> dict[str, float]:
 
 
 def _unit_of(metric: str) -> Unit:
-    leaf = metric.rsplit(".", 1)[-1]
-    if leaf in _STATS:
+    """The unit of a workload metric name; InputError for a name ``workload_metrics`` never gives."""
+    head, _, leaf = metric.rpartition(".")
+    if leaf in _STATS and head in _LATENCY_HEADS:
         return "ms"
-    if leaf in ("messages", "bytes"):
+    if leaf in ("messages", "bytes") and head in _KIND_PREFIX.values():
         return "count" if leaf == "messages" else "B"
+    if leaf in _STATS:
+        raise InputError(f"unknown metric {metric!r}")
     return spec(metric).unit
 
 
@@ -92,9 +96,10 @@ def parse_fail_if(text: str) -> FailIf:
     if unit == "%":
         return FailIf(text, metric, op, float(number), relative=True)
     try:
-        delta = parse_threshold(f"{number}{unit or ''}", base_unit, f"--fail-if {text!r}")
+        size = parse_threshold(f"{number.lstrip('+-')}{unit or ''}", base_unit, f"--fail-if {text!r}")
     except InputError as err:
         raise UsageError(str(err)) from None
+    delta = -size if number.startswith("-") else size
     return FailIf(text, metric, op, delta, relative=False)
 
 

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+import yaml
+
+from orchestrator.plan.models import Plan
+from orchestrator.report.build import summarize
+from orchestrator.report.html import render_report
+from orchestrator.report.window import judged_window
+from orchestrator.rundir import RunDir
+from tests.report.conftest import PLAN_YAML, make_measured, rich_measured
+
+NASTY = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> str:
+    data = yaml.safe_load(PLAN_YAML)
+    data["metadata"]["description"] = NASTY
+    data["metadata"]["labels"] = {"owner": '"><img src=x onerror=alert(1)>'}
+    plan = Plan.model_validate(data)
+    m = rich_measured(120)
+    m.warnings.append(f"raw/native/p.jsonl:3: {NASTY}")
+    summary = summarize(RunDir(tmp_path_factory.mktemp("run")), plan, m)
+    return render_report(plan, summary, m, judged_window(m.phases, m.timeline), [])
+
+
+def test_page_is_self_contained(page):
+    assert not re.search(r"https?://", page)
+    assert not re.search(r"<(script|link|iframe)\b", page, re.I)
+    assert not re.search(r"""(src|href)=["'](?!data:|#)""", page)
+
+
+def test_plan_strings_are_escaped(page):
+    assert NASTY not in page and "onerror=alert(1)>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_charts_are_embedded_svg(page):
+    images = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) >= 6
+    assert all(base64.b64decode(i).lstrip().startswith(b"<?xml") for i in images)
+
+
+def test_verdicts_and_markers_are_on_the_page(page):
+    for text in ("p99-under-20ms", "rate-5k", "no-loss", "disk-busy", "stop-broker-1", "Disk projection"):
+        assert text in page
+
+
+def test_sections_without_data_say_so(tmp_path):
+    plan = Plan.model_validate(yaml.safe_load(PLAN_YAML))
+    m = make_measured(30, {"produce.rate@producer": [1.0] * 30})
+    html = render_report(plan, summarize(RunDir(tmp_path), plan, m), m, judged_window([], m.timeline), [])
+    for note in ("No latency was recorded.", "No consumer lag was recorded.", "No iostat samples were recorded.",
+                 "No JMeter samples were recorded.", "No log-dir sizes were recorded"):
+        assert note in html
+    assert html.count("data:image/svg+xml") == 1
