@@ -82,7 +82,7 @@ class NativeConsumer(IntervalRole):
     def _handle(self, messages: list, now_ns: int) -> None:
         cur, streams = self.cur, self.streams
         now_ms = now_ns / 1e6
-        record = cur.e2e.record
+        e2e = []
         for m in messages:
             err = m.error()
             if err is not None:
@@ -92,7 +92,7 @@ class NativeConsumer(IntervalRole):
             value = m.value()
             cur.received += 1
             cur.bytes += len(value) if value is not None else 0
-            record(int((now_ms - m.timestamp()[1]) * 1000))
+            e2e.append(int((now_ms - m.timestamp()[1]) * 1000))
             if value is None or len(value) < PREFIX.size or value[:2] != MAGIC:
                 continue
             _, producer_id, seq = PREFIX.unpack_from(value)
@@ -105,6 +105,7 @@ class NativeConsumer(IntervalRole):
                 cur.duplicated += 1
             elif verdict == "out_of_order":
                 cur.out_of_order += 1
+        cur.e2e.record_all(e2e)
 
     def _lag(self) -> int:
         assignment = self.consumer.assignment()

@@ -35,22 +35,29 @@ DEFAULTS = {
 
 
 class Interval:
-    __slots__ = ("sent", "acked", "errors", "bytes", "zero_delays", "publish", "publish_late", "corrected_late", "delay")
+    """One second's sends and acks; latencies are kept raw and turned into histograms once, at roll-over."""
+
+    __slots__ = ("sent", "errors", "bytes", "zero_delays", "latencies", "late", "delays")
 
     def __init__(self) -> None:
-        self.sent = self.acked = self.errors = self.bytes = self.zero_delays = 0
-        self.publish = Histogram()  # acks of unthrottled messages (delay 0)
-        self.publish_late = Histogram()  # acks of throttled messages ...
-        self.corrected_late = Histogram()  # ... and their corrected latency
-        self.delay = Histogram()  # delays of throttled messages
+        self.sent = self.errors = self.bytes = self.zero_delays = 0
+        self.latencies: list[float] = []  # ack − send (s) of unthrottled messages: their delay is 0
+        self.late: list[tuple[float, int]] = []  # (ack − send in s, delay in µs) of throttled messages
+        self.delays: list[int] = []  # µs, of throttled sends
+
+    @property
+    def acked(self) -> int:
+        return len(self.latencies) + len(self.late)
 
     def histograms(self) -> dict[str, dict]:
         publish, corrected, delay = Histogram(), Histogram(), Histogram()
-        publish.merge(self.publish)
-        publish.merge(self.publish_late)
-        corrected.merge(self.publish)
-        corrected.merge(self.corrected_late)
-        delay.merge(self.delay)
+        unthrottled = [int(s * 1_000_000) for s in self.latencies]
+        late = [(int(s * 1_000_000), d) for s, d in self.late]
+        publish.record_all(unthrottled)
+        publish.record_all(lat for lat, _ in late)
+        corrected.record_all(unthrottled)
+        corrected.record_all(lat + d for lat, d in late)
+        delay.record_all(self.delays)
         delay.record_many(0, self.zero_delays)
         return {"publish_latency": publish.to_dict(), "publish_delay": delay.to_dict(),
                 "corrected_latency": corrected.to_dict()}
@@ -124,15 +131,14 @@ class NativeProducer(IntervalRole):
     # ------------------------------------------------------------------ sending
 
     def _unthrottled(self, tp: TimedPhase) -> None:
-        send, poll, limit = self._send, self.producer.poll, self.spec.max_messages
+        poll, limit = self.producer.poll, self.spec.max_messages
         while self._go():
             now = time.time_ns()
             if now >= tp.end_ns:
                 return
             self.roll_if_due(now)
             n = BATCH if limit is None else min(BATCH, limit - self._sent())
-            for _ in range(n):
-                send(self._acked)
+            self._burst(n, self._acked)
             self.cur.zero_delays += n
             poll(0)
 
@@ -147,26 +153,31 @@ class NativeProducer(IntervalRole):
             now = time.time_ns()
             self.roll_if_due(now)
             delay_us = (now - intended) // 1000
-            self.cur.delay.record(delay_us)
-            self._send(partial(self._acked_late, delay_us))
+            self.cur.delays.append(delay_us)
+            self._burst(1, partial(self._acked_late, delay_us))
             k += 1
             poll(0)
 
-    def _send(self, on_delivery) -> None:
-        key, partition = self.keys.next()
-        seqs, fillers = self.seqs, self.fillers
-        seq = seqs[partition]
-        seqs[partition] = seq + 1
-        value = PREFIX.pack(MAGIC, self.producer_id, seq) + fillers[seq % len(fillers)]
-        while True:
-            try:
-                self.producer.produce(self.spec.topic, value, key, partition, on_delivery)
-                break
-            except BufferError:  # local queue full: let librdkafka drain it
-                self.producer.poll(0.001)
+    def _burst(self, n: int, on_delivery) -> None:
+        """Send ``n`` messages back to back: the hot path, so everything it touches is a local."""
+        produce, next_key, pack, topic = self.producer.produce, self.keys.next, PREFIX.pack, self.spec.topic
+        seqs, fillers, pid = self.seqs, self.fillers, self.producer_id
+        n_fillers, nbytes = len(fillers), 0
+        for _ in range(n):
+            key, partition = next_key()
+            seq = seqs[partition]
+            seqs[partition] = seq + 1
+            value = pack(MAGIC, pid, seq) + fillers[seq % n_fillers]
+            nbytes += len(value)
+            while True:
+                try:
+                    produce(topic, value, key, partition, on_delivery)
+                    break
+                except BufferError:  # local queue full: let librdkafka drain it
+                    self.producer.poll(0.001)
         cur = self.cur
-        cur.sent += 1
-        cur.bytes += len(value)
+        cur.sent += n
+        cur.bytes += nbytes
 
     def _serve(self, timeout_s: float) -> None:
         self.producer.poll(timeout_s)
@@ -175,20 +186,16 @@ class NativeProducer(IntervalRole):
     # ------------------------------------------------------------------ delivery reports
 
     def _acked(self, err: KafkaError | None, msg) -> None:
-        if err is not None:
-            return self._failed(msg)
-        cur = self.cur
-        cur.acked += 1
-        cur.publish.record(int(msg.latency() * 1_000_000))
+        if err is None:
+            self.cur.latencies.append(msg.latency())
+        else:
+            self._failed(msg)
 
     def _acked_late(self, delay_us: int, err: KafkaError | None, msg) -> None:
-        if err is not None:
-            return self._failed(msg)
-        cur = self.cur
-        cur.acked += 1
-        latency = int(msg.latency() * 1_000_000)
-        cur.publish_late.record(latency)
-        cur.corrected_late.record(latency + delay_us)
+        if err is None:
+            self.cur.late.append((msg.latency(), delay_us))
+        else:
+            self._failed(msg)
 
     def _failed(self, msg) -> None:
         self.cur.errors += 1
