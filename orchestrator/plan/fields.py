@@ -86,8 +86,9 @@ def field_type(model: type[BaseModel], key: str) -> object | None:
     return None
 
 
-def type_at(path: tuple[PathKey, ...], data: object, root: object = Plan) -> object | None:
-    """The (resolved) type at ``path`` in the plan data, or None when the path leaves the schema."""
+def type_at(path: tuple[PathKey, ...], data: object, root: object = Plan, chosen: bool = True) -> object | None:
+    """The type at ``path`` in the plan data (the union member the data chose, unless not ``chosen``),
+    or None when the path leaves the schema."""
     tp: object | None = root
     node = data
     for key in path:
@@ -95,7 +96,16 @@ def type_at(path: tuple[PathKey, ...], data: object, root: object = Plan) -> obj
         if tp is None:
             return None
         node = child(node, key)
-    return resolve(tp, node)
+    return resolve(tp, node) if chosen else tp
+
+
+def owners(union: object, key: str) -> list[str]:
+    """The discriminator values of the union members that accept ``key``."""
+    tag = union_tag(union)
+    if tag is None:
+        return []
+    models = [m for m in members(union) if is_model(m)]
+    return [value for model, value in zip(models, tag[1]) if key in model_keys(model)]
 
 
 def step(tp: object, key: PathKey) -> object | None:

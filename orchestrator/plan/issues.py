@@ -103,7 +103,12 @@ def _unknown_key(path: Path, located: Located) -> str:
     parent = fields.type_at(path[:-1], located.data)
     valid = fields.model_keys(parent) if fields.is_model(parent) else []
     hint = did_you_mean(key, valid)
-    if not hint and valid:
+    union = fields.type_at(path[:-1], located.data, chosen=False)
+    kinds = fields.owners(union, key)
+    if kinds and not hint:
+        tag = fields.union_tag(union)[0]
+        hint = f"; it is a key of {tag} {' or '.join(map(repr, kinds))}"
+    elif not hint and valid:
         hint = f"; valid keys: {', '.join(valid)}"
     return f"unknown key {key!r}{hint}"
 

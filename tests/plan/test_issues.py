@@ -212,6 +212,16 @@ CASES = [
         ["PLAN:20:16: slos.0.threshold: threshold 'lots' is not a number with a unit"],
         id="threshold-not-a-number",
     ),
+    pytest.param(
+        BASE.replace("    kind: consumer\n", "    kind: consumer\n    rate: 1k/s\n"),
+        ["PLAN:12:5: workloads.1.rate: unknown key 'rate'; it is a key of kind 'producer'"],
+        id="key-of-another-kind",
+    ),
+    pytest.param(
+        BASE.replace("metadata:", "target:\n  bootstrap_servers: ['k:9092']\nmetadata:"),
+        ["PLAN:2:3: target.bootstrap_servers: unknown key 'bootstrap_servers'; it is a key of kind 'existing'"],
+        id="target-kind-forgotten",
+    ),
 ]
 
 
