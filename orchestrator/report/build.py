@@ -11,6 +11,7 @@ or corrupt raw sources become warnings (in summary.json and the report), never a
 from __future__ import annotations
 
 import platform
+import shutil
 from pathlib import Path
 
 from orchestrator import __version__
@@ -92,7 +93,9 @@ def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
     if "omb" in formats:
         write_omb(plan, measured, window, run.results / "omb.json")
     if "html" in formats:
-        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels), run.report_html)
+        local = isinstance(plan.target, LocalTarget) and run.broker_dir.is_dir()
+        local_free = shutil.disk_usage(run.broker_dir).free if local else None
+        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels, local_free), run.report_html)
     return summary
 
 

@@ -156,7 +156,7 @@ def _stamp(ts: float | None) -> str:
 
 
 def render_report(plan: Plan, summary: Summary, measured: Measured, window: Window,
-                  labels: list[JmeterLabel]) -> str:
+                  labels: list[JmeterLabel], local_free_bytes: float | None = None) -> str:
     tl = measured.timeline
     markers = _markers(summary.events, summary, tl.start)
     brokers = max(1, len(summary.environment.brokers))
@@ -166,7 +166,7 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
     return render(
         "report.html.j2", plan=plan, summary=summary, title=plan.report.title or plan.metadata.name,
         slos=[(r, explain(r)) for r in summary.slos], sections=drawn,
-        topics=topic_projections(plan, tl, window, brokers), brokers=broker_projections(tl), labels=labels,
+        topics=topic_projections(plan, tl, window, brokers), brokers=broker_projections(tl, local_free_bytes), labels=labels,
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",
         latency_kinds=[k for k, _ in LATENCY_KINDS] + ["elapsed"], fmt_duration=format_duration,

@@ -3,8 +3,9 @@
 Per topic, the write rate (bytes/s produced into it over the measured window) times the retention
 period times the replication factor, spread evenly over the brokers, is the disk each broker needs
 at steady state (``retention.bytes`` per partition caps it when set). Per broker, the observed
-log-dir growth (least-squares slope of ``broker.log_dir_bytes``) against the free space
-(``broker.log_dir_free_bytes``, when the admin monitor reported it) gives the days until full.
+log-dir growth (least-squares slope of ``broker.log_dir_bytes``) against the free space gives the
+days until full: the ``broker.log_dir_free_bytes`` series when a source reports it, else, for the
+local target, the free space of the disk under the run's broker directory.
 The broker default retention (7 days) applies to topics without ``retention``.
 """
 
@@ -57,15 +58,17 @@ def topic_projections(plan: Plan, timeline: Timeline, window: Window, brokers: i
         mb = sum(_window_total(timeline, "produce.throughput_mb", w, window) for w in writers)
         rate = mb * 1e6 / window.seconds if window.seconds else 0.0
         retention = topic.retention or DEFAULT_RETENTION_S
-        spread = topic.replication_factor / max(1, brokers)
+        # each broker holds at most one replica of a partition: a cluster smaller than the
+        # replication factor (as reported) is taken to have at least that many brokers
+        cluster = max(brokers, topic.replication_factor)
+        spread = topic.replication_factor / cluster
         need, week = rate * retention * spread, rate * WEEK_S * spread
         capped = False
         if topic.retention_bytes is not None:
             cap = topic.retention_bytes * topic.partitions * spread
             capped = need > cap
             need, week = min(need, cap), min(week, cap)
-        out.append(TopicProjection(topic.name, rate, retention, topic.replication_factor, max(1, brokers),
-                                   need, week, capped))
+        out.append(TopicProjection(topic.name, rate, retention, topic.replication_factor, cluster, need, week, capped))
     return out
 
 
@@ -88,7 +91,9 @@ def _per_host(timeline: Timeline, metric: str) -> dict[str, list[float | None]]:
             for host, parts in sorted(grouped.items())}
 
 
-def broker_projections(timeline: Timeline) -> list[BrokerProjection]:
+def broker_projections(timeline: Timeline, local_free_bytes: float | None = None) -> list[BrokerProjection]:
+    """``local_free_bytes``: free space of the disk that holds a local broker's logs, for brokers
+    without a ``broker.log_dir_free_bytes`` series."""
     free = _per_host(timeline, "broker.log_dir_free_bytes")
     out = []
     for host, series in _per_host(timeline, "broker.log_dir_bytes").items():
@@ -96,7 +101,7 @@ def broker_projections(timeline: Timeline) -> list[BrokerProjection]:
         if not present:
             continue
         growth = _slope(series)
-        free_now = next((v for v in reversed(free.get(host, [])) if v is not None), None)
+        free_now = next((v for v in reversed(free.get(host, [])) if v is not None), local_free_bytes)
         days = free_now / growth / 86400.0 if growth and growth > 0 and free_now is not None else None
         out.append(BrokerProjection(host, present[-1], growth, free_now, days))
     return out
