@@ -111,7 +111,11 @@ class Components:
 def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog, session: TargetSession) -> Components:
     out = Components()
     for workload in plan.workloads:
-        if workload.engine == "native":
+        if workload.engine == "native" and workload.agents:
+            from orchestrator.execute.remote_native import RemoteNativeWorkload
+
+            out.loads.append(RemoteNativeWorkload(plan, workload, run, plan_path))
+        elif workload.engine == "native":
             from orchestrator.execute.native import NativeWorkload
 
             out.loads.append(NativeWorkload(plan, workload, run))
@@ -135,8 +139,8 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
 
 
 def _iostat(plan: Plan, plan_path: Path, run: RunDir) -> Component:
-    """iostat where the brokers' disks are: this machine, or each provisioned broker host."""
-    if plan.target.kind == "provisioned":
+    """iostat where the brokers' disks are: each inventory broker host (provisioned or not), or this machine."""
+    if plan.inventory is not None and any("broker" in h.roles for h in plan.inventory.hosts):
         from orchestrator.execute.remote_iostat import RemoteIostat
 
         return RemoteIostat(plan, plan_path, run)
@@ -327,9 +331,13 @@ def _one_line(err: BaseException, run: RunDir) -> OrchestrateError:
     return RunError(f"{type(err).__name__}: {first} (raw results kept in {run.root})")
 
 
-def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, progress: Progress) -> Outcome:
-    from orchestrator.report import build
+def build_report(run: RunDir) -> Summary:
+    from orchestrator.report.build import build
 
+    return build(run.root)
+
+
+def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, progress: Progress) -> Outcome:
     run = RunDir.create(plan.metadata.name, explicit=run_dir)
     write_resolved_plan(plan, run.resolved_plan)
     events = EventLog(run.events)
@@ -349,7 +357,7 @@ def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, 
             kept, problems = _teardown(plan, session, keep_broker)
             progress.step("building the report")
             try:
-                summary: Summary | None = build(run.root)
+                summary: Summary | None = build_report(run)
             except Exception as err:  # noqa: BLE001 - the run's own failure, if any, matters more
                 summary, failure = None, failure or err
             progress.close()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-import orchestrator.report
 from orchestrator import pipeline
 from orchestrator.errors import EngineError, RunError
 from orchestrator.execute.base import BrokerHandle, Cluster, Component, LiveStats
@@ -84,7 +83,8 @@ def wired(monkeypatch, tmp_path):
                                 helpers=[FakeComponent("monitor", log, polls=10_000)])
     verdict = {"value": "pass"}
 
-    def build(run_dir: Path) -> Summary:
+    def build(run) -> Summary:
+        run_dir = run.root
         log.calls.append("report")
         events = [json.loads(line) for line in (run_dir / "raw" / "events.jsonl").read_text().splitlines()]
         status = "interrupted" if any(e["kind"] == "interrupt" for e in events) else "completed"
@@ -99,7 +99,7 @@ def wired(monkeypatch, tmp_path):
     monkeypatch.setattr(pipeline, "build_components", lambda *a: comps)
     monkeypatch.setattr("orchestrator.execute.topics.ensure_topics", lambda c, t: log.calls.append("topics"))
     monkeypatch.setattr("orchestrator.execute.topics.delete_topics", lambda c, t: log.calls.append("delete topics"))
-    monkeypatch.setattr(orchestrator.report, "build", build, raising=False)
+    monkeypatch.setattr(pipeline, "build_report", build)
     return log, comps, verdict
 
 

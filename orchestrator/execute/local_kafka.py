@@ -71,8 +71,11 @@ def _as_text(value: PropertyValue) -> str:
 
 
 class LocalKafka:
-    def __init__(self, version: str, data_dir: Path, heap: int, properties: Mapping[str, PropertyValue]):
+    def __init__(self, version: str, data_dir: Path, heap: int, properties: Mapping[str, PropertyValue],
+                 client_config: Mapping[str, str] | None = None):
+        """``client_config``: what clients need when ``properties`` secure the listener (tests do)."""
         self.version = version
+        self.client_config = dict(client_config or {})
         self.data_dir = data_dir.resolve()
         self.heap_mb = max(128, heap // 1024**2)
         self.properties = {**DEFAULT_PROPERTIES, **{k: _as_text(v) for k, v in properties.items()}}
@@ -114,7 +117,8 @@ class LocalKafka:
     def cluster(self) -> Cluster:
         handle = BrokerHandle(node_id=NODE_ID, host="localhost", address=self.bootstrap,
                               pid=self.pid, data_dir=self.data_dir)
-        return Cluster(bootstrap_servers=self.bootstrap, brokers=[handle], kafka_version=self.version)
+        return Cluster(bootstrap_servers=self.bootstrap, brokers=[handle], kafka_version=self.version,
+                       client_config=self.client_config)
 
     def stop(self) -> None:
         """SIGTERM (a controlled shutdown), then SIGKILL if it does not exit in time."""
@@ -180,7 +184,8 @@ class LocalKafka:
         except subprocess.TimeoutExpired:
             raise BrokerError(f"{self.config_file}: storage format did not finish in {FORMAT_TIMEOUT_S:.0f}s") from None
         if done.returncode != 0:
-            lines = [ln for ln in (done.stdout + done.stderr).splitlines() if ln.strip()]
+            lines = [ln.strip() for ln in (done.stdout + done.stderr).splitlines()
+                     if ln.strip() and not ln.strip().startswith("at ")]  # the message, not the stack
             raise BrokerError(f"{self.config_file}: storage format failed: {lines[-1] if lines else done.returncode}")
 
     def _launch(self) -> None:
