@@ -60,19 +60,6 @@ def _plugin_ref(value: str, info: ValidationInfo) -> str:
 LocalFile = Annotated[str, AfterValidator(_plan_relative)]
 PluginRef = Annotated[str, AfterValidator(_plugin_ref)]
 Scalar = str | int | float | bool
-_SECRET_KEY = re.compile(r"password|secret|jaas\.config|basic\.auth\.user\.info", re.IGNORECASE)
-
-
-def _no_secrets(properties: dict[str, Scalar]) -> dict[str, Scalar]:
-    """Secrets never sit in a plan (it is copied into the run directory and reports)."""
-    found = [key for key in properties if _SECRET_KEY.search(key)]
-    if found:
-        raise FieldProblems([((key,), "a secret does not belong in a plan; give credentials in target.security "
-                                      "as names of environment variables (password_env, ...)") for key in found])
-    return properties
-
-
-Properties = Annotated[dict[str, Scalar], AfterValidator(_no_secrets)]
 
 
 class Model(BaseModel):
@@ -148,7 +135,7 @@ class LocalTarget(Model):
     kind: Literal["local"] = Field("local", description="local (the default), existing or provisioned")
     kafka_version: str = Field("4.1.1", description="Apache Kafka version resolved from Maven Central (or KAFKA_HOME)")
     heap: Size = Field("1GiB", description="Broker JVM heap")
-    properties: Properties = Field(default_factory=dict, description="Extra server.properties; no secrets")
+    properties: dict[str, Scalar] = Field(default_factory=dict, description="Extra server.properties")
 
 
 class ExistingTarget(Model):
@@ -309,7 +296,7 @@ class Keys(Model):
 # --------------------------------------------------------------------------- workloads
 
 Engine = Literal["native", "jmeter"]
-ClientProperties = Properties
+ClientProperties = dict[str, Scalar]
 
 
 class WorkloadBase(Model):
@@ -317,7 +304,7 @@ class WorkloadBase(Model):
     engine: Engine = Field("native", description="native: confluent-kafka runner; jmeter: JMeter through Taurus")
     instances: int = Field(1, ge=1, le=1024, description="Client processes (native) or threads (jmeter)")
     agents: list[str] = Field(default_factory=list, description="Inventory agent hosts to spread instances over; empty: this machine")
-    properties: ClientProperties = Field(default_factory=dict, description="Extra client properties, verbatim (librdkafka / Java names); no secrets")
+    properties: ClientProperties = Field(default_factory=dict, description="Extra client properties, verbatim (librdkafka / Java names)")
 
 
 class ProducerWorkload(WorkloadBase):
@@ -548,7 +535,7 @@ class Provision(Model):
     mode: Literal["combined", "separate"] = Field("combined", description="KRaft roles on the same or separate processes")
     heap: Size = Field("1GiB", description="Broker JVM heap")
     log_dirs: list[str] = Field(default_factory=list, description="Disks for log.dirs; default: under data_dir")
-    properties: Properties = Field(default_factory=dict, description="Extra server.properties; no secrets")
+    properties: dict[str, Scalar] = Field(default_factory=dict, description="Extra server.properties")
     wipe: bool = Field(False, description="Wipe data before starting")
     os_tuning: bool = Field(True, description="Raise vm.max_map_count, lower vm.swappiness (host-wide; reported when not permitted)")
     teardown: bool = Field(True, description="Stop (and with wipe, remove) the cluster after apply")

@@ -222,12 +222,6 @@ CASES = [
         ["PLAN:2:3: target.bootstrap_servers: unknown key 'bootstrap_servers'; it is a key of kind 'existing'"],
         id="target-kind-forgotten",
     ),
-    pytest.param(
-        BASE.replace("    kind: consumer\n", "    kind: consumer\n    properties:\n      ssl.key.password: hunter2\n"),
-        ["PLAN:13:25: workloads.1.properties.ssl.key.password: a secret does not belong in a plan; give credentials "
-         "in target.security as names of environment variables (password_env, ...)"],
-        id="secret-in-properties",
-    ),
 ]
 
 
