@@ -1,7 +1,7 @@
 """iostat on every broker host of the plan's inventory, for one run, through the monitor role.
 
-start() launches ``iostat -o JSON`` on each host (bounded: it stops by itself a little after the
-plan's last phase); stop() interrupts it, which closes the JSON document, and fetches the output
+start() launches ``iostat -o JSON`` on each host in the background (bounded: it stops by itself a
+little after the plan's last phase), so other components start meanwhile; stop() interrupts it, which closes the JSON document, and fetches the output
 to ``raw/iostat/<inventory host>.json`` for the collector.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from orchestrator.execute.base import Cluster, Component
 from orchestrator.plan.models import Plan
 from orchestrator.provision import Provisioner
-from orchestrator.provision.ansible import EventSink
+from orchestrator.provision.ansible import EventSink, PlaybookJob
 from orchestrator.rundir import RunDir
 
 SLACK_S = 600  # teardown and collection happen after the last phase; iostat must outlive them
@@ -28,6 +28,7 @@ class RemoteIostat(Component):
         self.settings = plan.monitors.iostat
         self.samples = math.ceil((plan.total_duration + SLACK_S) / self.settings.interval)
         self.run_id = run.root.name
+        self._starting: PlaybookJob | None = None
         self._running = False
 
     def _vars(self, action: str) -> dict[str, object]:
@@ -40,13 +41,17 @@ class RemoteIostat(Component):
         self.provisioner.layout()
 
     def start(self) -> None:
-        self.provisioner.run("monitor.yml", "iostat-start", self._vars("start"))
+        self._starting = self.provisioner.start("monitor.yml", "iostat-start", self._vars("start"))
         self._running = True
 
     def poll(self) -> bool:
+        if self._starting is not None and not self._starting.running:
+            self._starting.wait()  # raises ProvisionError when a host could not start iostat
         return self._running
 
     def stop(self) -> None:
         if self._running:
             self._running = False
+            if self._starting is not None:
+                self._starting.wait()
             self.provisioner.run("monitor.yml", "iostat-stop", self._vars("stop"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from orchestrator.errors import PlanError, PlanIssue, ProvisionError
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.plan.models import Plan, Provision
-from orchestrator.provision.ansible import EventSink, PlaybookResult, TaskEvent, run_playbook
+from orchestrator.provision.ansible import EventSink, PlaybookJob, PlaybookResult, TaskEvent, run_playbook
 from orchestrator.provision.inventory import Layout, LayoutError, ansible_inventory, layout
 from orchestrator.rundir import RunDir
 
@@ -50,13 +50,19 @@ class Provisioner:
         except LayoutError as err:
             raise PlanError([PlanIssue(str(self.plan_path), 1, 1, "inventory", str(err))]) from None
 
-    def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None,
-            tolerate_failures: bool = False) -> PlaybookResult:
+    def _inventory(self) -> dict[str, object]:
         self.layout()
         self.state.mkdir(parents=True, exist_ok=True)
-        inventory = ansible_inventory(self.plan, self.plan_path.parent.resolve(), self.state)
-        return run_playbook(playbook, self.private_data_dir, inventory, extravars or {}, ident,
+        return ansible_inventory(self.plan, self.plan_path.parent.resolve(), self.state)
+
+    def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None,
+            tolerate_failures: bool = False) -> PlaybookResult:
+        return run_playbook(playbook, self.private_data_dir, self._inventory(), extravars or {}, ident,
                             self.on_event, tolerate_failures)
+
+    def start(self, playbook: str, ident: str, extravars: dict[str, object]) -> PlaybookJob:
+        """``run`` in the background."""
+        return PlaybookJob(playbook, self.private_data_dir, self._inventory(), extravars, ident, self.on_event)
 
 
 def _libs_archive(version: str) -> Path:

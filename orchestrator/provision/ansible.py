@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ def _environment() -> dict[str, str]:
         "ANSIBLE_PYTHON_INTERPRETER": "auto_silent",
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "ANSIBLE_SSH_RETRIES": "0",
+        "ANSIBLE_PIPELINING": "True",
         # ansible-runner turns host key checking off; ssh hosts get accept-new with a per-plan known_hosts
         "ANSIBLE_HOST_KEY_CHECKING": "True",
     })
@@ -110,7 +112,7 @@ def run_playbook(playbook: str, private_data_dir: Path, inventory: dict[str, obj
     except ImportError as err:
         raise ToolMissingError(f"ansible-runner is not installed in {sys.prefix}: {err}") from None
     private_data_dir.mkdir(parents=True, exist_ok=True)
-    inventory_file = private_data_dir / "inventory" / "hosts.yml"
+    inventory_file = private_data_dir / "inventory" / f"{ident}.yml"
     inventory_file.parent.mkdir(exist_ok=True)
     inventory_file.write_text(yaml.safe_dump(inventory, sort_keys=False))
     result = PlaybookResult(playbook)
@@ -146,3 +148,31 @@ def run_playbook(playbook: str, private_data_dir: Path, inventory: dict[str, obj
         raise ProvisionError("-", playbook, f"ansible-playbook exited {runner.rc}; see "
                              f"{private_data_dir / 'artifacts' / ident / 'stdout'}")
     return result
+
+
+class PlaybookJob:
+    """A playbook run in a background thread, so components can start side by side; ``wait``
+    returns its result or raises what it raised."""
+
+    def __init__(self, *args: object, **kwargs: object):
+        self._result: PlaybookResult | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._target, args=args, kwargs=kwargs, daemon=True)
+        self._thread.start()
+
+    def _target(self, *args: object, **kwargs: object) -> None:
+        try:
+            self._result = run_playbook(*args, **kwargs)  # type: ignore[arg-type]
+        except BaseException as err:  # noqa: BLE001 - handed to whoever waits
+            self._error = err
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self) -> PlaybookResult:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result

@@ -91,11 +91,9 @@ def layout(plan: Plan, state_dir: Path) -> Layout:
     if not brokers:
         raise LayoutError("the inventory names no host with role 'broker'")
     controllers = [h for h in hosts if "controller" in h.roles]
-    if mode == "separate":
-        both = [h.name for h in controllers if "broker" in h.roles]
-        if not controllers or both:
-            raise LayoutError("mode 'separate' needs controller hosts without the broker role"
-                              + (f" ({', '.join(both)} have both)" if both else ""))
+    both = [h.name for h in controllers if "broker" in h.roles]
+    if mode == "separate" and both:
+        raise LayoutError(f"mode 'separate' runs controllers apart from brokers, but {', '.join(both)} have both roles")
     voters = {h.name for h in (controllers or brokers)}
     kafka_hosts = [h for h in hosts if "broker" in h.roles or h.name in voters]
     nodes = []
@@ -104,9 +102,6 @@ def layout(plan: Plan, state_dir: Path) -> Layout:
                       if (r == "broker" and "broker" in host.roles) or (r == "controller" and host.name in voters))
         nodes.append(KafkaNode(host, host.node_id if host.node_id is not None else index, roles,
                                host_home(host, plan.metadata.name, state_dir)))
-    ids = [n.node_id for n in nodes]
-    if len(set(ids)) != len(ids):
-        raise LayoutError(f"node ids are not unique: {ids}")
     agents = tuple(h for h in hosts if "agent" in h.roles)
     return Layout(tuple(nodes), agents, cluster_id(plan.metadata.name))
 

@@ -28,6 +28,7 @@ from orchestrator.rundir import RunDir
 pytestmark = pytest.mark.integration
 HOSTS = ("b1", "b2", "b3")
 LOAD_S = 6
+SECRET = "s3cret-never-on-disk"
 
 
 def free_ports(count: int) -> list[int]:
@@ -108,6 +109,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("provision-localhost")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_STATE_HOME", str(root / "state"))
+        env.setenv("ORCHESTRATE_TEST_SASL_PASSWORD", SECRET)  # as a user exports it for the load clients
         plan_path = write_plan(root)
         plan = load_plan(plan_path)
         run = RunDir.create(plan.metadata.name, base=root / "runs")
@@ -154,6 +156,12 @@ def test_iostat_output_fetched_per_broker_host(lab: Lab) -> None:
     for host in HOSTS:
         doc = json.loads((lab.run.raw / "iostat" / f"{host}.json").read_text())
         assert doc["sysstat"]["hosts"][0]["statistics"], host
+
+
+def test_exported_secret_never_reaches_ansible_artifacts(lab: Lab) -> None:
+    files = [p for p in lab.run.ansible_dir.rglob("*") if p.is_file()]
+    assert any(p.name == "command" for p in files)
+    assert not [p for p in files if SECRET in p.read_text(errors="replace")]
 
 
 def test_destroy_leaves_no_kafka_process_and_no_data(lab: Lab) -> None:

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.plan.models import Plan
+from orchestrator.provision.inventory import LayoutError, ansible_inventory, cluster_id, layout
+
+STATE = Path("/state")
+
+
+def make_plan(hosts: list[dict], **provision: object) -> Plan:
+    return Plan.model_validate({
+        "metadata": {"name": "lab"}, "target": {"kind": "provisioned"},
+        "inventory": {"hosts": hosts}, "provision": provision,
+        "topics": [{"name": "t"}], "workloads": [{"name": "p", "kind": "producer", "topic": "t"}],
+        "phases": [{"name": "s", "kind": "steady", "duration": "5s"}],
+    })
+
+
+
+def brokers(count: int) -> list[dict]:
+    return [{"name": f"b{i}", "address": f"10.0.0.{i}", "roles": ["broker"]} for i in range(1, count + 1)]
+
+
+def test_combined_mode_makes_every_broker_a_voter() -> None:
+    lay = layout(make_plan(brokers(3)), STATE)
+    assert [(n.node_id, n.process_roles) for n in lay.nodes] == [(i, ("broker", "controller")) for i in (1, 2, 3)]
+    assert lay.voters == "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093"
+
+
+def test_controller_hosts_are_the_only_voters_when_named() -> None:
+    hosts = [*brokers(2), {"name": "c1", "address": "10.0.0.9", "roles": ["controller"]}]
+    lay = layout(make_plan(hosts), STATE)
+    assert [(n.host.name, n.process_roles) for n in lay.nodes] == [
+        ("b1", ("broker",)), ("b2", ("broker",)), ("c1", ("controller",))]
+    assert lay.voters == "3@10.0.0.9:9093"
+
+
+def test_separate_mode_rejects_a_host_with_both_roles() -> None:
+    hosts = [{"name": "b1", "address": "10.0.0.1", "roles": ["broker", "controller"]}]
+    with pytest.raises(LayoutError, match="b1 have both roles"):
+        layout(make_plan(hosts, mode="separate"), STATE)
+
+
+def test_explicit_node_ids_are_kept() -> None:
+    hosts = [{**b, "node_id": 10 + i} for i, b in enumerate(brokers(2))]
+    assert [n.node_id for n in layout(make_plan(hosts), STATE).nodes] == [10, 11]
+
+
+def test_bootstrap_servers_list_brokers_only_with_their_ports() -> None:
+    hosts = [{**brokers(1)[0], "kafka_port": 19092}, {"name": "c1", "address": "10.0.0.9", "roles": ["controller"]}]
+    assert layout(make_plan(hosts), STATE).bootstrap_servers == "10.0.0.1:19092"
+
+
+def test_cluster_id_is_stable_base64_of_16_bytes() -> None:
+    assert cluster_id("lab") == cluster_id("lab") != cluster_id("other")
+    assert len(cluster_id("lab")) == 22
+
+
+def test_groups_hold_kafka_nodes_brokers_agents_and_monitors() -> None:
+    hosts = [*brokers(2), {"name": "a1", "address": "10.0.0.8", "roles": ["agent"]}]
+    groups = ansible_inventory(make_plan(hosts), Path("/plans"), STATE)["all"]["children"]
+    assert {g: sorted(v["hosts"]) for g, v in groups.items()} == {
+        "kafka": ["b1", "b2"], "brokers": ["b1", "b2"], "controllers": ["b1", "b2"], "agents": ["a1"],
+        "monitors": ["b1", "b2"]}
+
+
+def test_local_hosts_use_this_python_and_a_process_supervisor() -> None:
+    hosts = [{**brokers(1)[0], "connection": "local"}]
+    vars_ = ansible_inventory(make_plan(hosts), Path("/plans"), STATE)["all"]["hosts"]["b1"]
+    assert vars_["ansible_python_interpreter"] == sys.executable
+    assert vars_["kafka_supervisor"] == "process"
+    assert vars_["kafka_home"] == "/state/hosts/b1/kafka"
+
+
+def test_ssh_hosts_get_key_relative_to_the_plan_and_a_per_plan_known_hosts() -> None:
+    hosts = [{**brokers(1)[0], "user": "ops", "ssh_key": "keys/lab", "port": 2222}]
+    vars_ = ansible_inventory(make_plan(hosts), Path("/plans"), STATE)["all"]["hosts"]["b1"]
+    assert (vars_["ansible_user"], vars_["ansible_port"]) == ("ops", 2222)
+    assert vars_["ansible_ssh_private_key_file"] == "/plans/keys/lab"
+    assert "UserKnownHostsFile=/state/known_hosts" in vars_["ansible_ssh_common_args"]
+    assert vars_["ansible_python_interpreter"] == "/usr/bin/python3"
+
+
+def test_log_dirs_get_one_subdirectory_per_node() -> None:
+    vars_ = ansible_inventory(make_plan(brokers(2), log_dirs=["/disk1", "/disk2/"]), Path("/p"), STATE)["all"]["hosts"]
+    assert vars_["b2"]["kafka_log_dirs"] == ["/disk1/kafka-2", "/disk2/kafka-2"]
+
+
+def test_cluster_vars_carry_heap_properties_and_install_source() -> None:
+    plan = make_plan(brokers(1), heap="2GiB", properties={"num.io.threads": 16}, install_source="tarball",
+                     tarball_url="https://mirror.example/kafka.tgz")
+    vars_ = ansible_inventory(plan, Path("/p"), STATE)["all"]["vars"]
+    assert (vars_["kafka_heap_mb"], vars_["kafka_properties"]) == (2048, {"num.io.threads": 16})
+    assert (vars_["kafka_install_source"], vars_["kafka_tarball_url"]) == ("tarball", "https://mirror.example/kafka.tgz")
