@@ -171,14 +171,15 @@ def _overrides(jmx: Jmx, kafka: list[KafkaElement], variables: dict[str, str]) -
 
 
 def _required_classes(jmx: Jmx) -> list[RequiredClass]:
-    """Classes JMeter must load to run this plan: test element classes, nested element types, Java
-    sampler clients and what JSR223 scripts import (enabled elements only)."""
+    """Classes JMeter must load to run this plan: test element classes and nested element types
+    (XStream loads disabled elements too), and for enabled elements the Java sampler client and
+    what JSR223 scripts import."""
     out: dict[str, RequiredClass] = {}
     for element in jmx.elements:
-        if not element.enabled:
-            continue
-        names = [element.testclass, *element.element_types, element.java_class or ""]
-        if element.short_class.startswith("JSR223"):
+        names = [element.testclass, *element.element_types]
+        if element.enabled:
+            names.append(element.java_class or "")
+        if element.enabled and element.short_class.startswith("JSR223"):
             names += _IMPORT.findall(element.props.get("script", ""))
         for name in names:
             if name and "." in name and not name.startswith(_PLATFORM):

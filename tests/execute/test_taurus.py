@@ -116,10 +116,10 @@ public class PepperBoxKafkaSampler extends AbstractJavaSamplerClient {
     }
 }
 """
-STAND_IN_CONFIG = """package com.gslab.pepper.config.plaintext;
+STAND_IN_ELEMENT = """package com.gslab.pepper.{package};
 
-public class PlainTextConfigElement extends org.apache.jmeter.config.ConfigTestElement {
-}
+public class {name} extends org.apache.jmeter.{base} {{
+}}
 """
 
 
@@ -128,8 +128,13 @@ def pepper_box_jar(tmp_path_factory) -> Path:
     """A tiny jar with Pepper-Box's class names, built with javac against the assembled JMeter."""
     home = ensure_jmeter()
     src = tmp_path_factory.mktemp("stand-in")
-    for rel, text in (("com/gslab/pepper/sampler/PepperBoxKafkaSampler.java", STAND_IN),
-                      ("com/gslab/pepper/config/plaintext/PlainTextConfigElement.java", STAND_IN_CONFIG)):
+    sources = {"com/gslab/pepper/sampler/PepperBoxKafkaSampler.java": STAND_IN}
+    for package, name, base in (("config.plaintext", "PlainTextConfigElement", "config.ConfigTestElement"),
+                                ("config.serialized", "SerializedConfigElement", "config.ConfigTestElement"),
+                                ("model", "FieldExpressionMapping", "testelement.AbstractTestElement")):
+        path = f"com/gslab/pepper/{package.replace('.', '/')}/{name}.java"
+        sources[path] = STAND_IN_ELEMENT.format(package=package, name=name, base=base)
+    for rel, text in sources.items():
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_text(text)
     classpath = f"{home}/lib/*:{home}/lib/ext/*"

@@ -50,3 +50,10 @@ def test_results_go_to_the_artifacts_dir_as_kpi_jtl_only(config):
     doc = yaml.safe_load(render_taurus(config))
     assert doc["settings"]["artifacts-dir"] == str(config.artifacts_dir)
     assert doc["execution"][0]["write-xml-jtl"] == "none"
+
+
+def test_no_properties_is_an_empty_mapping_not_null(config):
+    from dataclasses import replace
+
+    doc = yaml.safe_load(render_taurus(replace(config, properties={})))
+    assert doc["scenarios"]["orders"]["properties"] == {}
