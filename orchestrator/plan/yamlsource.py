@@ -40,14 +40,13 @@ class Located:
     spots: dict[tuple[PathKey, ...], Spot] = field(default_factory=dict)
     origins: dict[tuple[PathKey, ...], str] = field(default_factory=dict)  # path ▶ the --set that made it
 
-    def where(self, path: tuple[PathKey, ...], at_key: bool) -> tuple[tuple[PathKey, ...], Where]:
-        """The nearest located ancestor of ``path`` (or the path itself) and its position."""
+    def where(self, path: tuple[PathKey, ...], at_key: bool) -> Where:
+        """The position of ``path``, or of its nearest located ancestor's key."""
         for cut in range(len(path), -1, -1):
             spot = self.spots.get(path[:cut])
             if spot is not None:
-                exact = cut == len(path)
-                return path[:cut], (spot.value if exact and not at_key else spot.key)
-        return (), (1, 1)
+                return spot.value if cut == len(path) and not at_key else spot.key
+        return 1, 1
 
     def value(self, path: tuple[PathKey, ...], missing: object = None) -> object:
         """The data at ``path`` as written (after overrides), or ``missing``."""
@@ -63,7 +62,7 @@ class Located:
         """An issue at ``path``: at its key for sections and lists (or when ``at_key``), else at its value."""
         if at_key is None:
             at_key = isinstance(self.value(path), (dict, list))
-        _, (line, column) = self.where(path, at_key)
+        line, column = self.where(path, at_key)
         origin = next((o for p, o in self.origins.items() if path[:len(p)] == p), None)
         if origin is not None:
             message = f"{message} (from --set {origin})"
