@@ -107,7 +107,8 @@ class ImportReport:
             out.append(f"  {o.what} (line {o.line}) via {how}")
         if not self.analysis.overrides:
             out.append("  (no broker or topic field found: pass them with jmeter_properties or modifications)")
-        out.append("  threads, ramp-up and duration of every thread group via Taurus concurrency, ramp-up and hold-for")
+        out.append("  every thread group's duration via Taurus hold-for (the workload's duration, default the plan's length),")
+        out.append("  and its threads and ramp-up via Taurus concurrency and ramp-up when the workload sets instances or ramp_up")
         return out
 
     def snippet(self) -> str:
