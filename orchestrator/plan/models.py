@@ -420,7 +420,8 @@ class Slo(Model):
     """A service-level objective: holds when `observed op threshold` over its window."""
 
     name: Name = Field(description="SLO name; one JUnit testcase each")
-    metric: str = Field(description="e.g. publish_latency.p99, produce.rate, consume.lost, disk.util; see docs/plan.md")
+    metric: str = Field(description="e.g. publish_latency.p99, produce.rate, consume.lost, disk.util; see docs/plan.md",
+                        json_schema_extra={"pattern": METRIC_PATTERN.pattern})
     op: Literal["<", "<=", ">", ">="] = Field("<=", description="The SLO holds when `observed op threshold`")
     threshold: float | str = Field(description="A number in the metric's unit, or with a unit: '20ms', '5k/s', '80%'")
     workload: Name | None = Field(None, description="Only this workload; default: all workloads combined")

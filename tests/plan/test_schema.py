@@ -40,3 +40,8 @@ def test_unknown_keys_are_flagged_by_editors() -> None:
     validator = jsonschema.Draft202012Validator(plan_json_schema())
     errors = list(validator.iter_errors({"metadata": {"name": "x", "nmae": 1}, "workloads": [], "phases": []}))
     assert any("nmae" in e.message for e in errors)
+
+
+def test_unknown_metrics_are_flagged_by_editors() -> None:
+    metric = jsonschema.Draft202012Validator(plan_json_schema()["$defs"]["Slo"]["properties"]["metric"])
+    assert metric.is_valid("publish_latency.p99") and not metric.is_valid("publish_latency.p98")
