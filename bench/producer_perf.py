@@ -1,6 +1,7 @@
 """Benchmark: the native producer against Kafka's own ProducerPerformance (kafka-producer-perf-test).
 
-    .venv/bin/python bench/producer_perf.py [--records-100 N] [--records-1k N] [--repeat R] [--json FILE]
+    .venv/bin/python bench/producer_perf.py [--records-100 N] [--records-1k N] [--repeat R]
+                                            [--java-props K=V ...] [--json FILE]
 
 In one run, against one local KRaft broker this script starts itself (orchestrator.execute.local_kafka),
 each cell (100 B and 1 KiB records × acks=1 and acks=all) runs both tools unthrottled on the same
@@ -8,7 +9,7 @@ number of records, each on a fresh 1-partition topic, the Java tool first in odd
 in even ones so both see the same drift of a busy machine:
 
 - Java: ``org.apache.kafka.tools.ProducerPerformance --num-records N --record-size S --throughput -1
-  --producer-props acks=A bootstrap.servers=...`` (its defaults otherwise); its final line gives
+  --producer-props acks=A bootstrap.servers=... [--java-props]`` (its defaults otherwise); its final line gives
   records/s, MB/s and latency percentiles (ms, whole numbers).
 - native: ``python -m orchestrator.runner SPEC`` with one unthrottled phase and ``max_messages = N``,
   the producer settings a plan gets by default (linger 5 ms, batch 64 KiB) and the same acks;
@@ -68,10 +69,10 @@ def create_topic(bootstrap: str) -> str:
     return name
 
 
-def run_java(bootstrap: str, size: int, acks: str, records: int) -> Result:
+def run_java(bootstrap: str, size: int, acks: str, records: int, extra: list[str]) -> Result:
     cmd = [java_binary(), "-Xmx1g", "-cp", java_classpath(KAFKA_VERSION), "org.apache.kafka.tools.ProducerPerformance",
            "--topic", create_topic(bootstrap), "--num-records", str(records), "--record-size", str(size),
-           "--throughput", "-1", "--producer-props", f"acks={acks}", f"bootstrap.servers={bootstrap}"]
+           "--throughput", "-1", "--producer-props", f"acks={acks}", f"bootstrap.servers={bootstrap}", *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=True)
     total = _JAVA_TOTAL.search(done.stdout.strip().splitlines()[-1])
     if total is None:
@@ -138,6 +139,8 @@ def main() -> None:
     parser.add_argument("--records-100", type=int, default=1_000_000, help="records per 100 B cell")
     parser.add_argument("--records-1k", type=int, default=500_000, help="records per 1 KiB cell")
     parser.add_argument("--repeat", type=int, default=1, help="run every cell this many times")
+    parser.add_argument("--java-props", nargs="*", default=[], metavar="K=V",
+                        help="extra ProducerPerformance --producer-props, e.g. batch.size=65536")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     about = machine()
@@ -150,7 +153,7 @@ def main() -> None:
             for repeat in range(args.repeat):
                 for size, records in ((100, args.records_100), (1024, args.records_1k)):
                     for acks in ("1", "all"):
-                        pair = [lambda: run_java(bootstrap, size, acks, records),
+                        pair = [lambda: run_java(bootstrap, size, acks, records, args.java_props),
                                 lambda: run_native(bootstrap, size, acks, records, work)]
                         for run in (pair if repeat % 2 == 0 else pair[::-1]):
                             results.append(run())
@@ -158,6 +161,8 @@ def main() -> None:
         finally:
             broker.stop()
     print(f"Machine: {about}\n")
+    if args.java_props:
+        print(f"ProducerPerformance extra --producer-props: {' '.join(args.java_props)}\n")
     print(table(results))
     if args.json:
         args.json.write_text(json.dumps({"machine": about, "results": [asdict(r) for r in results]}, indent=2))
