@@ -177,6 +177,17 @@ def spectrum_chart(panels: list[tuple[str, list[tuple[str, list[float], list[flo
     return SpectrumChart(panels) if panels else None
 
 
+def _plain(value: float, _pos: object = None) -> str:
+    return f"{value:g}"
+
+
+def _log_y(ax: Axes) -> None:
+    """A log y axis labelled 2, 5, 10, 20 … rather than 2×10⁰."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: _plain(v) if str(f"{v:g}")[0] in "25" else ""))
+
+
 def _draw_time(chart: TimeChart) -> plt.Figure:
     height = PANEL_IN * len(chart.panels) + MARGIN_TOP_IN + MARGIN_BOTTOM_IN
     fig, axes = plt.subplots(len(chart.panels), 1, figsize=(WIDTH_IN, height), sharex=True, squeeze=False)
@@ -190,7 +201,7 @@ def _draw_time(chart: TimeChart) -> plt.Figure:
                 ax.fill_between(env.x, env.low, env.high, color=t.color, alpha=0.18, lw=0)
             ax.plot(env.x, env.mean, color=t.color, lw=1.1, label=t.label, ls="--" if t.dashed else "-")
         if chart.log:
-            ax.set_yscale("log")
+            _log_y(ax)
         _draw_markers(ax, chart.markers)
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
@@ -217,7 +228,7 @@ def _draw_spectrum(chart: SpectrumChart) -> plt.Figure:
             ax.plot([1.0 / (1.0 - q / 100.0) for q in qs], [max(v, 1e-3) for v in values],
                     marker="o", ms=2.5, lw=1.2, label=label)
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        _log_y(ax)
         ax.set_xticks(SPECTRUM_TICKS, ["0", "50", "90", "99", "99.9", "99.99", "99.999", "99.9999"])
         ax.xaxis.set_minor_locator(NullLocator())  # log minor ticks cost more than the rest of the chart
         ax.set_xlim(1, 1e6)
