@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -10,7 +13,7 @@ from orchestrator.errors import BrokerError, RunError
 from orchestrator.events import EventLog
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.execute.fault import Fault
-from orchestrator.execute.local_kafka import LocalKafka
+from orchestrator.execute.local_kafka import LocalKafka, free_port
 from orchestrator.execute.topics import admin_client
 from orchestrator.plan.models import Fault as FaultSpec
 
@@ -120,4 +123,35 @@ def test_killed_local_broker_comes_back_and_serves(tmp_path) -> None:
         assert admin.describe_cluster(request_timeout=10).result(timeout=15).nodes
     finally:
         broker.stop()
+    assert _kinds(log) == ["fault_start", "fault_end"]
+
+
+SERVICE_SCRIPT = """#!/bin/sh
+# Stands in for the provisioning playbooks' kafka-service.sh: 'start' runs a listener, writes the pidfile.
+HOME_DIR="$(dirname "$0")/.."
+[ "$1" = start ] || exit 2
+nohup setsid {python} -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(600)" >/dev/null 2>&1 &
+echo $! > "$HOME_DIR/kafka.pid"
+"""
+
+
+def test_provisioned_local_broker_is_killed_and_restarted_through_its_service_script(tmp_path) -> None:
+    port = free_port()
+    home = tmp_path / "kafka"
+    (home / "bin").mkdir(parents=True)
+    script = home / "bin" / "kafka-service.sh"
+    script.write_text(SERVICE_SCRIPT.format(python=sys.executable, port=port))
+    script.chmod(0o755)
+    subprocess.run([str(script), "start"], check=True, timeout=30)
+    first = int((home / "kafka.pid").read_text())
+    handle = BrokerHandle(2, "broker-2", f"127.0.0.1:{port}", pid=first, data_dir=home)
+    cluster = Cluster(f"127.0.0.1:{port}", [handle], "4.1.1")
+    log = EventLog(tmp_path / "events.jsonl")
+    try:
+        _run(Fault(FaultSpec(name="k", action="broker_kill", at=0, duration=0.01, broker="broker-2"), log, {}), cluster)
+        second = int((home / "kafka.pid").read_text())
+        assert second != first
+        os.kill(second, 0)
+    finally:
+        os.kill(int((home / "kafka.pid").read_text()), signal.SIGKILL)
     assert _kinds(log) == ["fault_start", "fault_end"]
