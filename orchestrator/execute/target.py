@@ -70,12 +70,15 @@ class TargetSession:
         return self.cluster
 
     def close(self, keep_broker: bool) -> str | None:
-        """Stop what this run started; returns the bootstrap address of a broker left running."""
+        """Stop what this run started (a provisioned cluster only when provision.teardown says so);
+        with ``keep_broker``, leave it running and return its address."""
         if self.local is not None:
             if keep_broker and self.local.pid is not None:
                 return f"{self.local.bootstrap} (pid {self.local.pid})"
             self.local.stop()
         elif self.plan.provision is not None and self.plan.provision.teardown and self.cluster is not None:
+            if keep_broker:
+                return self.cluster.bootstrap_servers
             from orchestrator.provision import stop
 
             stop(self.plan, self.plan_path, self.run)
