@@ -30,7 +30,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orchestrator.errors import ToolMissingError
 from orchestrator.execute.base import BrokerHandle, Cluster, Component
-from orchestrator.execute.topics import admin_client
+from orchestrator.execute.topics import admin_client, client_config
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
@@ -85,13 +85,14 @@ class KafkaAdminMonitor(Component):
         self.output = run.raw / "kafka_admin" / "samples.jsonl"
         self.topics = sorted({t.name for t in plan.topics} | {w.topic for w in plan.workloads if w.topic})
         self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
-        self._admin: AdminClient | None = None
+        self._cluster_handle: Cluster | None = None
         self._brokers: list[BrokerHandle] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def prepare(self, cluster: Cluster) -> None:
-        self._admin = admin_client(cluster)
+        client_config(cluster)  # a missing secret fails here, not silently in the thread
+        self._cluster_handle = cluster
         self._brokers = list(cluster.brokers)
 
     def start(self) -> None:
@@ -106,35 +107,39 @@ class KafkaAdminMonitor(Component):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(self.timeout * 5 + STOP_TIMEOUT_S)
+            if not self._thread.is_alive():
+                self._thread = None
 
     def _loop(self) -> None:
-        with self.output.open("a", encoding="utf-8") as out:
+        # The client lives and is destroyed in this thread: a client left to the garbage collector
+        # is destroyed at a random moment, possibly inside a librdkafka thread, which aborts.
+        with admin_client(self._cluster_handle) as admin, self.output.open("a", encoding="utf-8") as out:
             while not self._stop.is_set():
                 started = time.monotonic()
-                out.write(json.dumps(self.sample(), separators=(",", ":")) + "\n")
+                out.write(json.dumps(self.sample(admin), separators=(",", ":")) + "\n")
                 out.flush()
                 self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
-    def sample(self) -> dict:
+    def sample(self, admin: AdminClient) -> dict:
         """One sample; each part that fails is left out and named in ``errors``."""
         sample: dict = {"ts": time.time(), "errors": []}
         for part in (self._cluster, self._partitions, self._groups, self._log_dirs):
             try:
-                part(sample)
+                part(admin, sample)
             except Exception as err:  # any admin failure is data for the report, never fatal
                 sample["errors"].append(f"{part.__name__.lstrip('_')}: {err}")
         return sample
 
-    def _cluster(self, sample: dict) -> None:
-        description = self._admin.describe_cluster(request_timeout=self.timeout).result(self.timeout)
+    def _cluster(self, admin: AdminClient, sample: dict) -> None:
+        description = admin.describe_cluster(request_timeout=self.timeout).result(self.timeout)
         sample["controller"] = description.controller.id if description.controller is not None else None
         sample["brokers"] = sorted(node.id for node in description.nodes)
 
-    def _partitions(self, sample: dict) -> None:
+    def _partitions(self, admin: AdminClient, sample: dict) -> None:
         if not self.topics:
             sample["partitions"] = []
             return
-        futures = self._admin.describe_topics(TopicCollection(self.topics), request_timeout=self.timeout)
+        futures = admin.describe_topics(TopicCollection(self.topics), request_timeout=self.timeout)
         partitions = []
         for topic, future in futures.items():
             for p in future.result(self.timeout).partitions:
@@ -142,22 +147,22 @@ class KafkaAdminMonitor(Component):
                                    "replicas": [n.id for n in p.replicas], "isr": [n.id for n in p.isr]})
         sample["partitions"] = partitions
 
-    def _groups(self, sample: dict) -> None:
+    def _groups(self, admin: AdminClient, sample: dict) -> None:
         groups = {}
         for workload, group in self.groups.items():
             request = [ConsumerGroupTopicPartitions(group)]
-            committed = self._admin.list_consumer_group_offsets(request, request_timeout=self.timeout)[group].result(self.timeout)
+            committed = admin.list_consumer_group_offsets(request, request_timeout=self.timeout)[group].result(self.timeout)
             offsets = {(tp.topic, tp.partition): tp.offset for tp in committed.topic_partitions or [] if tp.offset >= 0}
             if not offsets:
                 continue
-            ends = self._admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in offsets},
+            ends = admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in offsets},
                                             request_timeout=self.timeout)
             lag = {f"{tp.topic}/{tp.partition}": max(0, f.result(self.timeout).offset - offsets[(tp.topic, tp.partition)])
                    for tp, f in ends.items()}
             groups[workload] = {"group": group, "lag": lag}
         sample["groups"] = groups
 
-    def _log_dirs(self, sample: dict) -> None:
+    def _log_dirs(self, admin: AdminClient, sample: dict) -> None:
         local = [b for b in self._brokers if b.data_dir is not None]
         if not local:
             sample["log_dirs"], sample["log_dirs_source"] = None, "unavailable"

@@ -10,7 +10,7 @@ from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.errors import ToolMissingError
 from orchestrator.execute.base import Cluster
 from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, partition_sizes
-from orchestrator.execute.topics import ensure_topics
+from orchestrator.execute.topics import admin_client, ensure_topics
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
@@ -81,7 +81,8 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
 
     monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
     monitor.prepare(kafka_broker)
-    sample = monitor.sample()
+    with admin_client(kafka_broker) as admin:
+        sample = monitor.sample(admin)
     assert sample["errors"] == []
     assert sample["controller"] is not None and sample["brokers"]
     assert sorted(p["partition"] for p in sample["partitions"]) == [0, 1]
