@@ -39,7 +39,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def mixed_run(kafka_broker, tmp_path_factory) -> RunDir:
-    """One real apply: a native producer and a generated JMeter producer on the same topic."""
+    """One real apply: a native producer, a generated JMeter producer and a JMeter consumer on one topic."""
     from orchestrator.pipeline import apply
     from orchestrator.progress import Progress
 
@@ -48,6 +48,7 @@ def mixed_run(kafka_broker, tmp_path_factory) -> RunDir:
         {"name": "native-p", "kind": "producer", "topic": topic, "rate": "50/s"},
         {"name": "jmeter-p", "kind": "producer", "engine": "jmeter", "topic": topic, "rate": "50/s", "instances": 2,
          "message": {"size": 100}, "keys": {"distribution": "round_robin", "cardinality": 10}},
+        {"name": "jmeter-c", "kind": "consumer", "engine": "jmeter", "topic": topic, "drain": "2s"},
     ])
     root = tmp_path_factory.mktemp("mixed") / "run"
     outcome = apply(plan, root.parent / "plan.yaml", root, False, Progress())
@@ -81,7 +82,16 @@ def test_jmeter_labels_sit_beside_the_native_workload_in_the_timeline(mixed_run)
     collected = collect(mixed_run)
     assert collected.timeline.select("jmeter.rate", workload="jmeter-p", label="jmeter-p")
     assert collected.timeline.select("produce.rate", workload="native-p")
-    assert {w.name: w.engine for w in collected.workloads} == {"native-p": "native", "jmeter-p": "jmeter"}
+    engines = {w.name: w.engine for w in collected.workloads}
+    assert engines == {"native-p": "native", "jmeter-p": "jmeter", "jmeter-c": "jmeter"}
+
+
+@pytest.mark.integration
+def test_generated_consumer_reads_what_was_produced(mixed_run):
+    rows = _rows(mixed_run.raw / "jmeter" / "jmeter-c" / "kpi.jtl")
+    counts = [int(r["responseMessage"].split()[0]) for r in rows]
+    assert rows and {r["success"] for r in rows} == {"true"}
+    assert 0 < sum(counts) <= 600  # both producers write 300 messages to this topic
 
 
 @pytest.mark.integration
