@@ -142,3 +142,15 @@ def test_sasl_secret_from_the_environment_is_nowhere_in_the_run_dir(tmp_path, sa
     leaks = [str(p) for p in run.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     assert leaks == []
     assert "IT_KAFKA_PASSWORD" in (run / "plan.resolved.yaml").read_text()
+
+
+def test_abort_slo_ends_the_run_early_with_exit_1(tmp_path, kafka_broker, topic_name) -> None:
+    unreachable = {"name": "too-slow", "metric": "produce.rate", "op": ">=", "threshold": "1M/s", "abort": True}
+    plan = write_plan(tmp_path / "plan.yaml", existing(kafka_broker), topic_name, [unreachable], steady="10m")
+    run = tmp_path / "run"
+    assert main(["apply", str(plan), "--run-dir", str(run)]) == 1
+    data = summary(run)
+    assert data["run"]["status"] == "aborted"
+    assert [s["aborted_run"] for s in data["slos"]] == [True]
+    hold = next(p for p in data["phases"] if p["name"] == "hold")
+    assert hold["end"] - hold["start"] < 600
