@@ -169,11 +169,11 @@ class Topic(Model):
     """A topic the run uses: created when missing, checked (or recreated) when present."""
 
     name: Name = Field(description="Topic name")
-    partitions: int = Field(1, ge=1, le=100_000, description="Number of partitions")
-    replication_factor: int = Field(1, ge=1, le=32, description="Replicas per partition (1 on the local target)")
+    partitions: int = Field(1, strict=True, ge=1, le=100_000, description="Number of partitions")
+    replication_factor: int = Field(1, strict=True, ge=1, le=32, description="Replicas per partition (1 on the local target)")
     retention: Duration | None = Field(None, gt=0, description="retention.ms as a duration ('7d'); omit for the broker default")
     retention_bytes: Size | None = Field(None, description="retention.bytes per partition ('1GiB')")
-    min_insync_replicas: int | None = Field(None, ge=1, description="min.insync.replicas; at most replication_factor")
+    min_insync_replicas: int | None = Field(None, strict=True, ge=1, description="min.insync.replicas; at most replication_factor")
     cleanup_policy: CleanupPolicy | None = Field(None, description="cleanup.policy")
     configs: dict[str, Scalar] = Field(default_factory=dict, description="Any other topic configs, verbatim (Kafka names)")
     if_exists: Literal["verify", "recreate", "use"] = Field(
@@ -289,7 +289,7 @@ class Keys(Model):
     distribution: Literal["none", "round_robin", "random", "zipf"] = Field(
         "none", description="none: null keys; round_robin, random or zipf over `cardinality` distinct keys"
     )
-    cardinality: int = Field(1000, ge=1, le=100_000_000, description="Number of distinct keys")
+    cardinality: int = Field(1000, strict=True, ge=1, le=100_000_000, description="Number of distinct keys")
     skew: float = Field(1.1, gt=0, le=10, description="Zipf exponent (zipf only)")
 
 
@@ -302,7 +302,7 @@ ClientProperties = dict[str, Scalar]
 class WorkloadBase(Model):
     name: Name = Field(description="Workload name; SLOs and the report refer to it")
     engine: Engine = Field("native", description="native: confluent-kafka runner; jmeter: JMeter through Taurus")
-    instances: int = Field(1, ge=1, le=1024, description="Client processes (native) or threads (jmeter)")
+    instances: int = Field(1, strict=True, ge=1, le=1024, description="Client processes (native) or threads (jmeter)")
     agents: list[str] = Field(default_factory=list, description="Inventory agent hosts to spread instances over; empty: this machine")
     properties: ClientProperties = Field(default_factory=dict, description="Extra client properties, verbatim (librdkafka / Java names)")
 
@@ -321,7 +321,7 @@ class ProducerWorkload(WorkloadBase):
     linger: Duration = Field("5ms", description="linger.ms as a duration")
     batch_size: Size = Field("64KiB", description="batch.size")
     idempotence: bool = Field(False, description="enable.idempotence")
-    max_messages: int | None = Field(None, ge=1, description="Stop after this many messages (per workload)")
+    max_messages: int | None = Field(None, strict=True, ge=1, description="Stop after this many messages (per workload)")
 
     @model_validator(mode="before")
     @classmethod
@@ -502,11 +502,11 @@ class Host(Model):
     roles: list[Literal["broker", "controller", "agent"]] = Field(min_length=1, description="broker, controller and/or agent")
     connection: Literal["ssh", "local"] = Field("ssh", description="How Ansible reaches the host")
     user: str | None = Field(None, description="SSH user")
-    port: int = Field(22, ge=1, le=65535, description="SSH port")
+    port: int = Field(22, strict=True, ge=1, le=65535, description="SSH port")
     ssh_key: LocalFile | None = Field(None, description="SSH private key file")
-    kafka_port: int = Field(9092, ge=1, le=65535, description="Broker listener port on this host")
-    controller_port: int = Field(9093, ge=1, le=65535, description="KRaft controller listener port on this host")
-    node_id: int | None = Field(None, ge=0, description="KRaft node.id; default: assigned in inventory order")
+    kafka_port: int = Field(9092, strict=True, ge=1, le=65535, description="Broker listener port on this host")
+    controller_port: int = Field(9093, strict=True, ge=1, le=65535, description="KRaft controller listener port on this host")
+    node_id: int | None = Field(None, strict=True, ge=0, description="KRaft node.id; default: assigned in inventory order")
     rack: str | None = Field(None, description="broker.rack")
     data_dir: str | None = Field(None, description="Where this host's Kafka keeps its install and logs")
     python: str = Field("/usr/bin/python3", description="Python interpreter Ansible uses on this host (local hosts use orchestrate's own)")

@@ -199,7 +199,7 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("  - name: orders\n", "  - name: orders\n    partitions: 2.5\n"),
-        ['PLAN:5:17: topics.0.partitions: expected a whole number, got 2.5'],
+        ['PLAN:5:17: topics.0.partitions: expected an integer, got 2.5'],
         id="float-partitions",
     ),
     pytest.param(
