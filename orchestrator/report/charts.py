@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogFormatter, NullLocator  # noqa: E402
 
 MAX_POINTS = 600
 BRIDGE_S = 10
@@ -177,15 +177,23 @@ def spectrum_chart(panels: list[tuple[str, list[tuple[str, list[float], list[flo
     return SpectrumChart(panels) if panels else None
 
 
-def _plain(value: float, _pos: object = None) -> str:
-    return f"{value:g}"
+def _readable(value: float) -> str:
+    return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
+
+
+class _ReadableLog(LogFormatter):
+    """LogFormatter's choice of which ticks to label (minor ones only over few decades), with
+    labels like 0.1, 5, 20k instead of 1e-01 or 2e+04."""
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        return _readable(x)
 
 
 def _log_y(ax: Axes) -> None:
-    """A log y axis labelled 2, 5, 10, 20 … rather than 2×10⁰."""
+    """A log y axis labelled 5, 10, 20 … rather than 2×10⁰."""
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(_plain))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: _plain(v) if str(f"{v:g}")[0] in "25" else ""))
+    ax.yaxis.set_major_formatter(_ReadableLog())
+    ax.yaxis.set_minor_formatter(_ReadableLog(labelOnlyBase=False, minor_thresholds=(1.5, 0.5)))
 
 
 def _draw_time(chart: TimeChart) -> plt.Figure:
@@ -219,7 +227,7 @@ def _draw_spectrum(chart: SpectrumChart) -> plt.Figure:
     rows = -(-len(chart.panels) // 2)
     height = SPECTRUM_IN * rows
     fig, axes = plt.subplots(rows, 2, figsize=(WIDTH_IN, height), squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.98, top=1 - MARGIN_TOP_IN / height, bottom=0.7 / height,
+    fig.subplots_adjust(left=0.07, right=0.96, top=1 - MARGIN_TOP_IN / height, bottom=0.7 / height,
                         hspace=0.55, wspace=0.2)
     for ax in axes.flat[len(chart.panels):]:
         ax.set_visible(False)
