@@ -1,27 +1,10 @@
-"""The Jinja2 environment for report artefacts (HTML, JUnit XML): templates/ of the repository,
-StrictUndefined so a missing value is an error rather than an empty string, autoescape always on
-because every report template is HTML or XML."""
+"""Rendering report artefacts (HTML, JUnit XML) through the project's one Jinja2 environment
+(``orchestrator.render.templating``: StrictUndefined, autoescape for .html.j2 and .xml.j2), with
+``num`` for readable numbers in tables."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-@cache
-def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["num"] = format_number
-    return env
-
-
-def render(template: str, **context: object) -> str:
-    return environment().get_template(template).render(**context)
+from orchestrator.render.templating import render_template
 
 
 def format_number(value: float | int | None, digits: int = 3) -> str:
@@ -33,3 +16,7 @@ def format_number(value: float | int | None, digits: int = 3) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
+
+
+def render(template: str, **context: object) -> str:
+    return render_template(template, num=format_number, **context)
