@@ -16,6 +16,8 @@ in even ones so both see the same drift of a busy machine:
   msgs/s = N / (end record − start of the schedule), which includes the final flush as Java's does;
   latency = publish latency from the merged interval histograms.
 
+Client CPU is the user + system time of the tool's process (the JVM, or the runner with its
+librdkafka threads) per record: on a shared machine it is steadier than wall-clock rates.
 MB/s is MiB/s for both (records × size / 2^20 / s), as ProducerPerformance prints it. Prints a
 Markdown table for docs/benchmarks.md; ``--json`` also writes the raw numbers.
 """
@@ -27,6 +29,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,6 +63,17 @@ class Result:
     mib_per_s: float
     p50_ms: float
     p99_ms: float
+    cpu_us_per_msg: float  # user + system CPU of the client process, per record
+
+
+def run_child(cmd: list[str], timeout: float) -> tuple[str, float]:
+    """Run ``cmd``; its stdout and the CPU seconds it used (children are run one at a time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{cmd[0]} … exited with {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return done.stdout, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def create_topic(bootstrap: str) -> str:
@@ -73,12 +87,12 @@ def run_java(bootstrap: str, size: int, acks: str, records: int, extra: list[str
     cmd = [java_binary(), "-Xmx1g", "-cp", java_classpath(KAFKA_VERSION), "org.apache.kafka.tools.ProducerPerformance",
            "--topic", create_topic(bootstrap), "--num-records", str(records), "--record-size", str(size),
            "--throughput", "-1", "--producer-props", f"acks={acks}", f"bootstrap.servers={bootstrap}", *extra]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=True)
-    total = _JAVA_TOTAL.search(done.stdout.strip().splitlines()[-1])
+    stdout, cpu = run_child(cmd, TOOL_TIMEOUT_S)
+    total = _JAVA_TOTAL.search(stdout.strip().splitlines()[-1])
     if total is None:
-        raise SystemExit(f"ProducerPerformance printed no total line:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise SystemExit(f"ProducerPerformance printed no total line:\n{stdout[-2000:]}")
     return Result("kafka-producer-perf-test", size, acks, int(total[1]), float(total[2]), float(total[3]),
-                  float(total[6]), float(total[8]))
+                  float(total[6]), float(total[8]), cpu / records * 1e6)
 
 
 def run_native(bootstrap: str, size: int, acks: str, records: int, work: Path) -> Result:
@@ -92,7 +106,7 @@ def run_native(bootstrap: str, size: int, acks: str, records: int, work: Path) -
             "client_config": settings, "message": {"distribution": "fixed", "size": size}}
     spec_file = work / f"{topic}.json"
     spec_file.write_text(json.dumps(spec))
-    subprocess.run([sys.executable, "-m", "orchestrator.runner", str(spec_file)], timeout=TOOL_TIMEOUT_S + 60, check=True)
+    _, cpu = run_child([sys.executable, "-m", "orchestrator.runner", str(spec_file)], TOOL_TIMEOUT_S + 60)
     lines = [json.loads(line) for line in output.read_text().splitlines()]
     end = lines[-1]
     if end["acked"] != records:
@@ -103,7 +117,7 @@ def run_native(bootstrap: str, size: int, acks: str, records: int, work: Path) -
             latency.merge(Histogram.from_dict(r["hist"]["publish_latency"]))
     seconds = end["ts"] - start_at
     return Result("native", size, acks, records, records / seconds, records * size / 2**20 / seconds,
-                  latency.percentile(50) / 1000, latency.percentile(99) / 1000)
+                  latency.percentile(50) / 1000, latency.percentile(99) / 1000, cpu / records * 1e6)
 
 
 def machine() -> str:
@@ -121,8 +135,8 @@ def machine() -> str:
 
 def table(results: list[Result]) -> str:
     """Results come in pairs, one per tool and cell; the ratio is taken within each pair."""
-    rows = ["| record | acks | tool | records | msgs/s | MiB/s | p50 ms | p99 ms | native ÷ Java msgs/s |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| record | acks | tool | records | msgs/s | MiB/s | p50 ms | p99 ms | client CPU µs/msg | native ÷ Java msgs/s |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for i in range(0, len(results), 2):
         pair = results[i:i + 2]
         java = next(r for r in pair if r.tool != "native")
@@ -130,7 +144,7 @@ def table(results: list[Result]) -> str:
         for r in (java, native):
             ratio = f"**{native.msgs_per_s / java.msgs_per_s:.2f}**" if r is native else ""
             rows.append(f"| {r.size} B | {r.acks} | {r.tool} | {r.records:,} | {r.msgs_per_s:,.0f} | {r.mib_per_s:.1f} "
-                        f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {ratio} |")
+                        f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us_per_msg:.1f} | {ratio} |")
     return "\n".join(rows)
 
 
