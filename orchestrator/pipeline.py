@@ -292,7 +292,7 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
         for component in components.all:
             progress.step(f"preparing {component.name}")
             component.prepare(cluster)
-        start_at = time.time() + START_LEAD_S
+        start_at = time.time() + max([START_LEAD_S, *(c.lead_s for c in components.all)])
         clock = PhaseClock(plan, start_at, events)
         events.write("run_start", plan.metadata.name, f"bootstrap {cluster.bootstrap_servers}", ts=start_at)
         for component in components.all:

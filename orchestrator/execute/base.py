@@ -48,6 +48,9 @@ class LiveStats:
 class Component(abc.ABC):
     name: str
     start_at: float | None = None
+    # seconds start() needs before its first phase can begin (remote components launch through
+    # Ansible); the pipeline schedules the run at least this far ahead, known after prepare()
+    lead_s: float = 0.0
 
     def schedule(self, start_at: float) -> None:
         """Called by the pipeline after ``prepare`` and before ``start``."""

@@ -1,7 +1,9 @@
 """A native workload whose instances run on inventory agent hosts, through the agent role.
 
 Specs are rendered exactly as for local instances (``rendered/native/<workload>/<i>.json``; each
-spec's ``host`` names its agent, round robin). start() copies them to the agents and launches each
+spec's ``host`` names its agent, round robin). prepare() creates the run directory on the agents and
+checks the runner imports there; how long that took sets ``lead_s``, so the pipeline schedules the
+first phase after the runners are up. start() copies them to the agents and launches each
 instance as an Ansible async job (bounded by the schedule plus slack) in the background; poll()
 reads the jobs' states every few seconds; stop() sends SIGTERM to what still runs, waits for the
 runners to flush, and fetches every instance's records and log to
@@ -26,6 +28,7 @@ from orchestrator.runner.spec import RunnerSpec
 POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
 SLACK_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
+LEAD_MARGIN_S = 5.0
 
 
 class RemoteNativeWorkload(Component):
@@ -51,6 +54,10 @@ class RemoteNativeWorkload(Component):
                               "passed to remote agents; run this workload on this machine")
         self.cluster = cluster
         self._write_specs(time.time())
+        began = time.monotonic()
+        self.provisioner.run("load.yml", f"load-{self.name}-prepare", self._vars("prepare"))
+        # start() copies specs and launches runners: about two such round trips, plus margin
+        self.lead_s = 2 * (time.monotonic() - began) + LEAD_MARGIN_S
 
     def _write_specs(self, start_at: float) -> None:
         assert self.cluster is not None

@@ -142,12 +142,10 @@ def stop(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = 
     p.run("teardown.yml", "teardown", {"orchestrate_wipe": p.settings.wipe}, tolerate_failures=True)
 
 
-def cluster_for(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = None) -> Cluster:
-    """The provisioned cluster's handle, provisioning it first when the plan has a provision section."""
+def running_cluster(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = None) -> Cluster:
+    """The handle of the plan's cluster as it runs now (status.yml only, nothing installed)."""
     p = Provisioner(plan, plan_path, run.ansible_dir, on_event)
     lay = p.layout()
-    if plan.provision is not None:
-        _provision(p, "provision")
     status = p.run("status.yml", "status")
     brokers = []
     for node in lay.brokers:
@@ -157,3 +155,10 @@ def cluster_for(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | 
                                     int(pid) if local and pid.isdigit() else None,
                                     Path(node.home) / "kafka" if local else None))
     return Cluster(lay.bootstrap_servers, brokers, p.settings.kafka_version)
+
+
+def cluster_for(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = None) -> Cluster:
+    """The provisioned cluster's handle, provisioning it first when the plan has a provision section."""
+    if plan.provision is not None:
+        _provision(Provisioner(plan, plan_path, run.ansible_dir, on_event), "provision")
+    return running_cluster(plan, plan_path, run, on_event)

@@ -1,14 +1,10 @@
-"""A 3-broker KRaft cluster on this machine, provisioned through the real playbooks and
+"""A 3-broker KRaft cluster on this machine, provisioned by apply through the real playbooks and
 ansible-runner, serving replicated load (RF 3, min.insync.replicas 2), watched by per-host iostat,
 then destroyed."""
 
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,27 +15,18 @@ import yaml
 from confluent_kafka.admin import AdminClient
 
 from orchestrator.execute.base import Cluster
-from orchestrator.execute.remote_iostat import RemoteIostat
+from orchestrator.pipeline import Outcome, apply
 from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan
-from orchestrator.provision import cluster_for, destroy, stop
+from orchestrator.progress import Progress
+from orchestrator.provision import destroy, running_cluster
 from orchestrator.rundir import RunDir
+from tests.integration.ports import free_ports
 
 pytestmark = pytest.mark.integration
 HOSTS = ("b1", "b2", "b3")
 LOAD_S = 6
 SECRET = "s3cret-never-on-disk"
-
-
-def free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def write_plan(root: Path) -> Path:
@@ -52,46 +39,17 @@ def write_plan(root: Path) -> Path:
         "target": {"kind": "provisioned"},
         "inventory": {"hosts": hosts},
         # a small offsets topic and no rebalance delay: the consumer group forms quickly on 2 cores
-        "provision": {"heap": "256MiB", "os_tuning": False,
+        "provision": {"heap": "256MiB", "os_tuning": False, "teardown": False,
                       "properties": {"offsets.topic.num.partitions": 3, "group.initial.rebalance.delay.ms": 0}},
         "topics": [{"name": "replicated", "partitions": 3, "replication_factor": 3, "min_insync_replicas": 2}],
         "workloads": [{"name": "p", "kind": "producer", "topic": "replicated", "rate": "500/s"},
-                      {"name": "c", "kind": "consumer", "topic": "replicated"}],
+                      {"name": "c", "kind": "consumer", "topic": "replicated", "drain": "5s"}],
         "phases": [{"name": "hold", "kind": "steady", "duration": f"{LOAD_S}s"}],
+        "slos": [{"name": "nothing-lost", "metric": "consume.lost", "threshold": 0}],
     }
     path = root / "plan.yaml"
     path.write_text(yaml.safe_dump(plan))
     return path
-
-
-def runner_spec(cluster: Cluster, run: RunDir, role: str, start_at: float) -> Path:
-    output = run.raw_source("native") / f"{role}-0.jsonl"
-    spec = {"workload": role, "instance": 0, "role": role, "host": "localhost",
-            "bootstrap_servers": cluster.bootstrap_servers, "topic": "replicated", "output": str(output),
-            "start_at": start_at, "client_config": {"acks": "all"} if role == "producer" else {},
-            "schedule": [{"name": "hold", "kind": "steady", "duration_s": LOAD_S,
-                          "rate_from": 500 if role == "producer" else None,
-                          "rate_to": 500 if role == "producer" else None}]}
-    if role == "consumer":
-        spec.update(group="provision-test", drain_s=3, drain_max_s=90)
-    path = run.rendered / f"{role}.json"
-    path.write_text(json.dumps(spec))
-    return path
-
-
-def create_topic(plan: Plan, cluster: Cluster) -> None:
-    from confluent_kafka.admin import NewTopic
-
-    topic = plan.topics[0]
-    admin = AdminClient({"bootstrap.servers": cluster.bootstrap_servers})
-    futures = admin.create_topics([NewTopic(topic.name, topic.partitions, topic.replication_factor,
-                                            config=topic.kafka_configs())])
-    for future in futures.values():
-        future.result(timeout=30)
-
-
-def end_record(path: Path) -> dict:
-    return [r for r in map(json.loads, path.read_text().splitlines()) if r["type"] == "end"][-1]
 
 
 @dataclass
@@ -100,8 +58,7 @@ class Lab:
     plan_path: Path
     run: RunDir
     cluster: Cluster
-    produced: dict
-    consumed: dict
+    outcome: Outcome
 
 
 @pytest.fixture(scope="module")
@@ -112,26 +69,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         env.setenv("ORCHESTRATE_TEST_SASL_PASSWORD", SECRET)  # as a user exports it for the load clients
         plan_path = write_plan(root)
         plan = load_plan(plan_path)
-        run = RunDir.create(plan.metadata.name, base=root / "runs")
         try:
-            cluster = cluster_for(plan, plan_path, run)
-            create_topic(plan, cluster)
-            iostat = RemoteIostat(plan, plan_path, run)
-            iostat.prepare(cluster)
-            iostat.start()
-            start_at = time.time() + 2
-            procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.runner",
-                                       str(runner_spec(cluster, run, role, start_at))])
-                     for role in ("consumer", "producer")]
-            codes = [p.wait(timeout=120) for p in procs]
-            iostat.stop()
-            assert codes == [0, 0]
-            native = run.raw / "native"
-            yield Lab(plan, plan_path, run, cluster, end_record(native / "producer-0.jsonl"),
-                      end_record(native / "consumer-0.jsonl"))
+            outcome = apply(plan, plan_path, root / "run", False, Progress())
+            run = RunDir(root / "run")
+            # the plan keeps the cluster after apply (teardown: false): ask it who runs where
+            yield Lab(plan, plan_path, run, running_cluster(plan, plan_path, run), outcome)
         finally:
-            stop(plan, plan_path, run)
             destroy(plan, plan_path)
+
+
+def test_apply_passes(lab: Lab) -> None:
+    assert lab.outcome.exit_code() == 0, lab.outcome.headline()
 
 
 def test_every_broker_hosts_replicas_and_leads(lab: Lab) -> None:
@@ -148,14 +96,21 @@ def test_cluster_handle_names_each_local_broker_process(lab: Lab) -> None:
 
 
 def test_nothing_acknowledged_was_lost(lab: Lab) -> None:
-    assert lab.produced["acked"] > 0 and lab.produced["errors"] == 0
-    assert lab.consumed["seen_ranges"] == lab.produced["acked_ranges"]
+    assert lab.outcome.summary is not None
+    workloads = {w.name: w for w in lab.outcome.summary.workloads}
+    assert workloads["p"].messages > 0 and workloads["p"].errors == 0
+    assert workloads["c"].lost == 0 and workloads["c"].messages == workloads["p"].messages
 
 
 def test_iostat_output_fetched_per_broker_host(lab: Lab) -> None:
     for host in HOSTS:
         doc = json.loads((lab.run.raw / "iostat" / f"{host}.json").read_text())
         assert doc["sysstat"]["hosts"][0]["statistics"], host
+
+
+def test_report_has_disk_charts_per_broker_host(lab: Lab) -> None:
+    html = lab.run.report_html.read_text()
+    assert all(f"{host} · " in html for host in HOSTS)
 
 
 def test_exported_secret_never_reaches_ansible_artifacts(lab: Lab) -> None:
@@ -166,7 +121,6 @@ def test_exported_secret_never_reaches_ansible_artifacts(lab: Lab) -> None:
 
 def test_destroy_leaves_no_kafka_process_and_no_data(lab: Lab) -> None:
     pids = [b.pid for b in lab.cluster.brokers]
-    stop(lab.plan, lab.plan_path, lab.run)
     destroy(lab.plan, lab.plan_path)
     assert not [pid for pid in pids if psutil.pid_exists(pid)]
     assert not [h.data_dir for h in lab.plan.inventory.hosts if (Path(h.data_dir) / "kafka").exists()]
