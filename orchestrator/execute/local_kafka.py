@@ -17,11 +17,10 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-import jinja2
-
 from orchestrator.errors import BrokerError
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.execute.kafka_dist import java_binary, java_classpath
+from orchestrator.render.templating import render_template
 
 NODE_ID = 0  # the plan's faults default to broker 0
 READY_TIMEOUT_S = 120.0
@@ -43,13 +42,6 @@ DEFAULT_PROPERTIES: dict[str, str] = {
     "num.io.threads": "4",
 }
 PropertyValue = str | int | float | bool
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-_jinja = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-
-
-def render_template(name: str, **context: object) -> str:
-    return _jinja.get_template(name).render(**context)
 
 
 def free_port() -> int:

@@ -7,7 +7,8 @@ from confluent_kafka import Consumer, Producer
 
 from orchestrator.errors import BrokerError, ToolMissingError
 from orchestrator.execute import kafka_dist
-from orchestrator.execute.local_kafka import LocalKafka, random_cluster_id, render_template
+from orchestrator.execute.local_kafka import LocalKafka, random_cluster_id
+from orchestrator.render.templating import render_template
 
 
 def test_server_properties_bind_loopback_only() -> None:
