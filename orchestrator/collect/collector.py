@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
 from orchestrator.collect.events import phase_spans, read_events
 from orchestrator.collect.histograms import HistogramStore
 from orchestrator.collect.iostat import read_iostat
@@ -108,7 +108,7 @@ def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, d
     labels: list[JmeterLabel] = []
     root = run.raw / "jmeter"
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        aggregator = JtlAggregator(folder.name, builder, store)
+        aggregator = JtlAggregator(folder.name, builder, store, ClockWatch(diag, folder, 1.0))
         for path in sorted(folder.rglob("*.jtl")):
             read_jtl(path, aggregator, diag)
         labels.extend(aggregator.finish())
@@ -123,7 +123,9 @@ def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagno
         if path.suffix not in (".json", ".txt"):
             continue
         hosts.add(path.stem)
+        clock = ClockWatch(diag, path, plan.monitors.iostat.interval)
         for sample in read_iostat(path, diag):
+            clock.see(sample.ts)
             if keep and sample.device not in keep:
                 continue
             for metric, attr in _DISK_FIELDS.items():

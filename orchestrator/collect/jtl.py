@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from orchestrator.collect.diagnostics import Diagnostics
+from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
 from orchestrator.collect.histograms import HistogramStore
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.runner.histogram import bucket_index
@@ -106,8 +106,8 @@ class JtlAggregator:
     A cell is ``[errors, bytes, [elapsed ms, ...]]``: appending to a list is the cheapest thing the
     hot loop can do per row; sorting and counting happen once per cell, in C, when it is flushed."""
 
-    def __init__(self, workload: str, builder: TimelineBuilder, store: HistogramStore):
-        self.workload, self.builder, self.store = workload, builder, store
+    def __init__(self, workload: str, builder: TimelineBuilder, store: HistogramStore, clock: ClockWatch | None = None):
+        self.workload, self.builder, self.store, self.clock = workload, builder, store, clock
         self.pending: dict[int, dict[str, list]] = {}  # second -> label -> cell
         self.labels: dict[str, JmeterLabel] = {}
         self.newest = -1
@@ -175,6 +175,8 @@ class JtlAggregator:
 
     def _flush(self, upto: int) -> None:
         for second in sorted(s for s in self.pending if s <= upto):
+            if self.clock is not None:
+                self.clock.see(second)
             merged: list = [0, 0, []]
             for label, cell in self.pending.pop(second).items():
                 cell[2].sort()

@@ -118,3 +118,17 @@ def test_bad_resolved_plan_is_an_input_error(tmp_path, content, expected):
         run.resolved_plan.write_text(content)
     with pytest.raises(InputError, match=expected):
         collect(run)
+
+
+def test_jtl_and_iostat_clock_gaps_are_warned(run):
+    jtl = run.raw / "jmeter" / "jm" / "kpi.jtl"
+    jtl.write_text(jtl.read_text().rstrip("\n").rsplit("\n", 1)[0] + f"\n{(T0 + 30) * 1000},5,produce,200,OK,t,true,1,1,1,1,h,1\n")
+    warnings = collect(run).warnings
+    assert f"raw/jmeter/jm: clock gap of 29 s (no samples between epoch {T0 + 1} and {T0 + 30})" in warnings
+    assert not [w for w in warnings if w.startswith("raw/iostat/")]
+
+
+def test_iostat_clock_gap_is_warned(run):
+    path = run.raw / "iostat" / "broker1.json"
+    path.write_text(path.read_text().replace("2026-11-25T08:53:35+0000", "2026-11-25T08:53:45+0000"))
+    assert "raw/iostat/broker1.json: clock gap of 11 s (no samples between epoch 1795596814 and 1795596825)" in collect(run).warnings
