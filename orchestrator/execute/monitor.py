@@ -113,12 +113,17 @@ class KafkaAdminMonitor(Component):
     def _loop(self) -> None:
         # The client lives and is destroyed in this thread: a client left to the garbage collector
         # is destroyed at a random moment, possibly inside a librdkafka thread, which aborts.
-        with admin_client(self._cluster_handle) as admin, self.output.open("a", encoding="utf-8") as out:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                out.write(json.dumps(self.sample(admin), separators=(",", ":")) + "\n")
-                out.flush()
-                self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        with self.output.open("a", encoding="utf-8") as out:
+            try:
+                admin = admin_client(self._cluster_handle)
+            except Exception as err:  # recorded for the report; the run goes on without samples
+                _write(out, {"ts": time.time(), "errors": [f"admin_client: {err}"]})
+                return
+            with admin:
+                while not self._stop.is_set():
+                    started = time.monotonic()
+                    _write(out, self.sample(admin))
+                    self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def sample(self, admin: AdminClient) -> dict:
         """One sample; each part that fails is left out and named in ``errors``."""
@@ -169,6 +174,11 @@ class KafkaAdminMonitor(Component):
             return
         sample["log_dirs"] = {str(b.node_id): partition_sizes(b.data_dir, self.topics) for b in local}
         sample["log_dirs_source"] = "local"
+
+
+def _write(out: IO[str], sample: dict) -> None:
+    out.write(json.dumps(sample, separators=(",", ":")) + "\n")
+    out.flush()
 
 
 def partition_sizes(data_dir: Path, topics: list[str]) -> dict[str, int]:

@@ -100,3 +100,13 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     timeline = builder.build()
     assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
     assert diag.lines() == []
+
+
+def test_admin_client_failure_is_recorded_as_a_sample_error(tmp_path):
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1", client_config={"no.such.property": "x"}))
+    monitor.start()
+    monitor.stop()
+    builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
+    read_admin_samples(monitor.output, builder, diag, 1.0)
+    assert diag.lines() == ["raw/kafka_admin/samples.jsonl: 1 admin sample errors (admin_client) (first at line 1)"]
