@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator.execute.target import client_security
-from orchestrator.plan.models import (ConsumerWorkload, ExistingTarget, LocalTarget, Phase, Plan, ProducerWorkload,
-                                      RampPhase, StepsPhase, Workload)
+from orchestrator.plan.models import (ConsumerWorkload, ExistingTarget, FixedSize, LocalTarget, NormalSize, Phase, Plan,
+                                      ProducerWorkload, RampPhase, StepsPhase, UniformSize, Workload)
 from orchestrator.plan.units import format_duration
 
 
@@ -24,6 +24,14 @@ def _offset(seconds: float) -> str:
 
 def _mib(size: int) -> str:
     return f"{size / 1024**2:g} MiB"
+
+
+def _size(dist: FixedSize | UniformSize | NormalSize) -> str:
+    if isinstance(dist, UniformSize):
+        return f"uniform {dist.min}..{dist.max} B"
+    if isinstance(dist, NormalSize):
+        return f"normal mean {dist.mean} B, stddev {dist.stddev} B, within {dist.min}..{dist.max} B"
+    return f"{dist.size} B"
 
 
 def _target(plan: Plan) -> list[str]:
@@ -58,10 +66,10 @@ def _workload(w: Workload) -> str:
     head = f"workload {w.name}: {w.kind}, engine {w.engine}, {w.instances} instance(s) {where}"
     if isinstance(w, ProducerWorkload):
         per = "unthrottled" if w.rate == "max" else f"{w.rate / w.instances:,.1f} msg/s per instance"
-        size = w.message.payload_file or w.message.size
+        size = f"lines of {w.message.payload_file}" if w.message.payload_file else _size(w.message.size_distribution())  # type: ignore[arg-type]
         return (f"{head}: topic {w.topic}, rate {_rate(w.rate)} ({per}), message {size}, acks {w.acks}, "
                 f"compression {w.compression}, linger {format_duration(w.linger)}, batch {w.batch_size} B, "
-                f"idempotence {w.idempotence}")
+                f"idempotence {'on' if w.idempotence else 'off'}")
     if isinstance(w, ConsumerWorkload):
         return (f"{head}: topic {w.topic}, group {w.group or 'orchestrate-' + w.name}, from {w.start}, "
                 f"drain until idle {format_duration(w.drain)}")
