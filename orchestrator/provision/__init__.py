@@ -88,6 +88,10 @@ def _install_vars(p: Provisioner) -> dict[str, object]:
         from orchestrator.provision.wheels import wheelhouse
 
         out.update(agent_runner_src=str(RUNNER_SRC), agent_wheelhouse=str(wheelhouse()))
+    if any(w.engine == "jmeter" and w.agents for w in p.plan.workloads):
+        from orchestrator.jmeter.install import ensure_jmeter
+
+        out["agent_jmeter_home"] = str(ensure_jmeter())  # copied to <agent data_dir>/agent/jmeter
     return out
 
 
