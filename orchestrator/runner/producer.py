@@ -54,8 +54,8 @@ class Interval:
         unthrottled = [int(s * 1_000_000) for s in self.latencies]
         late = [(int(s * 1_000_000), d) for s, d in self.late]
         publish.record_all(unthrottled)
+        corrected.merge(publish)  # delay 0: corrected = publish latency, without recording it twice
         publish.record_all(lat for lat, _ in late)
-        corrected.record_all(unthrottled)
         corrected.record_all(lat + d for lat, d in late)
         delay.record_all(self.delays)
         delay.record_many(0, self.zero_delays)
