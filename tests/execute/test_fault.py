@@ -111,7 +111,7 @@ def test_unknown_broker_is_refused_at_prepare(tmp_path) -> None:
 
 
 @pytest.mark.integration
-def test_killed_local_broker_comes_back_and_serves(tmp_path) -> None:
+def test_killed_local_broker_comes_back_on_its_port_and_serves(tmp_path) -> None:
     broker = LocalKafka("4.1.1", tmp_path / "broker", heap=256 * 1024**2, properties={})
     cluster = broker.start()
     log = EventLog(tmp_path / "events.jsonl")
@@ -119,6 +119,7 @@ def test_killed_local_broker_comes_back_and_serves(tmp_path) -> None:
         old_pid = broker.pid
         _run(Fault(FaultSpec(name="kill", action="broker_kill", at=0, duration=1), log, {0: broker}), cluster)
         assert broker.pid not in (None, old_pid)
+        assert broker.cluster().bootstrap_servers == cluster.bootstrap_servers
         admin = admin_client(broker.cluster())
         assert admin.describe_cluster(request_timeout=10).result(timeout=15).nodes
     finally:

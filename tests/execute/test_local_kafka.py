@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import signal
-
 import pytest
 from confluent_kafka import Consumer, Producer
 
@@ -92,22 +90,6 @@ def test_broker_keeps_its_data_and_logs_in_its_directory(kafka_broker) -> None:
     assert handle.address.startswith("127.0.0.1:") and handle.pid
     assert (handle.data_dir / "logs" / "server.log").stat().st_size > 0
     assert (handle.data_dir / "data" / "meta.properties").exists()
-
-
-@pytest.mark.integration
-def test_killed_broker_restarts_on_the_same_port(tmp_path) -> None:
-    broker = LocalKafka("4.1.1", tmp_path, heap=256 * 1024**2, properties={})
-    first = broker.start()
-    try:
-        old_pid = broker.pid
-        broker.signal(signal.SIGKILL)
-        assert broker.wait_exit(30)
-        broker.restart()
-        assert broker.pid != old_pid
-        assert broker.cluster().bootstrap_servers == first.bootstrap_servers
-    finally:
-        broker.stop()
-    assert broker.pid is None
 
 
 @pytest.mark.integration
