@@ -79,15 +79,21 @@ class Outcome:
 # --------------------------------------------------------------------------- the resolved plan
 
 
+def _redact(node: object) -> object:
+    """Any mapping entry whose key looks secret (``*_env`` keys only name variables and stay)."""
+    if isinstance(node, dict):
+        def secret(key: str, value: object) -> bool:
+            return bool(SECRET_KEY.search(key)) and not key.endswith("_env") and not isinstance(value, (dict, list))
+
+        return {k: REDACTED if secret(str(k), v) else _redact(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_redact(v) for v in node]
+    return node
+
+
 def redacted_plan(plan: Plan) -> dict:
-    """The effective plan as data, with any property whose key looks secret replaced."""
-    data = plan.model_dump(mode="json", by_alias=True)
-    sections = [data["target"], *data["workloads"], data.get("provision") or {}]
-    for section in sections:
-        for key in section.get("properties") or {}:
-            if SECRET_KEY.search(key):
-                section["properties"][key] = REDACTED
-    return data
+    """The effective plan as data, with the value of every property whose key looks secret replaced."""
+    return _redact(plan.model_dump(mode="json", by_alias=True))  # type: ignore[return-value]
 
 
 def write_resolved_plan(plan: Plan, path: Path) -> None:

@@ -217,3 +217,13 @@ def test_describe_lists_each_step_with_its_settings() -> None:
     assert "workload p: producer, engine native, 1 instance(s) on this machine: topic t, rate 10 msg/s" in text
     assert "+0:00:00 phase warm: warmup" in text
     assert "fault k: +0:00:00 broker_kill on broker 0" in text
+
+
+def test_redaction_keeps_env_var_names_and_covers_jmeter_properties() -> None:
+    plan = make_plan(
+        target={"kind": "existing", "bootstrap_servers": ["127.0.0.1:9"],
+                "security": {"protocol": "SASL_PLAINTEXT", "sasl": {"username": "u", "password_env": "PW_VAR"}}},
+        workloads=[{"name": "j", "kind": "script", "script": "/x.jmx", "jmeter_properties": {"kafka.password": "pw"}}])
+    data = pipeline.redacted_plan(plan)
+    assert data["target"]["security"]["sasl"]["password_env"] == "PW_VAR"
+    assert data["workloads"][0]["jmeter_properties"]["kafka.password"] == "<redacted>"
