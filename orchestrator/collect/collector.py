@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
 from orchestrator.collect.events import phase_spans, read_events
-from orchestrator.collect.histograms import HistogramStore
+from orchestrator.collect.histograms import PERCENTILES, HistogramStore
 from orchestrator.collect.iostat import read_iostat
 from orchestrator.collect.jtl import JmeterLabel, JtlAggregator, elapsed_stats, read_jtl
 from orchestrator.collect.kafka_admin import read_admin_samples
@@ -38,7 +38,6 @@ from orchestrator.summary import Environment, Event, LatencyStats, PhaseSpan, Th
 
 _DISK_FIELDS = {"disk.r_per_s": "r_per_s", "disk.w_per_s": "w_per_s", "disk.rkb_per_s": "rkb_per_s",
                 "disk.wkb_per_s": "wkb_per_s", "disk.await": "await_ms", "disk.aqu_sz": "aqu_sz", "disk.util": "util"}
-_PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
 
 
 @dataclass
@@ -95,13 +94,11 @@ def collect(run: RunDir) -> Collected:
 
 def _timeline(builder: TimelineBuilder, events: list[Event]) -> Timeline:
     """The data's span, widened to the run's start and end events so that gaps at either end show."""
-    timeline = builder.build()
     bounds = [int(e.ts) for e in events if e.kind in ("run_start", "run_end")]
-    if not bounds:
-        return timeline
-    first = min([timeline.start] + bounds) if timeline.length else min(bounds)
-    last = max([timeline.start + timeline.length - 1] + bounds) if timeline.length else max(bounds)
-    return builder.build(first, last)
+    span = builder.span()
+    if span is not None:
+        bounds += span
+    return builder.build(min(bounds), max(bounds)) if bounds else builder.build()
 
 
 def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics) -> list[JmeterLabel]:
@@ -139,7 +136,7 @@ def latency_stats(h: Histogram) -> LatencyStats:
     """A µs histogram as millisecond statistics."""
     if not h.count:
         return LatencyStats()
-    found = {name: h.percentile(q) / 1000.0 for name, q in _PERCENTILES}
+    found = {name: h.percentile(q) / 1000.0 for name, q in PERCENTILES}
     return LatencyStats(count=h.count, max=h.max / 1000.0, mean=h.mean / 1000.0, **found)
 
 

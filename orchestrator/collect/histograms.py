@@ -8,7 +8,8 @@ Per-window aggregates (a phase, an SLO window) must merge histograms, never aver
 yet a long run's per-second histograms do not fit in memory. ``HistogramStore`` therefore spills
 them to ``results/histograms.jsonl`` (one line per second, kind and workload, in the runner's
 sparse JSON form) and keeps only an index of (second, file offset) per kind and workload in memory;
-``histogram()`` re-reads and merges just the lines of the window asked for.
+``histogram()`` finds the window in that index by bisection and re-reads and merges just its lines,
+so a query costs the window it asks for, not the length of the run.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from __future__ import annotations
 import json
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 from orchestrator.runner.histogram import Histogram, bucket_bounds, bucket_index
+
+PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
+# every statistic of a latency kind that SLOs may name (``METRIC_PATTERN``), in ``stats()`` order
+LATENCY_STATS = tuple(name for name, _ in PERCENTILES) + ("max", "mean")
 
 
 class SparseHistogram:
@@ -73,14 +79,27 @@ class SparseHistogram:
 
     def percentile(self, q: float) -> float:
         """Same definition as ``Histogram.percentile`` (µs), without building the dense form."""
+        return self.percentiles([q])[0]
+
+    def percentiles(self, qs: list[float]) -> list[float]:
+        """Values (µs) at percentiles ``qs`` (ascending), in one walk over the sorted buckets."""
         if not self.count:
-            return 0.0
-        rank, seen = max(1, math.ceil(self.count * q / 100.0)), 0
+            return [0.0] * len(qs)
+        ranks = [max(1, math.ceil(self.count * q / 100.0)) for q in qs]
+        found: list[float] = []
+        seen, low = 0, self.min or 0
         for index in sorted(self.counts):
             seen += self.counts[index]
-            if seen >= rank:
-                return float(min(max(bucket_bounds(index)[1], self.min or 0), self.max))
-        return float(self.max)
+            while len(found) < len(ranks) and seen >= ranks[len(found)]:
+                found.append(float(min(max(bucket_bounds(index)[1], low), self.max)))
+            if len(found) == len(ranks):
+                break
+        return found + [float(self.max)] * (len(ranks) - len(found))
+
+    def stats(self) -> list[float]:
+        """The ``LATENCY_STATS`` in µs: percentiles, max and mean."""
+        values = self.percentiles([q for _, q in PERCENTILES])
+        return values + [float(self.max), self.total / self.count if self.count else 0.0]
 
 
 class HistogramStore:
@@ -90,12 +109,18 @@ class HistogramStore:
         self._out = path.open("wb")
         self._offset = 0
         self._index: dict[tuple[str, str], tuple[array, array]] = {}
+        # keys that received a second older than their last one (a runner file whose clock went
+        # back): re-sorted once before the next query, so bisection stays valid
+        self._unsorted: set[tuple[str, str]] = set()
 
     def put(self, kind: str, workload: str, second: int, hist: dict) -> None:
         """Store one second's histogram (``Histogram.to_dict`` form); several per second are merged on read."""
         if not hist.get("count"):
             return
-        seconds, offsets = self._index.setdefault((kind, workload), (array("q"), array("q")))
+        key = (kind, workload)
+        seconds, offsets = self._index.setdefault(key, (array("q"), array("q")))
+        if seconds and second < seconds[-1]:
+            self._unsorted.add(key)
         seconds.append(second)
         offsets.append(self._offset)
         line = (json.dumps(hist, separators=(",", ":")) + "\n").encode("ascii")
@@ -108,17 +133,24 @@ class HistogramStore:
     def kinds(self) -> set[tuple[str, str]]:
         return set(self._index)
 
+    def _sort(self) -> None:
+        for key in self._unsorted:
+            pairs = sorted(zip(*self._index[key]))
+            self._index[key] = (array("q", (s for s, _ in pairs)), array("q", (o for _, o in pairs)))
+        self._unsorted.clear()
+
     def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
         """Merged histogram of the seconds that overlap [start, end), for one workload or all (None)."""
         merged = SparseHistogram()
         if not self._out.closed:
             self._out.flush()
+        self._sort()
         with self.path.open("rb") as stream:
             for (k, w), (seconds, offsets) in self._index.items():
                 if k != kind or (workload is not None and w != workload):
                     continue
-                for second, offset in zip(seconds, offsets):
-                    if math.floor(start) <= second < end:
-                        stream.seek(offset)
-                        merged.add_dict(json.loads(stream.readline()))
+                # second s covers [s, s + 1): it overlaps the window when start - 1 < s < end
+                for i in range(bisect_right(seconds, start - 1), bisect_left(seconds, end)):
+                    stream.seek(offsets[i])
+                    merged.add_dict(json.loads(stream.readline()))
         return merged.to_histogram() if merged.count else None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
-from orchestrator.collect.histograms import HistogramStore
+from orchestrator.collect.histograms import PERCENTILES, HistogramStore
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.runner.histogram import bucket_index
 from orchestrator.summary import LatencyStats
@@ -39,9 +39,9 @@ TAURUS_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadNa
 _REQUIRED = ("timeStamp", "elapsed", "label", "success")
 # field count, then the index of timeStamp, elapsed, label, success and bytes (None: no bytes column)
 Layout = tuple[int, int, int, int, int, int | None]
+# per label and second; the elapsed statistics are every one an SLO may name (``METRIC_PATTERN``)
 _SERIES = ("jmeter.rate", "jmeter.errors", "jmeter.error_rate", "jmeter.elapsed.p50", "jmeter.elapsed.p90",
-           "jmeter.elapsed.p99", "jmeter.elapsed.max")
-_PERCENTILES = ((50.0, "p50"), (90.0, "p90"), (95.0, "p95"), (99.0, "p99"), (99.9, "p999"))
+           "jmeter.elapsed.p95", "jmeter.elapsed.p99", "jmeter.elapsed.max", "jmeter.elapsed.mean")
 
 
 def elapsed_stats(counts: dict[int, int]) -> LatencyStats:
@@ -50,7 +50,7 @@ def elapsed_stats(counts: dict[int, int]) -> LatencyStats:
     if not total:
         return LatencyStats()
     keys = sorted(counts)
-    ranks = [(max(1, math.ceil(total * q / 100.0)), name) for q, name in _PERCENTILES]
+    ranks = [(max(1, math.ceil(total * q / 100.0)), name) for name, q in PERCENTILES]
     found: dict[str, float] = {}
     seen = 0
     for key in keys:
@@ -194,7 +194,8 @@ class JtlAggregator:
         """Per-second points of one cell whose elapsed list is sorted."""
         errors, values = cell[0], cell[2]
         points = (len(values) - errors, errors, 100.0 * errors / len(values), _nearest_rank(values, 50.0),
-                  _nearest_rank(values, 90.0), _nearest_rank(values, 99.0), values[-1])
+                  _nearest_rank(values, 90.0), _nearest_rank(values, 95.0), _nearest_rank(values, 99.0), values[-1],
+                  sum(values) / len(values))
         keys = self._keys.get(label)
         if keys is None:
             keys = self._keys[label] = [SeriesKey(m, workload=self.workload, label=label) for m in _SERIES]

@@ -4,7 +4,9 @@ Records are JSON lines ``{"type": "start" | "interval" | "end", ...}``; interval
 for the interval ``[start, ts]`` and are put at the second of its midpoint. All instance files are
 read together in time order (a heap merge of the streams), so the instances of a workload are
 combined per second without holding more than one record per file: counts and rates add up,
-latency percentiles come from the instances' histograms merged for that second.
+latency statistics come from the instances' histograms merged for that second: every statistic an
+SLO may name (``LATENCY_STATS``: <kind>.p50 … p999, max, mean, in ms), so that ``sustained`` works on
+each of them.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ from typing import Iterator
 
 from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
 from orchestrator.collect.jsonlines import MALFORMED, json_lines
-from orchestrator.collect.histograms import HistogramStore, SparseHistogram
+from orchestrator.collect.histograms import LATENCY_STATS, HistogramStore, SparseHistogram
 from orchestrator.collect.ranges import Ranges, add_ranges
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 
 PRODUCER_KINDS = ("publish_latency", "publish_delay", "corrected_latency")
 CONSUMER_KINDS = ("e2e_latency",)
-# per-second percentile series of each histogram kind (ms)
-_PERCENTILE_SERIES = {"publish_latency": ("p50", "p99", "max"), "publish_delay": ("p99",),
-                      "corrected_latency": ("p99",), "e2e_latency": ("p50", "p99")}
 
 
 @dataclass
@@ -104,6 +103,7 @@ class NativeReader:
         self.builder, self.store, self.diag = builder, store, diag
         self.workloads: dict[str, NativeWorkload] = {}
         self.hosts: set[str] = set()
+        self._stat_keys: dict[tuple[str, str], list[SeriesKey]] = {}
 
     def read(self, paths: list[Path]) -> None:
         streams = [_records(p, self.diag, self.workloads, self.hosts) for p in paths]
@@ -159,6 +159,9 @@ class NativeReader:
             if not hist.count:
                 continue
             total.hists.setdefault(kind, SparseHistogram()).merge(hist)
-            for stat in _PERCENTILE_SERIES[kind]:
-                value = hist.max if stat == "max" else hist.percentile(float(stat[1:]))
-                self.builder.set(SeriesKey(f"{kind}.{stat}", workload=total.name), slot, value / 1000.0)
+            keys = self._stat_keys.get((kind, total.name))
+            if keys is None:
+                keys = self._stat_keys[kind, total.name] = [SeriesKey(f"{kind}.{stat}", workload=total.name)
+                                                              for stat in LATENCY_STATS]
+            for key, value in zip(keys, hist.stats()):
+                self.builder.set(key, slot, value / 1000.0)

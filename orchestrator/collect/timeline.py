@@ -11,8 +11,10 @@ from array import array
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class SeriesKey:
+    """Not orderable: its optional fields would compare None with str. Sort by ``column()``."""
+
     metric: str  # e.g. produce.rate, publish_latency.p99, consume.lag, disk.util, jmeter.elapsed.p99
     workload: str | None = None
     host: str | None = None
@@ -79,13 +81,20 @@ class TimelineBuilder:
         old = values[index]
         values[index] = value if old != old else old + value
 
+    def span(self) -> tuple[int, int] | None:
+        """The first and last epoch second holding data; None before any point."""
+        if not self._values:
+            return None
+        return min(self._base.values()), max(self._base[k] + len(v) - 1 for k, v in self._values.items())
+
     def build(self, start: int | None = None, end: int | None = None) -> Timeline:
         """One timeline from ``start`` to ``end`` (inclusive epoch seconds; default: the data's span)."""
-        if not self._values:
+        span = self.span()
+        if span is None:
             first = start if start is not None else 0
             return Timeline(start=first, length=0 if end is None else max(0, end - first + 1))
-        first = start if start is not None else min(self._base.values())
-        last = end if end is not None else max(self._base[k] + len(v) - 1 for k, v in self._values.items())
+        first = start if start is not None else span[0]
+        last = end if end is not None else span[1]
         timeline = Timeline(start=first, length=max(0, last - first + 1))
         for key in sorted(self._values, key=SeriesKey.column):
             base, values = self._base[key], self._values[key]

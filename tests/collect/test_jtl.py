@@ -32,6 +32,14 @@ def test_taurus_kpi_with_quoted_commas_newlines_and_bad_lines(tmp_path):
     assert timeline.series[SeriesKey("jmeter.elapsed.max", workload="jm")] == [30.0, 40.0]
 
 
+def test_every_elapsed_stat_an_slo_may_name_is_a_per_second_series(tmp_path):
+    _, timeline, _, _ = _ingest(tmp_path, "kpi-taurus.jtl")
+    found = {k.metric for k in timeline.series if k.metric.startswith("jmeter.elapsed.")}
+    assert found == {f"jmeter.elapsed.{s}" for s in ("p50", "p90", "p95", "p99", "max", "mean")}
+    assert timeline.series[SeriesKey("jmeter.elapsed.p95", workload="jm")] == [30.0, 40.0]
+    assert timeline.series[SeriesKey("jmeter.elapsed.mean", workload="jm")] == [20.0, 32.5]  # (12+30+18)/3, (25+40)/2
+
+
 def test_headerless_jmeter_default_17_columns(tmp_path):
     labels, _, _, warnings = _ingest(tmp_path, "jmeter-default-noheader.jtl")
     assert (labels["produce"].count, labels["produce"].bytes, labels["consume"].errors) == (2, 2048, 1)

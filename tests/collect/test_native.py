@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from orchestrator.collect.diagnostics import Diagnostics
-from orchestrator.collect.histograms import HistogramStore
+from orchestrator.collect.histograms import LATENCY_STATS, PERCENTILES, HistogramStore
 from orchestrator.collect.native import NativeReader
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.runner.histogram import Histogram
@@ -54,3 +54,16 @@ def test_end_record_with_an_error_is_reported(tmp_path):
 def test_per_second_percentiles_in_milliseconds(tmp_path):
     _, timeline, _ = _read(tmp_path, [_interval(0)])
     assert 1.99 <= timeline.series[SeriesKey("publish_latency.p99", workload="w")][0] <= 2.0
+
+
+def test_every_latency_stat_an_slo_may_name_is_a_per_second_series(tmp_path):
+    h = Histogram()
+    for value in range(1000, 101_000, 1000):  # 1 … 100 ms
+        h.record(value)
+    record = json.loads(_interval(0))
+    record["hist"] = {kind: h.to_dict() for kind in ("publish_latency", "publish_delay", "corrected_latency")}
+    _, timeline, _ = _read(tmp_path, [json.dumps(record)])
+    for kind in ("publish_latency", "publish_delay", "corrected_latency"):
+        stats = {s: timeline.series[SeriesKey(f"{kind}.{s}", workload="w")][0] for s in LATENCY_STATS}
+        assert stats == {**{name: h.percentile(q) / 1000 for name, q in PERCENTILES}, "max": 100.0, "mean": 50.5}
+    assert not timeline.select("e2e_latency.p50")  # a producer has no end-to-end latency

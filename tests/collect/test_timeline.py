@@ -25,3 +25,19 @@ def test_build_with_a_wider_window_pads_every_series():
 def test_empty_builder_builds_an_empty_timeline():
     assert TimelineBuilder().build().length == 0
     assert TimelineBuilder().build(5, 9).length == 5
+
+
+def test_build_orders_keys_that_differ_only_by_none_and_a_string():
+    builder = TimelineBuilder()
+    labelled, unlabelled = SeriesKey("jmeter.rate", workload="j", label="x"), SeriesKey("jmeter.rate", workload="j")
+    builder.set(labelled, 1, 2.0)
+    builder.set(unlabelled, 1, 3.0)  # comparing the keys themselves would compare None with "x"
+    assert list(builder.build().series) == [labelled, unlabelled]  # by column: "…,label=x]" < "…]"
+
+
+def test_span_is_the_first_and_last_second_with_data():
+    builder = TimelineBuilder()
+    assert builder.span() is None
+    builder.set(RATE, 12, 1.0)
+    builder.set(SeriesKey("disk.util", host="h"), 9, 1.0)
+    assert builder.span() == (9, 12)
