@@ -8,7 +8,8 @@ JMeter, bzt and Groovy take tens of seconds to start, so a generated workload is
 to write the run's common start time into a start file. A script workload (the user's JMX) is
 launched in ``start``. Exit codes: 0 done, 3 Taurus
 pass/fail criteria failed (the verdict is ours to make from the JTL, so the run still counts as
-done), 1 and anything else an error. A JMX naming a class no jar provides is reported as a missing
+done), 1 and anything else an error, except a consumer that received nothing (bzt's "Empty
+results"), which is a result. A JMX naming a class no jar provides is reported as a missing
 plugin, whether found before the run (orchestrator.jmeter.script) or in JMeter's log.
 """
 
@@ -156,7 +157,7 @@ class TaurusWorkload(Component):
         return self._tail.stats()
 
     def _raise_if_failed(self, code: int) -> None:
-        if code in DONE_CODES:
+        if code in DONE_CODES or self._consumed_nothing():
             return
         jmeter_log = self.artifacts / "jmeter.log"
         log = jmeter_log.read_text(errors="replace") if jmeter_log.exists() else ""
@@ -164,6 +165,12 @@ class TaurusWorkload(Component):
         if missing:
             raise ToolMissingError(f"{jmeter_log}: {missing_class_hint(missing.group(1), self.name)}")
         raise EngineError(f"workload {self.name}: bzt exited with status {code}: {self._last_error()}")
+
+    def _consumed_nothing(self) -> bool:
+        """bzt fails a test without samples; a consumer that got no message is a result, not an error."""
+        log = self.artifacts / "bzt.log"
+        return (isinstance(self.workload, ConsumerWorkload) and log.exists()
+                and "Empty results" in log.read_text(errors="replace"))
 
     def _last_error(self) -> str:
         for path in (self.artifacts / "bzt.log", self.artifacts / "jmeter.log", self.artifacts / "bzt.out"):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from orchestrator.plan.models import (ConsumerWorkload, Plan, ProducerWorkload, RampPhase, Security, StepsPhase,
                                       UniformSize, NormalSize)
+from orchestrator.render.runner import CONSUMER_DEFAULTS
 from orchestrator.render.templating import render_template
 
 LOGIN_MODULES = {
@@ -41,7 +42,7 @@ def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, 
     producer = isinstance(workload, ProducerWorkload)
     role = "producer" if producer else "consumer"
     duration = plan.total_duration if producer else plan.total_duration + workload.drain
-    pace = schedule(plan, workload) if producer else f"{duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
+    pace = schedule(plan, workload) if producer else f"{plan.total_duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
     loops = math.ceil(workload.max_messages / workload.instances) if producer and workload.max_messages else -1
     jmx = render_template(
         "kafka-workload.jmx.j2",
@@ -109,7 +110,9 @@ def producer_properties(plan: Plan, workload: ProducerWorkload) -> dict[str, str
 
 
 def consumer_properties(workload: ConsumerWorkload) -> dict[str, str]:
-    return {"orchestrate.group": workload.group or f"orchestrate-{workload.name}", "orchestrate.start": workload.start}
+    props = {f"kafka.{k}": v for k, v in CONSUMER_DEFAULTS.items()}
+    return props | {"orchestrate.group": workload.group or f"orchestrate-{workload.name}",
+                    "orchestrate.start": workload.start, "orchestrate.drain_ms": str(round(workload.drain * 1000))}
 
 
 def schedule(plan: Plan, workload: ProducerWorkload) -> str:

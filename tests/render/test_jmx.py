@@ -85,10 +85,12 @@ def test_secrets_are_passed_as_environment_variable_names_only(plan):
     assert not any("password" in k.lower() and not k.endswith(("_env", ".password")) for k in props)
 
 
-def test_consumer_runs_unthrottled_for_the_plan_plus_drain(plan):
+def test_consumer_runs_for_the_plan_then_drains(plan):
     props = _render(plan, 1).properties
-    assert props["orchestrate.schedule"] == "50:-1:-1"
+    assert props["orchestrate.schedule"] == "45:-1:-1"
+    assert props["orchestrate.drain_ms"] == "5000"
     assert props["orchestrate.group"] == "orchestrate-audit"
+    assert props["kafka.session.timeout.ms"] == "6000"  # a short group join, as the native consumer has
 
 
 def test_plain_target_has_no_security_properties(plan):
