@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 from typing import IO
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicCollection, TopicPartition
+from confluent_kafka import Consumer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orchestrator.errors import ToolMissingError
 from orchestrator.execute.base import BrokerHandle, Cluster, Component
-from orchestrator.execute.topics import admin_client, client_config
+from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
@@ -155,9 +155,7 @@ class KafkaAdminMonitor(Component):
     def _groups(self, admin: AdminClient, sample: dict) -> None:
         groups = {}
         for workload, group in self.groups.items():
-            request = [ConsumerGroupTopicPartitions(group)]
-            committed = admin.list_consumer_group_offsets(request, request_timeout=self.timeout)[group].result(self.timeout)
-            offsets = {(tp.topic, tp.partition): tp.offset for tp in committed.topic_partitions or [] if tp.offset >= 0}
+            offsets = self._committed(group, sample["partitions"])
             if not offsets:
                 continue
             ends = admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in offsets},
@@ -166,6 +164,19 @@ class KafkaAdminMonitor(Component):
                    for tp, f in ends.items()}
             groups[workload] = {"group": group, "lag": lag}
         sample["groups"] = groups
+
+    def _committed(self, group: str, partitions: list[dict]) -> dict[tuple[str, int], int]:
+        """Committed offsets through a consumer of the group that never subscribes (so never joins).
+        Not AdminClient.list_consumer_group_offsets: librdkafka crashes the whole process when that
+        request meets NOT_COORDINATOR (confluentinc/librdkafka#5040), as while a group starts."""
+        consumer = Consumer({**client_config(self._cluster_handle), "group.id": group, "enable.auto.commit": False},
+                            logger=LIBRDKAFKA_LOG)
+        try:
+            wanted = [TopicPartition(p["topic"], p["partition"]) for p in partitions]
+            committed = consumer.committed(wanted, timeout=self.timeout) if wanted else []
+            return {(tp.topic, tp.partition): tp.offset for tp in committed if tp.offset >= 0}
+        finally:
+            consumer.close()
 
     def _log_dirs(self, admin: AdminClient, sample: dict) -> None:
         local = [b for b in self._brokers if b.data_dir is not None]

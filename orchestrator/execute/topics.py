@@ -21,9 +21,10 @@ from orchestrator.plan.models import Topic
 
 ADMIN_TIMEOUT_S = 30.0
 
-_librdkafka_log = logging.getLogger("orchestrator.librdkafka")
-_librdkafka_log.addHandler(logging.NullHandler())
-_librdkafka_log.propagate = False
+# librdkafka's own log lines (connection refused while a broker restarts ...) stay off the terminal
+LIBRDKAFKA_LOG = logging.getLogger("orchestrator.librdkafka")
+LIBRDKAFKA_LOG.addHandler(logging.NullHandler())
+LIBRDKAFKA_LOG.propagate = False
 
 
 def client_config(cluster: Cluster) -> dict[str, str]:
@@ -39,7 +40,7 @@ def client_config(cluster: Cluster) -> dict[str, str]:
 
 def admin_client(cluster: Cluster) -> AdminClient:
     """An AdminClient whose librdkafka log lines stay out of the terminal."""
-    return AdminClient({**client_config(cluster), "socket.timeout.ms": "10000"}, logger=_librdkafka_log)
+    return AdminClient({**client_config(cluster), "socket.timeout.ms": "10000"}, logger=LIBRDKAFKA_LOG)
 
 
 def ensure_topics(cluster: Cluster, topics: Sequence[Topic]) -> None:
