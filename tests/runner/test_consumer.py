@@ -14,7 +14,8 @@ def test_everything_produced_is_consumed_and_nothing_is_lost(tmp_path, spec_dict
     topic = make_topic(partitions=3)
     schedule = [{"name": "warm", "kind": "warmup", "duration_s": 1, "rate_from": 300, "rate_to": 300},
                 {"name": "ramp", "kind": "ramp", "duration_s": 2, "rate_from": 300, "rate_to": 600}]
-    specs = [live_spec(spec_dict, kafka_broker, topic, role, schedule=schedule,
+    # a generous drain: on a busy machine the broker can stall for seconds
+    specs = [live_spec(spec_dict, kafka_broker, topic, role, schedule=schedule, drain_s=15.0,
                        keys={"distribution": "round_robin", "cardinality": 10}) for role in ("consumer", "producer")]
     specs[1]["start_at"] = specs[0]["start_at"]
     procs = [start_runner(write_spec(tmp_path / f"{s['role']}.json", s)) for s in specs]
