@@ -223,3 +223,11 @@ def test_jmeter_log_class_error_maps_to_a_missing_plugin(tmp_path, monkeypatch):
     with pytest.raises(ToolMissingError, match=r"class com.di.jmeter.kafka.sampler.KafkaProducerSampler \(DI-Kafkameter\) "
                                                r"is not on JMeter's classpath; add its jar to workload 'legacy'"):
         workload._raise_if_failed(1)
+
+
+def test_consumer_that_received_nothing_is_a_result_not_an_error(tmp_path):
+    plan = _plan("127.0.0.1:9", "t1", [{"name": "c", "kind": "consumer", "engine": "jmeter", "topic": "t1"}])
+    workload = TaurusWorkload(plan, plan.workloads[0], RunDir.create("p", explicit=tmp_path / "run"), tmp_path / "plan.yaml")
+    workload.artifacts.mkdir(parents=True)
+    (workload.artifacts / "bzt.log").write_text("ERROR root] Child Process Error: Empty results, most likely c failed.\n")
+    workload._raise_if_failed(1)
