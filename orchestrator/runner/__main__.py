@@ -8,6 +8,7 @@ with reason "error" when the spec named an output file, and one line on stderr.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -52,6 +53,8 @@ def main(argv: list[str]) -> int:
         error = str(e)
     except KafkaException as e:
         error = f"client error: {e.args[0].str() if e.args else e}"
+    except Exception as e:  # noqa: BLE001 - a runner bug still ends with an end record and one line
+        error = f"internal error: {type(e).__name__}: {e}"
     reason = "error" if error else ("signal" if stop.requested else "done")
     writer.end(reason, error, runner.end_fields() if runner is not None else {})
     writer.close()
@@ -62,4 +65,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written by now. Skip interpreter teardown: destroying a librdkafka handle can
+    # block forever (seen with a consumer whose SASL broker had gone), which would leave a runner
+    # that never exits.
+    os._exit(status)
