@@ -26,13 +26,14 @@ def test_command_is_non_gui_without_the_udp_listener(tmp_path):
 
 
 @pytest.mark.integration
-def test_assembled_jmeter_has_the_official_layout_and_runs(monkeypatch):
+def test_assembled_jmeter_has_the_official_layout_and_runs(monkeypatch, tmp_path):
     monkeypatch.delenv("JMETER_HOME", raising=False)
     home = ensure_jmeter("5.6.3")
     assert (home / "bin" / "jmeter.properties").is_file()
     assert (home / "bin" / "report-template").is_dir()
     assert (home / "lib" / "ext" / "ApacheJMeter_java.jar").is_file()
     assert any(home.glob("lib/groovy-*.jar")) and any(home.glob("lib/kafka-clients-*.jar"))
-    done = subprocess.run(jmeter_command(home, "-v"), capture_output=True, text=True, timeout=120)
+    # JMeter writes jmeter.log into its working directory
+    done = subprocess.run(jmeter_command(home, "-v"), capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0
     assert "5.6.3" in done.stdout
