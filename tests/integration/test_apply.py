@@ -28,7 +28,9 @@ def write_plan(path: Path, target: dict, topic: str, slos: list[dict], steady: s
         "topics": [{"name": topic, "partitions": 2, "delete_after": True}],
         "workloads": [
             {"name": "prod", "kind": "producer", "topic": topic, "rate": "200/s", "message": {"size": "100B"}},
-            {"name": "cons", "kind": "consumer", "topic": topic, "drain": "2s"},
+            # idle this long before the consumer concludes it has everything: a loaded CI machine
+            # can stall the broker for seconds, and stopping early would count messages as lost
+            {"name": "cons", "kind": "consumer", "topic": topic, "drain": "10s"},
         ],
         "phases": [{"name": "warm", "kind": "warmup", "duration": "2s"},
                    {"name": "hold", "kind": "steady", "duration": steady}],
