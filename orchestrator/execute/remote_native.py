@@ -108,7 +108,7 @@ class RemoteNativeWorkload(Component):
             for instance, (finished, rc) in zip(instances.get(host, []), facts.get("load_states", [])):
                 if not finished:
                     running = True
-                elif rc not in (0, None):
+                elif rc not in (0, ""):
                     raise EngineError(f"workload {self.name} instance {instance} on agent {host}: runner exited "
                                       f"with status {rc} (log: {output_path(self.run, self.name, instance).with_suffix('.log')})")
         return running
