@@ -109,7 +109,7 @@ class Lab:
         log = self.root / f"sshd-{host.name}.log"
         sh("ip", "netns", "exec", host.netns, SSHD, "-f", str(config), "-E", str(log))
         deadline = time.monotonic() + 15
-        while not pidfile.exists():  # the daemon writes it once it listens
+        while not (pidfile.exists() and pidfile.read_text().strip()):  # written once it listens
             if time.monotonic() > deadline:
                 raise RuntimeError(f"sshd in {host.netns} did not start: {log.read_text() if log.exists() else ''}")
             time.sleep(0.1)
