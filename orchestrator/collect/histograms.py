@@ -18,6 +18,7 @@ import json
 import math
 from array import array
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from pathlib import Path
 
 from orchestrator.runner.histogram import Histogram, bucket_bounds, bucket_index
@@ -82,19 +83,17 @@ class SparseHistogram:
         return self.percentiles([q])[0]
 
     def percentiles(self, qs: list[float]) -> list[float]:
-        """Values (µs) at percentiles ``qs`` (ascending), in one walk over the sorted buckets."""
+        """Values (µs) at percentiles ``qs``: one sort and one running sum of the buckets for all of them."""
         if not self.count:
             return [0.0] * len(qs)
-        ranks = [max(1, math.ceil(self.count * q / 100.0)) for q in qs]
-        found: list[float] = []
-        seen, low = 0, self.min or 0
-        for index in sorted(self.counts):
-            seen += self.counts[index]
-            while len(found) < len(ranks) and seen >= ranks[len(found)]:
-                found.append(float(min(max(bucket_bounds(index)[1], low), self.max)))
-            if len(found) == len(ranks):
-                break
-        return found + [float(self.max)] * (len(ranks) - len(found))
+        indices = sorted(self.counts)
+        cumulative = list(accumulate(map(self.counts.__getitem__, indices)))
+        low, found = self.min or 0, []
+        for q in qs:
+            at = bisect_left(cumulative, max(1, math.ceil(self.count * q / 100.0)))
+            top = bucket_bounds(indices[at])[1] if at < len(indices) else self.max
+            found.append(float(min(max(top, low), self.max)))
+        return found
 
     def stats(self) -> list[float]:
         """The ``LATENCY_STATS`` in µs: percentiles, max and mean."""
