@@ -9,7 +9,9 @@
     │   ├── BrokerError              the broker could not be started or reached
     │   ├── ProvisionError           an Ansible task failed; names host and task
     │   └── EngineError              a load engine failed to start or crashed
-    └── SloFailed           (exit 1) the run completed (or was aborted) and an SLO did not hold
+
+An SLO that does not hold is a result, not an error: apply and report return the summary and the
+CLI exits 1 for a failed verdict.
 
 Every message is a single line fit for a terminal: it names the file and line, or the host and
 task, that caused it.
@@ -75,7 +77,3 @@ class ProvisionError(RunError):
 
 class EngineError(RunError):
     pass
-
-
-class SloFailed(OrchestrateError):
-    exit_code = 1
