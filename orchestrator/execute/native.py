@@ -90,7 +90,8 @@ class NativeWorkload(Component):
 
     def live_stats(self) -> LiveStats:
         latest = [tail.read() for tail in self.tails]
-        rate = sum(t.rate for t in latest)
+        # a finished instance (end record written, or process gone) no longer sends or receives
+        rate = sum(0.0 if t.ended or p.poll() is not None else t.rate for t, p in zip(latest, self.procs))
         producer = isinstance(self.workload, ProducerWorkload)
         return LiveStats(produced_per_s=rate if producer else 0.0, consumed_per_s=0.0 if producer else rate,
                          errors=sum(t.errors for t in latest))
@@ -114,6 +115,7 @@ class _Tail:
     offset: int = 0
     rate: float = 0.0  # messages acked or received per second in the newest interval
     errors: int = 0  # since the start
+    ended: bool = False  # the runner wrote its end record
 
     def read(self) -> _Tail:
         if not self.path.exists():
@@ -128,6 +130,8 @@ class _Tail:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if record.get("type") == "end":
+                self.ended = True
             if record.get("type") != "interval":
                 continue
             self.errors += record.get("errors", 0)

@@ -5,7 +5,7 @@ import pytest
 
 from orchestrator.errors import EngineError
 from orchestrator.execute.base import Cluster
-from orchestrator.execute.native import NativeWorkload
+from orchestrator.execute.native import NativeWorkload, _Tail
 from orchestrator.execute.topics import ensure_topics
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
@@ -53,6 +53,30 @@ def test_a_failing_runner_raises_with_its_own_error_line(tmp_path):
         while workload.poll() and time.time() < deadline:
             time.sleep(0.2)
     workload.stop()
+
+
+class _Proc:
+    def __init__(self, code):
+        self.code = code
+
+    def poll(self):
+        return self.code
+
+
+def _records(path, *records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return _Tail(path)
+
+
+def test_finished_instances_add_nothing_to_the_live_rate(tmp_path):
+    p = plan("t")
+    workload = NativeWorkload(p, p.workloads[0], RunDir.create("native", explicit=tmp_path / "run"))
+    interval = {"type": "interval", "start": 10.0, "ts": 11.0, "acked": 100}
+    workload.tails = [_records(tmp_path / "0.jsonl", interval),
+                      _records(tmp_path / "1.jsonl", interval, {"type": "end", "ts": 11.5}),
+                      _records(tmp_path / "2.jsonl", interval)]
+    workload.procs = [_Proc(None), _Proc(None), _Proc(0)]
+    assert workload.live_stats().produced_per_s == 100.0
 
 
 @pytest.mark.integration
