@@ -81,15 +81,33 @@ def collect(run: RunDir) -> Collected:
     native = NativeReader(builder, store, diag)
     native.read(sorted((run.raw / "native").rglob("*.jsonl")))
     labels = _read_jmeter(run, builder, store, diag)
-    hosts = _read_iostat(run, plan, builder, diag)
+    _read_iostat(run, plan, builder, diag)
     admin = read_admin_samples(run.raw / "kafka_admin" / "samples.jsonl", builder, diag, plan.monitors.kafka_admin.interval)
     store.close()
     events = sorted(events + admin.events, key=lambda e: e.ts)
     summaries = _summaries(plan, native.workloads, labels, admin.max_lag, diag)
-    environment = Environment(brokers=sorted(admin.brokers), agents=sorted(native.hosts | hosts))
+    environment = Environment(brokers=_brokers(events, admin.brokers),
+                              agents=sorted(native.hosts | _jmeter_hosts(plan, labels)))
     return Collected(plan=plan, timeline=_timeline(builder, events), workloads=summaries,
                      phases=phase_spans(events, {p.name: p.kind for p in plan.phases}), events=events,
                      environment=environment, jmeter_labels=labels, warnings=diag.lines(), store=store)
+
+
+def _jmeter_hosts(plan: Plan, labels: list[JmeterLabel]) -> set[str]:
+    """Where the JMeter workloads that left results ran: their agents, else this machine."""
+    ran = {label.workload for label in labels}
+    return {host for w in plan.workloads if w.engine == "jmeter" and w.name in ran for host in (w.agents or ["localhost"])}
+
+
+def _brokers(events: list[Event], ids: set[str]) -> list[str]:
+    """The bootstrap addresses when they are as many as the brokers the admin samples saw, else "id N" per broker.
+
+    One entry per broker either way: the report counts brokers by this list."""
+    start = next((e.detail for e in events if e.kind == "run_start" and e.detail.startswith("bootstrap ")), "")
+    addresses = [a.strip() for a in start.removeprefix("bootstrap ").split(",") if a.strip()]
+    if addresses and (not ids or len(addresses) == len(ids)):
+        return addresses
+    return [f"id {i}" for i in sorted(ids, key=lambda i: (len(i), i))]
 
 
 def _timeline(builder: TimelineBuilder, events: list[Event]) -> Timeline:
@@ -112,14 +130,12 @@ def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, d
     return labels
 
 
-def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagnostics) -> set[str]:
+def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagnostics) -> None:
     keep = set(plan.monitors.iostat.devices)
-    hosts: set[str] = set()
     root = run.raw / "iostat"
     for path in sorted(root.iterdir()) if root.is_dir() else []:
         if path.suffix not in (".json", ".txt"):
             continue
-        hosts.add(path.stem)
         clock = ClockWatch(diag, path, plan.monitors.iostat.interval)
         for sample in read_iostat(path, diag):
             clock.see(sample.ts)
@@ -129,7 +145,6 @@ def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagno
                 value = getattr(sample, attr)
                 if value is not None:
                     builder.set(SeriesKey(metric, host=path.stem, device=sample.device), sample.ts, value)
-    return hosts
 
 
 def latency_stats(h: Histogram) -> LatencyStats:

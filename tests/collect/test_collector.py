@@ -86,8 +86,22 @@ def test_events_phases_and_admin_events_merged(run):
     kinds = [e.kind for e in collected.events]
     assert "controller_change" in kinds and "fault_start" in kinds
     assert [e.ts for e in collected.events] == sorted(e.ts for e in collected.events)
-    assert collected.environment.brokers == ["1", "2", "3"]
-    assert collected.environment.agents == ["agent1", "agent2", "broker1"]
+
+
+def test_agents_are_the_hosts_that_ran_load_not_monitored_hosts(run):
+    # native records name agent1 and agent2; the JMeter workload ran here; broker1 only ran iostat
+    assert collect(run).environment.agents == ["agent1", "agent2", "localhost"]
+
+
+def test_brokers_without_known_addresses_are_labelled_by_id(run):
+    assert collect(run).environment.brokers == ["id 1", "id 2", "id 3"]
+
+
+def test_brokers_are_the_bootstrap_addresses_when_one_per_broker(run):
+    lines = run.events.read_text().splitlines()
+    lines[0] = lines[0].replace('"name": "quickstart"', '"name": "quickstart", "detail": "bootstrap b1:9092,b2:9092,b3:9092"')
+    run.events.write_text("\n".join(lines) + "\n")
+    assert collect(run).environment.brokers == ["b1:9092", "b2:9092", "b3:9092"]
 
 
 def test_warnings_name_files_and_lines_and_missing_workload(run):
