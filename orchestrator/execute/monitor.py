@@ -10,7 +10,9 @@ command and read by the same parser.
 ``orchestrator.collect.kafka_admin``). Every admin call is bounded by a timeout; a failed call is
 recorded in the sample's ``errors`` and sampling goes on. confluent-kafka's AdminClient has no
 describeLogDirs, so log-dir sizes come from the partition directories on disk for brokers this
-machine runs (``BrokerHandle.data_dir``) and are recorded as unavailable otherwise.
+machine runs (``BrokerHandle.data_dir``), and for the others from Kafka's LogDirsCommand
+(``orchestrator.execute.log_dirs``), run every ``LOG_DIRS_EVERY_S`` at most; in between the last
+answer is repeated.
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ from typing import IO
 from confluent_kafka import Consumer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from orchestrator.errors import ToolMissingError
+from orchestrator.errors import RunError, ToolMissingError
 from orchestrator.execute.base import BrokerHandle, Cluster, Component
+from orchestrator.execute.log_dirs import LogDirsCommand, refusal
 from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
 STOP_TIMEOUT_S = 5.0
+LOG_DIRS_EVERY_S = 15.0  # a JVM start per call: slower than the other samples
 
 
 class IostatMonitor(Component):
@@ -87,6 +91,10 @@ class KafkaAdminMonitor(Component):
         self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
         self._cluster_handle: Cluster | None = None
         self._brokers: list[BrokerHandle] = []
+        self._describe: LogDirsCommand | None = None
+        self._describe_refused: str | None = None
+        self._described_at: float | None = None
+        self._described: tuple[dict[str, dict[str, int]], list[str]] = ({}, [])
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -94,6 +102,13 @@ class KafkaAdminMonitor(Component):
         client_config(cluster)  # a missing secret fails here, not silently in the thread
         self._cluster_handle = cluster
         self._brokers = list(cluster.brokers)
+        if not self._brokers or any(b.data_dir is None for b in self._brokers):
+            self._describe_refused = refusal(cluster)
+            if self._describe_refused is None:
+                try:
+                    self._describe = LogDirsCommand(cluster, self.topics)
+                except RunError as err:  # no java or no Kafka jars: the run goes on without these sizes
+                    self._describe_refused = str(err)
 
     def start(self) -> None:
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +120,8 @@ class KafkaAdminMonitor(Component):
 
     def stop(self) -> None:
         self._stop.set()
+        if self._describe is not None:
+            self._describe.cancel()
         if self._thread is not None:
             self._thread.join(self.timeout * 5 + STOP_TIMEOUT_S)
             if not self._thread.is_alive():
@@ -180,11 +197,30 @@ class KafkaAdminMonitor(Component):
 
     def _log_dirs(self, admin: AdminClient, sample: dict) -> None:
         local = [b for b in self._brokers if b.data_dir is not None]
-        if not local:
-            sample["log_dirs"], sample["log_dirs_source"] = None, "unavailable"
-            return
-        sample["log_dirs"] = {str(b.node_id): partition_sizes(b.data_dir, self.topics) for b in local}
-        sample["log_dirs_source"] = "local"
+        sizes = {str(b.node_id): partition_sizes(b.data_dir, self.topics) for b in local}
+        sources = ["local"] if local else []
+        if self._describe_refused is not None:
+            sample["errors"].append(f"log_dirs: {self._describe_refused}")
+        elif self._describe is not None:
+            described, errors = self._describe_log_dirs()
+            if described:
+                sources.append("describeLogDirs")
+            for broker, partitions in described.items():
+                sizes.setdefault(broker, partitions)
+            sample["errors"].extend(f"log_dirs: {e}" for e in errors)
+        sample["log_dirs"] = sizes if sources else None
+        sample["log_dirs_source"] = "+".join(sources) or "unavailable"
+
+    def _describe_log_dirs(self) -> tuple[dict[str, dict[str, int]], list[str]]:
+        """LogDirsCommand's answer, asked again once ``LOG_DIRS_EVERY_S`` (at least the interval) has passed."""
+        now = time.monotonic()
+        if self._described_at is None or now - self._described_at >= max(self.interval, LOG_DIRS_EVERY_S):
+            self._described_at = now
+            try:
+                self._described = self._describe.run()
+            except (RunError, OSError) as err:
+                self._described = ({}, [str(err)])
+        return self._described
 
 
 def _write(out: IO[str], sample: dict) -> None:

@@ -1,3 +1,5 @@
+import json
+import sys
 import time
 
 import pytest
@@ -8,7 +10,8 @@ from orchestrator.collect.iostat import read_iostat
 from orchestrator.collect.kafka_admin import read_admin_samples
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.errors import ToolMissingError
-from orchestrator.execute.base import Cluster
+from orchestrator.execute import log_dirs, monitor as monitor_module
+from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, partition_sizes
 from orchestrator.execute.topics import admin_client, ensure_topics
 from orchestrator.plan.models import Plan
@@ -41,6 +44,64 @@ def test_partition_sizes_sum_the_plan_topics_partition_directories(tmp_path):
     assert partition_sizes(tmp_path / "missing", ["orders"]) == {}
 
 
+def _remote_monitor(tmp_path, monkeypatch, script: str, cluster: Cluster) -> KafkaAdminMonitor:
+    """A KafkaAdminMonitor whose LogDirsCommand runs ``script`` (Python) instead of the JVM tool."""
+    monkeypatch.setattr(log_dirs, "java_binary", lambda: sys.executable)
+    monkeypatch.setattr(log_dirs, "java_classpath", lambda version: str(tmp_path / "*"))
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor.prepare(cluster)
+    monitor._describe.command = [sys.executable, "-c", script]
+    return monitor
+
+
+def _log_dirs_sample(monitor: KafkaAdminMonitor) -> dict:
+    sample: dict = {"errors": []}
+    monitor._log_dirs(None, sample)
+    return sample
+
+
+def test_remote_brokers_log_dirs_come_from_describe_log_dirs_and_local_ones_from_disk(tmp_path, monkeypatch):
+    (tmp_path / "data" / "orders-0").mkdir(parents=True)
+    (tmp_path / "data" / "orders-0" / "0.log").write_bytes(b"x" * 10)
+    answer = {"brokers": [{"broker": b, "logDirs": [{"logDir": "/d", "error": None, "partitions": [
+        {"partition": "orders-0", "size": 500, "isFuture": False}]}]} for b in (1, 2)]}
+    calls = tmp_path / "calls"
+    script = f"open({str(calls)!r}, 'a').write('x'); print('Querying'); print({json.dumps(answer)!r})"
+    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "localhost", "127.0.0.1:1", data_dir=tmp_path / "data"),
+                                      BrokerHandle(2, "kafka-2", "kafka-2:9092")], "4.1.1")
+    monkeypatch.setattr(monitor_module, "LOG_DIRS_EVERY_S", 3600.0)
+    monitor = _remote_monitor(tmp_path, monkeypatch, script, cluster)
+    first, second = _log_dirs_sample(monitor), _log_dirs_sample(monitor)
+    assert first == second == {"errors": [], "log_dirs": {"1": {"orders-0": 10}, "2": {"orders-0": 500}},
+                               "log_dirs_source": "local+describeLogDirs"}
+    assert calls.read_text() == "x"  # the second sample repeats the first answer
+
+
+def test_a_failing_describe_log_dirs_is_a_sample_error(tmp_path, monkeypatch):
+    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1")
+    monitor = _remote_monitor(tmp_path, monkeypatch, "print('not json')", cluster)
+    assert _log_dirs_sample(monitor) == {"errors": ["log_dirs: org.apache.kafka.tools.LogDirsCommand: no JSON line in its output"],
+                                         "log_dirs": None, "log_dirs_source": "unavailable"}
+
+
+def test_a_cluster_needing_secrets_gets_no_describe_log_dirs_and_says_why(tmp_path):
+    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1",
+                      client_config={"security.protocol": "SASL_PLAINTEXT"}, secret_env={"sasl.password": "PATH"})
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor.prepare(cluster)
+    sample = _log_dirs_sample(monitor)
+    assert sample["log_dirs"] is None and sample["log_dirs_source"] == "unavailable"
+    assert sample["errors"] == ["log_dirs: describeLogDirs would need the cluster's secrets in a command-config file"]
+
+
+def test_missing_java_is_a_sample_error_not_a_failed_prepare(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor.prepare(Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1"))
+    assert _log_dirs_sample(monitor)["errors"][0].startswith("log_dirs: java not found on PATH")
+
+
 @pytest.mark.integration
 def test_iostat_monitor_writes_json_the_collector_reads_after_a_kill(tmp_path):
     run = RunDir(tmp_path)
@@ -60,14 +121,20 @@ def test_iostat_monitor_writes_json_the_collector_reads_after_a_kill(tmp_path):
     assert not [w for w in diag.lines() if "unknown" in w or "corrupt" in w]
 
 
+def _produced_plan(cluster: Cluster, topic: str) -> Plan:
+    """The plan for ``topic``, created with 10 messages of 100 bytes in each of its 2 partitions."""
+    plan = _plan(topic)
+    ensure_topics(cluster, plan.topics)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+    for i in range(20):
+        producer.produce(topic, value=b"x" * 100, partition=i % 2)
+    assert producer.flush(30) == 0
+    return plan
+
+
 @pytest.mark.integration
 def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka_broker, topic_name):
-    plan = _plan(topic_name)
-    ensure_topics(kafka_broker, plan.topics)
-    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
-    for i in range(20):
-        producer.produce(topic_name, value=b"x" * 100, partition=i % 2)
-    assert producer.flush(30) == 0
+    plan = _produced_plan(kafka_broker, topic_name)
     consumer = Consumer({"bootstrap.servers": kafka_broker.bootstrap_servers, "group.id": "orchestrate-in",
                          "enable.auto.commit": False, "auto.offset.reset": "earliest"})
     consumer.assign([TopicPartition(topic_name, 0, 0)])
@@ -100,6 +167,23 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     timeline = builder.build()
     assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
     assert diag.lines() == []
+
+
+@pytest.mark.integration
+def test_describe_log_dirs_reports_the_size_of_a_produced_to_topic(tmp_path, kafka_broker, topic_name):
+    plan = _produced_plan(kafka_broker, topic_name)
+    # the same broker seen as a remote one: no data_dir, so LogDirsCommand must answer
+    remote = Cluster(kafka_broker.bootstrap_servers, [BrokerHandle(b.node_id, b.host, b.address) for b in kafka_broker.brokers],
+                     kafka_broker.kafka_version)
+    monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
+    monitor.prepare(remote)
+    with admin_client(remote) as admin:
+        sample = monitor.sample(admin)
+    assert sample["errors"] == []
+    assert sample["log_dirs_source"] == "describeLogDirs"
+    sizes = sample["log_dirs"][str(kafka_broker.brokers[0].node_id)]
+    assert sorted(sizes) == [f"{topic_name}-0", f"{topic_name}-1"]
+    assert sum(sizes.values()) > 0
 
 
 def test_admin_client_failure_is_recorded_as_a_sample_error(tmp_path):
