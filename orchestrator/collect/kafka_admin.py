@@ -5,7 +5,7 @@ One JSON object per sample::
     {"ts": 1795596805.2, "controller": 1, "brokers": [1, 2, 3],
      "partitions": [{"topic": "orders", "partition": 0, "leader": 1, "replicas": [1, 2, 3], "isr": [1, 2]}],
      "groups": {"<workload>": {"group": "orchestrate-<workload>", "lag": {"orders/0": 12}}},
-     "log_dirs": {"<broker id>": {"orders-0": 1048576}} | null, "log_dirs_source": "admin" | "local" | "unavailable",
+     "log_dirs": {"<broker id>": {"orders-0": 1048576}} | null, "log_dirs_source": "local" | "describeLogDirs" | "local+describeLogDirs" | "unavailable",
      "errors": ["describe_topics: ..."]}
 
 Series: ``consume.lag`` per workload (sum over partitions; ``label`` holds the consumer group, to
