@@ -22,7 +22,7 @@ import yaml
 
 from orchestrator.errors import OrchestrateError, RunError
 from orchestrator.events import EventLog
-from orchestrator.execute.base import Cluster, Component
+from orchestrator.execute.base import Component
 from orchestrator.execute.target import TargetSession
 from orchestrator.describe import describe
 from orchestrator.plan.models import ConsumerWorkload, Plan

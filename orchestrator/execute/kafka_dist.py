@@ -18,16 +18,12 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from orchestrator.cache import cache_dir
 from orchestrator.errors import RunError, ToolMissingError
 
 POM = Path(__file__).resolve().parents[2] / "tools" / "kafka" / "pom.xml"
 MARKER = ".complete"
 MVN_TIMEOUT_S = 900
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "orchestrate" / "kafka"
 
 
 def require_tool(name: str, fix: str) -> str:
@@ -45,7 +41,7 @@ def kafka_libs(version: str) -> Path:
         if not any(libs.glob("kafka_*.jar")):
             raise ToolMissingError(f"KAFKA_HOME={home}: {libs} holds no kafka_*.jar; point it at an unpacked Kafka")
         return libs
-    libs = cache_root() / version / "libs"
+    libs = cache_dir("kafka") / version / "libs"
     if (libs / MARKER).exists():
         return libs
     tarball = os.environ.get("ORCHESTRATE_KAFKA_TARBALL")

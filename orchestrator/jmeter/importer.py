@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from orchestrator.jmeter.analysis import JSR223, Analysis, KafkaElement, analyze, display_value, resolve
-from orchestrator.jmeter.jmx import TestElement, parse_jmx
+from orchestrator.jmeter.jmx import parse_jmx
 from orchestrator.jmeter.plugins import family_of
 from orchestrator.plan.models import NAME_PATTERN
 

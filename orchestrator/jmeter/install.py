@@ -18,6 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from orchestrator.cache import cache_dir
 from orchestrator.errors import ToolMissingError
 from orchestrator.execute.kafka_dist import java_binary
 from orchestrator.jmeter.maven import run_mvn
@@ -30,15 +31,10 @@ MARKER = ".complete"
 NO_UDP_LISTENER = "-Jjmeterengine.nongui.port=0"
 
 
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "orchestrate" / "jmeter"
-
-
 def jmeter_home(version: str = DEFAULT_VERSION) -> Path:
     """Where JMeter is (or will be, once ``ensure_jmeter`` ran)."""
     explicit = os.environ.get("JMETER_HOME")
-    return Path(explicit) if explicit else cache_root() / version
+    return Path(explicit) if explicit else cache_dir("jmeter") / version
 
 
 def ensure_jmeter(version: str = DEFAULT_VERSION) -> Path:
@@ -51,8 +47,8 @@ def ensure_jmeter(version: str = DEFAULT_VERSION) -> Path:
     if (home / MARKER).exists():
         return home
     java_binary()
-    cache_root().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"{version}.partial-", dir=cache_root()) as tmp:
+    cache_dir("jmeter").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"{version}.partial-", dir=cache_dir("jmeter")) as tmp:
         staging = Path(tmp) / "jars"
         run_mvn([f"-Djmeter.version={version}", "dependency:copy-dependencies",
                  f"-DoutputDirectory={staging}"], f"{POM}: JMeter {version}", POM)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import RunError, ToolMissingError
-from orchestrator.jmeter.install import cache_root as jmeter_cache_root
+from orchestrator.cache import cache_dir
 from orchestrator.jmeter.maven import run_mvn
 from orchestrator.render.templating import render_template
 
@@ -87,7 +87,7 @@ def resolve_plugins(entries: list[str], base: Path) -> PluginJars:
 
 
 def maven_plugin(group: str, artifact: str, version: str) -> tuple[Path, list[Path]]:
-    home = jmeter_cache_root().parent / "jmeter-plugins" / group / artifact / version
+    home = cache_dir("jmeter-plugins") / group / artifact / version
     if not (home / MARKER).exists():
         _download(group, artifact, version, home)
     main = home / f"{artifact}-{version}.jar"

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from orchestrator.plan.checks import FieldProblems, plan_problems
-from orchestrator.plan.units import MAX_DURATION_S, MAX_RATE, Duration, Rate, Size  # noqa: F401 - limits re-exported
+from orchestrator.plan.units import Duration, Rate, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]

@@ -67,10 +67,11 @@ class Provisioner:
 
 def _libs_archive(version: str) -> Path:
     """One tar of the Maven-resolved jars, unpacked on every host (one transfer instead of ~100)."""
-    from orchestrator.execute.kafka_dist import cache_root, kafka_libs
+    from orchestrator.cache import cache_dir
+    from orchestrator.execute.kafka_dist import kafka_libs
 
     libs = kafka_libs(version)
-    archive = cache_root() / version / "libs.tar"
+    archive = cache_dir("kafka") / version / "libs.tar"
     if not archive.exists():
         partial = archive.with_suffix(".tar.partial")
         with tarfile.open(partial, "w") as tar:

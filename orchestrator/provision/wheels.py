@@ -9,7 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from orchestrator.errors import RunError
-from orchestrator.execute.kafka_dist import cache_root
+from orchestrator.cache import cache_dir
 
 PIP_TIMEOUT_S = 600
 MARKER = ".complete"
@@ -18,7 +18,7 @@ MARKER = ".complete"
 def wheelhouse() -> Path:
     """A directory of wheels that installs the runner's dependencies offline."""
     pin = f"confluent-kafka=={version('confluent-kafka')}"
-    target = cache_root().parent / "wheels" / f"py{sys.version_info.major}{sys.version_info.minor}" / pin
+    target = cache_dir("wheels") / f"py{sys.version_info.major}{sys.version_info.minor}" / pin
     if (target / MARKER).exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
