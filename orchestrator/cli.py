@@ -21,7 +21,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad arguments; keep its one-line message and our exit code."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("orchestrate").strip()
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def _parser() -> argparse.ArgumentParser:
