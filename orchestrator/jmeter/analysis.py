@@ -72,6 +72,13 @@ class Analysis:
         return [f for f in FAMILIES if f.name in names]
 
     @property
+    def unknown_classes(self) -> list[RequiredClass]:
+        """Required classes from no known plugin and not in stock JMeter: a jar the user must supply
+        (a JSR223 script's own helper classes, say)."""
+        listed = {e.testclass for e in self.other_plugins}
+        return [r for r in self.required if family_of(r.name) is None and r.name not in listed]
+
+    @property
     def timers(self) -> list[TestElement]:
         return [e for e in self.jmx.elements if "Timer" in e.short_class]
 
@@ -170,6 +177,11 @@ def _overrides(jmx: Jmx, kafka: list[KafkaElement], variables: dict[str, str]) -
     return list(found.values())
 
 
+def script_imports(script: str) -> list[str]:
+    """The classes and packages a JSR223 (Groovy/Java) script imports, in order."""
+    return _IMPORT.findall(script)
+
+
 def _required_classes(jmx: Jmx) -> list[RequiredClass]:
     """Classes JMeter must load to run this plan: test element classes and nested element types
     (XStream loads disabled elements too), and for enabled elements the Java sampler client and
@@ -180,7 +192,7 @@ def _required_classes(jmx: Jmx) -> list[RequiredClass]:
         if element.enabled:
             names.append(element.java_class or "")
         if element.enabled and element.short_class.startswith("JSR223"):
-            names += _IMPORT.findall(element.props.get("script", ""))
+            names += script_imports(element.props.get("script", ""))
         for name in names:
             if name and "." in name and not name.startswith(_PLATFORM):
                 out.setdefault(name, RequiredClass(name, element.line))

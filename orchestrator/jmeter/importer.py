@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestrator.jmeter.analysis import JSR223, Analysis, KafkaElement, analyze, display_value, resolve
+from orchestrator.jmeter.analysis import JSR223, Analysis, KafkaElement, analyze, display_value, resolve, script_imports
 from orchestrator.jmeter.jmx import parse_jmx
 from orchestrator.jmeter.plugins import family_of
 from orchestrator.plan.models import NAME_PATTERN
@@ -57,7 +57,7 @@ class ImportReport:
         if security:
             out.append("      security: " + ", ".join(f"{k}={display_value(k, resolve(v, variables))}" for k, v in security.items()))
         if item.family == JSR223:
-            uses = sorted({m for m in re.findall(r"import\s+([\w.]+)", item.element.props.get("script", ""))})
+            uses = sorted(set(script_imports(item.element.props.get("script", ""))))
             out.append(f"      script imports: {', '.join(uses) or '(none)'}")
         return out
 
@@ -70,6 +70,9 @@ class ImportReport:
             family = family_of(element.testclass)
             note = family.name if family else "unknown plugin"
             out.append(f'  line {element.line}: "{element.name}" uses {element.testclass} ({note})')
+        for needed in a.unknown_classes:
+            out.append(f"  line {needed.line}: needs {needed.name}, which is neither stock JMeter nor kafka-clients "
+                       "nor a known plugin: supply its jar under the workload's plugins")
         return out if len(out) > 2 else ["", "Plugins: none (stock JMeter" + (" + kafka-clients" if a.kafka else "") + ")"]
 
     def _properties_section(self) -> list[str]:
@@ -117,6 +120,8 @@ class ImportReport:
         knobs = {r.name: r.default for r in a.jmx.property_reads
                  if r.name not in overridden and not r.secret and r.default is not None}
         plugins = [f"{f.maven}:<version>" if f.maven else f"path/to/{f.name.lower()}.jar" for f in a.families]
+        if a.unknown_classes:
+            plugins.append("path/to/jar-with-" + a.unknown_classes[0].name.rsplit(".", 1)[-1] + ".jar")
         workload: dict[str, object] = {"name": _workload_name(a.jmx.path), "kind": "script", "engine": "jmeter",
                                        "script": str(a.jmx.path)}
         topics = [o for o in a.overrides if o.what == "topic"]

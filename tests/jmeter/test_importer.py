@@ -69,3 +69,11 @@ def test_malformed_input_exits_2_with_file_and_element(tmp_path, capsys, text, w
     assert main(["import-jmx", str(path)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and where in err and "Traceback" not in err
+
+def test_script_helper_classes_are_reported_as_jars_to_supply(capsys):
+    main(["import-jmx", str(FIXTURES / "chengkuangan_jmeter-kafka-container.jmx")])
+    out = capsys.readouterr().out
+    assert "Plugins: none" not in out
+    assert "line 161: needs blog.braindose.kafka.KafkaPerformance" in out
+    snippet = yaml.safe_load(import_jmx(FIXTURES / "chengkuangan_jmeter-kafka-container.jmx").snippet())
+    assert snippet["workloads"][0]["plugins"] == ["path/to/jar-with-KafkaPerformance.jar"]
