@@ -6,16 +6,14 @@ catches what would break on a real host: unknown keys, bad values, a missing Exe
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from tests.provision.adhoc import PLAYBOOKS, run_play
 
-ROLE_TEMPLATES = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "kafka" / "templates"
+ROLE_TEMPLATES = PLAYBOOKS / "roles" / "kafka" / "templates"
 
 pytestmark = [
     pytest.mark.integration,
@@ -24,22 +22,12 @@ pytestmark = [
 
 
 def render_unit(tmp_path: Path, service_script: Path) -> Path:
-    import ansible_runner
-
     unit = tmp_path / "orchestrate-kafka-1.service"
-    playbook = tmp_path / "render.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "hosts": "localhost", "gather_facts": False,
+    result = run_play(tmp_path, {
         "vars": {"kafka_version": "4.1.1", "kafka_node_id": 1, "ansible_user_id": "root",
                  "kafka_service_script": str(service_script), "kafka_nofile": 100000},
         "tasks": [{"ansible.builtin.template": {"src": str(ROLE_TEMPLATES / "kafka.service.j2"), "dest": str(unit)}}],
-    }]))
-    (tmp_path / "pdd").mkdir()
-    venv_bin = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"  # ansible-playbook lives there
-    result = ansible_runner.run(private_data_dir=str(tmp_path / "pdd"), playbook=str(playbook), quiet=True,
-                                envvars={"PATH": venv_bin},
-                                inventory={"all": {"hosts": {"localhost": {
-                                    "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}})
+    })
     assert result.rc == 0, result.stdout.read()
     return unit
 
