@@ -141,8 +141,7 @@ def _faults(plan: Plan) -> Iterator[Problem]:
                    f"after the phases end at {format_duration(total)}, so recovery would not be observed")
         if plan.target.kind == "existing" and plan.inventory is None:
             yield ("faults", i), "faults need brokers apply can reach: an 'existing' target needs an 'inventory'"
-        if isinstance(fault.broker, str) and plan.inventory is not None and plan.inventory.hosts \
-                and fault.broker not in brokers:
+        if isinstance(fault.broker, str) and plan.inventory is not None and fault.broker not in brokers:
             yield (("faults", i, "broker"), f"no inventory host {fault.broker!r} with role 'broker'"
                    f"{did_you_mean(fault.broker, brokers)}")
 
@@ -161,10 +160,10 @@ def _topology(plan: Plan) -> Iterator[Problem]:
     if kind != "provisioned" and plan.provision is not None:
         yield ("provision",), f"'provision' is only used with target kind 'provisioned', not {kind!r}"
     brokers = _hosts_with_role(plan, "broker")
-    if kind == "provisioned" and plan.inventory is not None and plan.inventory.hosts and not brokers:
+    if kind == "provisioned" and plan.inventory is not None and not brokers:
         yield ("inventory", "hosts"), "the inventory names no host with role 'broker'"
     if kind == "provisioned" and plan.provision is not None and plan.provision.mode == "separate" \
-            and plan.inventory is not None and plan.inventory.hosts and not _hosts_with_role(plan, "controller"):
+            and plan.inventory is not None and not _hosts_with_role(plan, "controller"):
         yield ("provision", "mode"), "mode 'separate' needs an inventory host with role 'controller'"
     for i, topic in enumerate(plan.topics):
         if kind == "local" and topic.replication_factor > 1:
@@ -201,8 +200,6 @@ def _agents(plan: Plan) -> Iterator[Problem]:
         if workload.agents and plan.inventory is None:
             yield ("workloads", i, "agents"), "agents name inventory hosts, and the plan has no 'inventory'"
             continue
-        if plan.inventory is not None and plan.inventory.path:
-            continue  # an external Ansible inventory: its host names are only known to Ansible
         for j, agent in enumerate(workload.agents):
             if agent not in agents:
                 yield (("workloads", i, "agents", j), f"no inventory host {agent!r} with role 'agent'"

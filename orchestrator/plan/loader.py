@@ -10,12 +10,14 @@ from any current directory.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from orchestrator.errors import InputError, PlanError, PlanIssue
+from orchestrator.plan.ansible_inventory import read_inventory
 from orchestrator.plan.issues import validation_issues
 from orchestrator.plan.models import PLAN_DIR, Plan
 from orchestrator.plan.overrides import apply_overrides
@@ -27,13 +29,34 @@ def load_plan(path: Path, overrides: Sequence[str] = ()) -> Plan:
     path = Path(path)
     located = read_yaml(path)
     apply_overrides(located, overrides)
+    plan_dir = path.resolve().parent
+    _read_inventory_file(located, plan_dir)
     try:
-        plan = Plan.model_validate(located.data, context={PLAN_DIR: str(path.resolve().parent)})
+        plan = Plan.model_validate(located.data, context={PLAN_DIR: str(plan_dir)})
     except ValidationError as err:
         raise PlanError(validation_issues(err, located)) from None
     if issues := _threshold_issues(plan, located):
         raise PlanError(issues)
     return plan
+
+
+def _read_inventory_file(located: Located, plan_dir: Path) -> None:
+    at = ("inventory", "path")
+    source = located.value(at)
+    if not isinstance(source, str):
+        return  # no inventory file, or a wrong type the model reports
+    if located.value(("inventory", "hosts")) is not None:
+        raise PlanError([located.issue(at, "give either 'hosts' or 'path', not both")])
+    file = Path(os.path.normpath(plan_dir / os.path.expanduser(source)))
+    if not file.exists():
+        return  # the model reports the missing file
+    try:
+        hosts = read_inventory(file)
+    except InputError as err:
+        raise PlanError([located.issue(at, str(err))]) from None
+    located.data["inventory"]["hosts"] = hosts  # type: ignore[index]
+    if at in located.spots:
+        located.spots[("inventory", "hosts")] = located.spots[at]
 
 
 def _threshold_issues(plan: Plan, located: Located) -> list[PlanIssue]:

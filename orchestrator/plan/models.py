@@ -516,12 +516,13 @@ class Inventory(Model):
     """The hosts of the plan, listed here or in an existing Ansible inventory."""
 
     hosts: list[Host] = Field(default_factory=list, description="The hosts, with their roles")
-    path: LocalFile | None = Field(None, description="An existing Ansible inventory instead of 'hosts'")
+    path: LocalFile | None = Field(None, description="An existing Ansible inventory (INI, YAML or TOML) to read "
+                                   "the hosts from, instead of 'hosts'; see docs/provisioning.md")
 
     @model_validator(mode="after")
     def _one_source(self) -> "Inventory":
-        if self.hosts and self.path:
-            raise FieldProblems([(("path",), "give either 'hosts' or 'path', not both")])
+        # a plan file gives one of them (the loader checks that); it then fills 'hosts' from 'path',
+        # which stays for the record, so a resolved plan carries both
         if not self.hosts and not self.path:
             raise FieldProblems([((), "give one of 'hosts' or 'path'")])
         return self

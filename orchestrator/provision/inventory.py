@@ -85,9 +85,6 @@ def host_home(host: Host, plan_name: str, state_dir: Path) -> str:
 
 
 def layout(plan: Plan, state_dir: Path) -> Layout:
-    if plan.inventory is not None and plan.inventory.path:
-        raise LayoutError("provisioning needs the hosts listed under inventory.hosts; "
-                          "an existing Ansible inventory (inventory.path) is not supported")
     hosts = plan.inventory.hosts if plan.inventory else []
     mode = plan.provision.mode if plan.provision else "combined"
     brokers = [h for h in hosts if "broker" in h.roles]
