@@ -138,9 +138,12 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
     if plan.faults:
         from orchestrator.execute.fault import Fault
         from orchestrator.execute.local_kafka import NODE_ID
+        from orchestrator.provision import Provisioner
 
         local = {NODE_ID: session.local} if session.local is not None else {}
-        out.helpers.extend(Fault(spec, events, local) for spec in plan.faults)
+        # brokers on other hosts fail through the kafka role's fault steps
+        remote = Provisioner(plan, plan_path, run.ansible_dir) if plan.target.kind == "provisioned" else None
+        out.helpers.extend(Fault(spec, events, local, remote) for spec in plan.faults)
     return out
 
 

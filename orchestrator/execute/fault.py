@@ -1,7 +1,12 @@
-"""Scheduled broker faults: stop (SIGTERM), kill (SIGKILL) or pause (SIGSTOP) a broker process on
-this machine at ``start_at + at``, and recover it ``duration`` later. The broker is either the local
-one this run started, or one provisioned onto this machine and run by the provisioning playbooks'
-``kafka-service.sh`` (pidfile supervisor), which also restarts it so teardown still finds it.
+"""Scheduled broker faults: stop (SIGTERM), kill (SIGKILL) or pause (SIGSTOP) a broker process at
+``start_at + at``, and recover it ``duration`` later. The broker is the local one this run started;
+or one provisioned onto this machine and run by the provisioning playbooks' ``kafka-service.sh``
+(pidfile supervisor), which also restarts it so teardown still finds it; or a provisioned broker
+on another host, signalled and restarted through ``playbooks/fault.yml`` (the kafka role).
+
+``fault_start`` is written when the signal was delivered and ``fault_end`` when the broker listens
+again (or was resumed): the report's recovery time is the span between them, and an Ansible
+broker's steps take seconds of their own that must not count.
 
 The fault runs in its own thread so that a broker that takes a while to come back does not stall
 the pipeline's clock. ``stop()`` always recovers a broker that is still down or paused: a run never
@@ -16,24 +21,25 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
 import psutil
 
-from orchestrator.errors import BrokerError, RunError
+from orchestrator.errors import BrokerError, ProvisionError, RunError
 from orchestrator.events import EventLog
 from orchestrator.execute.base import BrokerHandle, Cluster, Component
+from orchestrator.execute.local_kafka import READY_TIMEOUT_S
 from orchestrator.plan.models import Fault as FaultSpec
+from orchestrator.provision import Provisioner
 
 EXIT_TIMEOUT_S = 30.0
-from orchestrator.execute.local_kafka import READY_TIMEOUT_S
 JOIN_TIMEOUT_S = EXIT_TIMEOUT_S + READY_TIMEOUT_S + 10
 
 
 class BrokerProcess(Protocol):
-    """A broker process this machine can signal and start again (LocalKafka is one)."""
+    """A broker process orchestrate can signal and start again (LocalKafka is one)."""
 
     def signal(self, signum: int) -> None: ...
     def wait_exit(self, timeout: float) -> bool: ...
@@ -86,12 +92,49 @@ class ServiceBroker:
                           f"{READY_TIMEOUT_S:.0f}s after restart")
 
 
+class AnsibleBroker:
+    """A provisioned broker on another host: each step is one run of ``playbooks/fault.yml``.
+
+    The host reports when each step took effect (``took_effect_at``, controller clock), since the
+    playbook run around it starts seconds earlier. ``signal`` with SIGTERM or SIGKILL also waits on
+    the host for the exit (SIGKILL after the role's ``kafka_stop_timeout``), so ``wait_exit`` has
+    nothing left to wait for.
+    """
+
+    def __init__(self, handle: BrokerHandle, provisioner: Provisioner, fault: str):
+        self.handle = handle
+        self.provisioner = provisioner
+        self.fault = fault
+        self.took_effect_at: float | None = None
+
+    def _step(self, action: str, extravars: dict[str, object]) -> None:
+        suffix = f"-{extravars['kafka_fault_signal']}" if "kafka_fault_signal" in extravars else ""
+        result = self.provisioner.run("fault.yml", f"fault-{self.fault}-{action}{suffix}",
+                                      {"fault_host": self.handle.host, "kafka_fault_action": action, **extravars})
+        at = result.facts.get(self.handle.host, {}).get("kafka_fault_at")
+        if at is None:
+            raise ProvisionError(self.handle.host, f"fault.yml {action}", "no Kafka node of that name ran the step")
+        self.took_effect_at = float(str(at))
+
+    def signal(self, signum: int) -> None:
+        self._step("signal", {"kafka_fault_signal": signal.Signals(signum).name.removeprefix("SIG")})
+
+    def wait_exit(self, timeout: float) -> bool:
+        return True
+
+    def restart(self) -> None:
+        self._step("start", {})
+
+
 class Fault(Component):
-    def __init__(self, spec: FaultSpec, events: EventLog, local: Mapping[int, BrokerProcess]):
+    def __init__(self, spec: FaultSpec, events: EventLog, local: Mapping[int, BrokerProcess],
+                 provisioner: Provisioner | None = None):
+        """``provisioner`` reaches brokers on other hosts; without it only this machine's brokers can fail."""
         self.spec = spec
         self.name = f"fault:{spec.name}"
         self.events = events
         self.local = local
+        self.provisioner = provisioner
         self.broker: BrokerProcess | None = None
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,6 +147,8 @@ class Fault(Component):
             self.broker = self.local[handle.node_id]
         elif handle.pid is not None and home is not None and (home / "bin" / "kafka-service.sh").exists():
             self.broker = ServiceBroker(handle, home)
+        elif self.provisioner is not None:
+            self.broker = AnsibleBroker(handle, self.provisioner, self.spec.name)
         else:
             raise RunError(f"fault {self.spec.name}: broker {handle.host} ({handle.address}) has no process on "
                            "this machine that orchestrate can signal and restart")
@@ -115,6 +160,8 @@ class Fault(Component):
         self._thread.start()
 
     def poll(self) -> bool:
+        if isinstance(self._error, ProvisionError):
+            raise self._error  # already names the host and the task
         if self._error is not None:
             raise BrokerError(f"fault {self.spec.name}: {self._error}")
         return self._thread is not None and self._thread.is_alive()
@@ -135,21 +182,25 @@ class Fault(Component):
             self._error = err
 
     def _inject(self, broker: BrokerProcess) -> None:
-        action, began = self.spec.action, time.time()
-        self.events.write("fault_start", self.spec.name, f"{action} broker {self.spec.broker}")
-        if action == "broker_pause":
-            broker.signal(signal.SIGSTOP)
-            self._cancel.wait(self.spec.duration)
-            broker.signal(signal.SIGCONT)
-        else:
-            broker.signal(signal.SIGTERM if action == "broker_stop" else signal.SIGKILL)
-            if not broker.wait_exit(EXIT_TIMEOUT_S):
-                broker.signal(signal.SIGKILL)
-                broker.wait_exit(EXIT_TIMEOUT_S)
-            self._cancel.wait(max(0.0, began + self.spec.duration - time.time()))
-            broker.restart()
+        action = self.spec.action
+        first = {"broker_pause": signal.SIGSTOP, "broker_stop": signal.SIGTERM}.get(action, signal.SIGKILL)
+        began = _when_done(broker, lambda: broker.signal(first))
+        self.events.write("fault_start", self.spec.name, f"{action} broker {self.spec.broker}", ts=began)
+        if action != "broker_pause" and not broker.wait_exit(EXIT_TIMEOUT_S):
+            broker.signal(signal.SIGKILL)
+            broker.wait_exit(EXIT_TIMEOUT_S)
+        self._cancel.wait(max(0.0, began + self.spec.duration - time.time()))
+        recover = (lambda: broker.signal(signal.SIGCONT)) if action == "broker_pause" else broker.restart
+        ended = _when_done(broker, recover)
         self.events.write("fault_end", self.spec.name,
-                          f"{action} broker {self.spec.broker}: recovered after {time.time() - began:.1f}s")
+                          f"{action} broker {self.spec.broker}: recovered after {ended - began:.1f}s", ts=ended)
+
+
+def _when_done(broker: BrokerProcess, step: Callable[[], None]) -> float:
+    """When ``step`` took effect: as the broker reports it (an Ansible step), else now (a signal
+    sent from here, or a local restart that returns once the broker listens)."""
+    step()
+    return getattr(broker, "took_effect_at", None) or time.time()
 
 
 def _find(cluster: Cluster, spec: FaultSpec) -> BrokerHandle:

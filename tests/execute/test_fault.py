@@ -9,13 +9,14 @@ import time
 
 import pytest
 
-from orchestrator.errors import BrokerError, RunError
+from orchestrator.errors import BrokerError, ProvisionError, RunError
 from orchestrator.events import EventLog
 from orchestrator.execute.base import BrokerHandle, Cluster
-from orchestrator.execute.fault import Fault
+from orchestrator.execute.fault import AnsibleBroker, Fault
 from orchestrator.execute.local_kafka import LocalKafka, free_port
 from orchestrator.execute.topics import admin_client
 from orchestrator.plan.models import Fault as FaultSpec
+from orchestrator.provision.ansible import PlaybookResult
 
 
 class FakeBroker:
@@ -102,6 +103,67 @@ def test_broker_without_local_process_is_refused_at_prepare(tmp_path) -> None:
     fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1), EventLog(tmp_path / "e"), {})
     with pytest.raises(RunError, match="broker kafka-1 .* no process on this machine"):
         fault.prepare(remote)
+
+
+class FakeProvisioner:
+    """Stands in for Provisioner.run: records each fault.yml step and reports when it took effect
+    (a second after it was asked, as if the playbook's startup took that long)."""
+
+    def __init__(self, answers: bool = True):
+        self.steps: list[tuple[str, str, dict[str, object]]] = []
+        self.effect: list[float] = []
+        self.answers = answers
+
+    def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None) -> PlaybookResult:
+        self.steps.append((playbook, ident, dict(extravars or {})))
+        self.effect.append(time.time() + 1.0)
+        facts = {"kafka-1": {"kafka_fault_at": str(self.effect[-1])}} if self.answers else {}
+        return PlaybookResult(playbook, facts=facts)
+
+
+REMOTE = Cluster("10.0.0.5:9092", [BrokerHandle(1, "kafka-1", "10.0.0.5:9092")], "4.1.1")
+
+
+def _events(log: EventLog) -> list[dict]:
+    return [json.loads(line) for line in log.path.read_text().splitlines()]
+
+
+def test_remote_broker_is_prepared_as_an_ansible_broker(tmp_path) -> None:
+    fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1, broker="kafka-1"),
+                  EventLog(tmp_path / "e"), {}, FakeProvisioner())  # type: ignore[arg-type]
+    fault.prepare(REMOTE)
+    assert isinstance(fault.broker, AnsibleBroker)
+
+
+@pytest.mark.parametrize("action, steps", [
+    ("broker_kill", [("signal", "KILL"), ("start", None)]),
+    ("broker_stop", [("signal", "TERM"), ("start", None)]),
+    ("broker_pause", [("signal", "STOP"), ("signal", "CONT")]),
+])
+def test_remote_fault_runs_the_fault_playbook_steps_on_the_named_host(tmp_path, action, steps) -> None:
+    provisioner = FakeProvisioner()
+    _run(Fault(FaultSpec(name="f", action=action, at=0, duration=0.01, broker=1), EventLog(tmp_path / "e"), {},
+               provisioner), REMOTE)  # type: ignore[arg-type]
+    assert [(v["kafka_fault_action"], v.get("kafka_fault_signal")) for _, _, v in provisioner.steps] == steps
+    assert {(p, v["fault_host"]) for p, _, v in provisioner.steps} == {("fault.yml", "kafka-1")}
+    assert len({ident for _, ident, _ in provisioner.steps}) == len(steps)  # artifacts side by side
+
+
+def test_remote_fault_events_carry_the_times_the_host_reported(tmp_path) -> None:
+    provisioner, log = FakeProvisioner(), EventLog(tmp_path / "events.jsonl")
+    _run(Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01, broker=1), log, {},
+               provisioner), REMOTE)  # type: ignore[arg-type]
+    start, end = _events(log)
+    assert (start["kind"], start["ts"]) == ("fault_start", provisioner.effect[0])
+    assert (end["kind"], end["ts"]) == ("fault_end", provisioner.effect[1])
+    assert end["detail"].endswith(f"recovered after {provisioner.effect[1] - provisioner.effect[0]:.1f}s")
+
+
+def test_remote_step_that_no_host_ran_fails_naming_the_host_and_step(tmp_path) -> None:
+    fault = Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01, broker=1),
+                  EventLog(tmp_path / "e"), {}, FakeProvisioner(answers=False))  # type: ignore[arg-type]
+    with pytest.raises(ProvisionError, match="host kafka-1: task 'fault.yml signal'"):
+        _run(fault, REMOTE)
 
 
 def test_unknown_broker_is_refused_at_prepare(tmp_path) -> None:
