@@ -31,6 +31,10 @@ def refusal(cluster: Cluster) -> str | None:
     return None
 
 
+class Cancelled(RunError):
+    """The monitor stopped while the tool ran: not a failure of the cluster or the tool."""
+
+
 class LogDirsCommand:
     """One ``--describe`` at a time; ``cancel()`` kills a running one from another thread."""
 
@@ -51,7 +55,7 @@ class LogDirsCommand:
         """({broker id: {"<topic>-<partition>": bytes}}, errors of single log dirs); RunError when the tool fails."""
         with self._lock:
             if self._cancelled:
-                raise RunError(f"{TOOL}: cancelled")
+                raise Cancelled(f"{TOOL}: cancelled")
             self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                              stdin=subprocess.DEVNULL, text=True, errors="replace")
         try:
@@ -60,6 +64,8 @@ class LogDirsCommand:
             self._process.kill()
             self._process.communicate()
             raise RunError(f"{TOOL}: no answer within {self.timeout:g}s") from None
+        if self._cancelled:
+            raise Cancelled(f"{TOOL}: cancelled")
         if self._process.returncode != 0:
             last = ([line for line in stderr.splitlines() if line.strip()] or [f"exit status {self._process.returncode}"])[-1]
             raise RunError(f"{TOOL}: {last.strip()}")

@@ -32,7 +32,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orchestrator.errors import RunError, ToolMissingError
 from orchestrator.execute.base import BrokerHandle, Cluster, Component
-from orchestrator.execute.log_dirs import LogDirsCommand, refusal
+from orchestrator.execute.log_dirs import Cancelled, LogDirsCommand, refusal
 from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
@@ -218,6 +218,8 @@ class KafkaAdminMonitor(Component):
             self._described_at = now
             try:
                 self._described = self._describe.run()
+            except Cancelled:
+                pass  # stopped mid-describe: the last answer stands
             except (RunError, OSError) as err:
                 self._described = ({}, [str(err)])
         return self._described

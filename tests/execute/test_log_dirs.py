@@ -6,7 +6,7 @@ import pytest
 from orchestrator.errors import RunError
 from orchestrator.execute import log_dirs
 from orchestrator.execute.base import Cluster
-from orchestrator.execute.log_dirs import LogDirsCommand, parse_log_dirs, refusal
+from orchestrator.execute.log_dirs import Cancelled, LogDirsCommand, parse_log_dirs, refusal
 
 ANSWER = {"version": 1, "brokers": [
     {"broker": 1, "logDirs": [
@@ -78,6 +78,15 @@ def test_a_cancelled_command_does_not_start_the_tool(tmp_path, monkeypatch):
     command = _command(tmp_path, monkeypatch, "raise SystemExit(3)")
     command.cancel()
     with pytest.raises(RunError, match="cancelled"):
+        command.run()
+
+
+def test_a_command_cancelled_while_running_is_cancelled_not_failed(tmp_path, monkeypatch):
+    import threading
+
+    command = _command(tmp_path, monkeypatch, "import time; time.sleep(60)")
+    threading.Timer(0.5, command.cancel).start()
+    with pytest.raises(Cancelled):
         command.run()
 
 

@@ -1,5 +1,6 @@
 import json
 import sys
+import threading
 import time
 
 import pytest
@@ -82,6 +83,13 @@ def test_a_failing_describe_log_dirs_is_a_sample_error(tmp_path, monkeypatch):
     monitor = _remote_monitor(tmp_path, monkeypatch, "print('not json')", cluster)
     assert _log_dirs_sample(monitor) == {"errors": ["log_dirs: org.apache.kafka.tools.LogDirsCommand: no JSON line in its output"],
                                          "log_dirs": None, "log_dirs_source": "unavailable"}
+
+
+def test_stopping_mid_describe_keeps_the_last_answer_and_records_no_error(tmp_path, monkeypatch):
+    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1")
+    monitor = _remote_monitor(tmp_path, monkeypatch, "import time; time.sleep(60)", cluster)
+    threading.Timer(0.5, monitor._describe.cancel).start()
+    assert _log_dirs_sample(monitor) == {"errors": [], "log_dirs": None, "log_dirs_source": "unavailable"}
 
 
 def test_a_cluster_needing_secrets_gets_no_describe_log_dirs_and_says_why(tmp_path):
