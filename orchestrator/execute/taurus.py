@@ -22,21 +22,28 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
 from orchestrator.errors import EngineError, ToolMissingError
 from orchestrator.execute.base import Cluster, Component, LiveStats
+from orchestrator.jmeter.distributed import distribution, plugin_jars
 from orchestrator.jmeter.install import ensure_jmeter
+from orchestrator.jmeter.servers import JmeterServers
 from orchestrator.jmeter.plugins import missing_class_hint
 from orchestrator.plan.models import ConsumerWorkload, Plan, ScriptWorkload, Workload
+from orchestrator.provision import Provisioner
 from orchestrator.render.workload import JmeterTest, render_jmeter_workload
 from orchestrator.rundir import RunDir
 
 STOP_TIMEOUT_S = 30.0
 READY_TIMEOUT_S = 300.0
 DONE_CODES = (0, 3)
+LEAD_MARGIN_S = 5.0
+SERVER_READY, SERVER_START = Path("orchestrate-ready"), Path("orchestrate-start")
 _CANNOT_RESOLVE = re.compile(r"CannotResolveClassException: ([\w.$]+)")
 _CONSUMED = re.compile(r"^(\d+) messages$")
 
@@ -64,20 +71,32 @@ class TaurusWorkload(Component):
         self.artifacts = (run.raw / "jmeter" / workload.name).resolve()
         self.test: JmeterTest | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._servers: JmeterServers | None = None
         self._tail = _JtlTail(self.artifacts / "kpi.jtl", consumer=isinstance(workload, ConsumerWorkload))
 
     def prepare(self, cluster: Cluster) -> None:
-        ensure_jmeter()
+        home = ensure_jmeter()
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self.test = render_jmeter_workload(self.plan, self.workload, self.plan_path, cluster.bootstrap_servers,
                                            self.work_dir, self.artifacts)
+        dist = distribution(self.plan, self.workload)
+        if dist is not None:
+            self._servers = JmeterServers(Provisioner(self.plan, self.plan_path, self.run.ansible_dir), dist,
+                                          self.name, self.run.root.name)
+            self._servers.start(home, plugin_jars(self.test.config.jmeter.parent.parent, home),
+                                sorted(set(cluster.secret_env.values())), self.plan.total_duration + READY_TIMEOUT_S)
         if self._early:
             for marker in (self._ready_file, self._start_file):
                 marker.unlink(missing_ok=True)
-            self.test = self.test.with_properties({"orchestrate.ready_file": str(self._ready_file),
-                                                   "orchestrate.start_file": str(self._start_file)})
+            # on jmeter-servers the markers are relative: each server's own directory on its agent
+            ready, start = (SERVER_READY, SERVER_START) if self._servers is not None else (self._ready_file, self._start_file)
+            self.test = self.test.with_properties({"orchestrate.ready_file": str(ready), "orchestrate.start_file": str(start)})
             self._launch()
-            self._wait_ready()
+            if self._servers is None:
+                self._wait_ready()
+            else:
+                # start() hands out the start time: about one such round trip, plus margin
+                self.lead_s = 2 * self._servers.wait_ready(READY_TIMEOUT_S, self._controller_running) + LEAD_MARGIN_S
 
     def start(self) -> None:
         if self.test is None:
@@ -86,6 +105,9 @@ class TaurusWorkload(Component):
             self._launch()
             return
         start_at = self.start_at if self.start_at is not None else time.time()
+        if self._servers is not None:
+            self._servers.go(start_at)
+            return
         pending = self._start_file.with_suffix(".tmp")
         pending.write_text(f"{start_at:.3f}\n")
         pending.rename(self._start_file)  # atomic: the timer never reads half a number
@@ -110,6 +132,12 @@ class TaurusWorkload(Component):
             self._proc = subprocess.Popen([bzt_binary(), str(self.test.taurus_file)], stdout=out, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, cwd=self.work_dir, env=env, start_new_session=True)
 
+    def _controller_running(self) -> bool:
+        code = self._proc.poll()
+        if code is not None:
+            self._raise_if_failed(code)
+        return code is None
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not self._ready_file.exists():
@@ -133,6 +161,14 @@ class TaurusWorkload(Component):
         return False
 
     def stop(self) -> None:
+        """Stops bzt, then the jmeter-servers (fetching their logs)."""
+        try:
+            self._stop_bzt()
+        finally:
+            if self._servers is not None:
+                self._servers.stop(self.artifacts)
+
+    def _stop_bzt(self) -> None:
         """SIGTERM to bzt (it stops JMeter and writes its results), then SIGKILL to what is left."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
@@ -154,7 +190,7 @@ class TaurusWorkload(Component):
         proc.wait(timeout=STOP_TIMEOUT_S)
 
     def live_stats(self) -> LiveStats:
-        return self._tail.stats()
+        return self._tail.stats(done=self._proc is not None and self._proc.poll() is not None)
 
     def _raise_if_failed(self, code: int) -> None:
         if code in DONE_CODES or self._consumed_nothing():
@@ -182,30 +218,49 @@ class TaurusWorkload(Component):
 
 
 class _JtlTail:
-    """Rates from the lines kpi.jtl gained since the last call."""
+    """Rates from the lines kpi.jtl gained over the last few calls. JMeter writes its results in
+    bursts, so the rate is averaged over ``WINDOW_S``; it is 0 once the workload is done or the file
+    gained nothing for ``IDLE_S``."""
 
-    def __init__(self, path: Path, consumer: bool):
-        self.path, self.consumer = path, consumer
-        self.offset, self.when, self.errors = 0, time.monotonic(), 0
+    WINDOW_S = 5.0
+    IDLE_S = 3.0
 
-    def stats(self) -> LiveStats:
-        now = time.monotonic()
-        ok = 0
-        if self.path.exists():
-            with self.path.open("rb") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            self.offset += len(complete)
-            for line in complete.decode(errors="replace").splitlines():
-                fields = line.split(",")
-                if len(fields) < 7 or fields[0] == "timeStamp":
-                    continue
-                if fields[6] == "true":
-                    consumed = _CONSUMED.match(fields[4]) if self.consumer else None
-                    ok += int(consumed.group(1)) if consumed else 1
-                else:
-                    self.errors += 1
-        rate = ok / max(now - self.when, 1e-3)
-        self.when = now
+    def __init__(self, path: Path, consumer: bool, clock: Callable[[], float] = time.monotonic):
+        self.path, self.consumer, self.clock = path, consumer, clock
+        self.offset, self.errors = 0, 0
+        self.began = self.last_row = clock()
+        self.window: deque[tuple[float, int]] = deque()  # (when read, successes read)
+
+    def stats(self, done: bool = False) -> LiveStats:
+        now = self.clock()
+        ok = self._read()
+        if ok:
+            self.last_row = now
+        self.window.append((now, ok))
+        while self.window[0][0] < now - self.WINDOW_S:
+            self.window.popleft()
+        span = min(self.WINDOW_S, now - self.began)
+        idle = done or now - self.last_row > self.IDLE_S
+        rate = 0.0 if idle else sum(n for _, n in self.window) / max(span, 1e-3)
         return LiveStats(consumed_per_s=rate, errors=self.errors) if self.consumer else LiveStats(produced_per_s=rate, errors=self.errors)
+
+    def _read(self) -> int:
+        """Successes (messages, for a consumer) in the complete lines added since the last read."""
+        if not self.path.exists():
+            return 0
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        ok = 0
+        for line in complete.decode(errors="replace").splitlines():
+            fields = line.split(",")
+            if len(fields) < 7 or fields[0] == "timeStamp":
+                continue
+            if fields[6] == "true":
+                consumed = _CONSUMED.match(fields[4]) if self.consumer else None
+                ok += int(consumed.group(1)) if consumed else 1
+            else:
+                self.errors += 1
+        return ok

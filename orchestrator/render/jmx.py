@@ -38,18 +38,21 @@ class KafkaJmx:
 
 
 def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, bootstrap_servers: str,
-                     security: Security) -> KafkaJmx:
+                     security: Security, servers: int = 1) -> KafkaJmx:
+    """``servers`` > 1: JMeter's distributed mode, where every server runs the whole thread group, so
+    each gets its share of the threads and of the rate."""
     producer = isinstance(workload, ProducerWorkload)
     role = "producer" if producer else "consumer"
     duration = plan.total_duration if producer else plan.total_duration + workload.drain
-    pace = schedule(plan, workload) if producer else f"{plan.total_duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
-    loops = math.ceil(workload.max_messages / workload.instances) if producer and workload.max_messages else -1
+    pace = schedule(plan, workload, servers) if producer else f"{plan.total_duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
+    threads = math.ceil(workload.instances / servers)
+    loops = math.ceil(workload.max_messages / (threads * servers)) if producer and workload.max_messages else -1
     jmx = render_template(
         "kafka-workload.jmx.j2",
         title=f"{plan.metadata.name}: {workload.name}",
         workload=workload.name,
         label=workload.name,
-        threads=workload.instances,
+        threads=threads,
         loops=loops,
         duration_s=math.ceil(duration) + STARTUP_ALLOWANCE_S,
         setup_script=render_template(f"kafka-{role}-setup.groovy.j2"),
@@ -115,11 +118,12 @@ def consumer_properties(workload: ConsumerWorkload) -> dict[str, str]:
                     "orchestrate.start": workload.start, "orchestrate.drain_ms": str(round(workload.drain * 1000))}
 
 
-def schedule(plan: Plan, workload: ProducerWorkload) -> str:
-    """``duration:from:to`` per phase (steps expand into one entry per step), total msgs/s over all threads."""
+def schedule(plan: Plan, workload: ProducerWorkload, servers: int = 1) -> str:
+    """``duration:from:to`` per phase (steps expand into one entry per step), msgs/s over all threads
+    of one of ``servers`` JMeter servers."""
     def rate(value: float | str | None) -> float:
         value = workload.rate if value is None else value
-        return UNTHROTTLED if value == "max" else float(value)
+        return UNTHROTTLED if value == "max" else float(value) / servers
 
     entries: list[tuple[float, float, float]] = []
     for phase in plan.phases:

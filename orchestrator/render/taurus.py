@@ -25,6 +25,8 @@ class TaurusConfig:
     modifications: dict[str, object] = field(default_factory=dict)
     load: dict[str, object] = field(default_factory=dict)  # concurrency, ramp-up, hold-for, iterations
     jmeter_version: str = DEFAULT_VERSION
+    distributed: tuple[str, ...] = ()  # jmeter-server host:port endpoints; empty: JMeter runs the test here
+    system_properties: dict[str, str] = field(default_factory=dict)  # -D for the controller JMeter
 
 
 def render_taurus(config: TaurusConfig) -> str:
@@ -32,5 +34,5 @@ def render_taurus(config: TaurusConfig) -> str:
         "taurus.yml.j2", workload=config.workload, script=str(config.script),
         artifacts_dir=str(config.artifacts_dir), jmeter=str(config.jmeter),
         jmeter_version=config.jmeter_version, properties=config.properties,
-        modifications=config.modifications, load=config.load,
-        shutdown_wait=SHUTDOWN_WAIT_CYCLES, cmdline=NO_UDP_LISTENER)
+        modifications=config.modifications, load=config.load, distributed=list(config.distributed),
+        system_properties=config.system_properties, shutdown_wait=SHUTDOWN_WAIT_CYCLES, cmdline=NO_UDP_LISTENER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.jmeter.distributed import distributed_config, distribution
 from orchestrator.jmeter.install import jmeter_home, launcher
 from orchestrator.plan.models import ConsumerWorkload, ExistingTarget, Plan, ProducerWorkload, ProvisionedTarget, Security, Workload
 from orchestrator.render.jmx import render_kafka_jmx
@@ -33,8 +34,9 @@ class JmeterTest:
 def render_jmeter_workload(plan: Plan, workload: Workload, plan_path: Path, bootstrap: str, out: Path,
                            artifacts_dir: Path) -> JmeterTest:
     out.mkdir(parents=True, exist_ok=True)
+    dist = distribution(plan, workload)
     if isinstance(workload, (ProducerWorkload, ConsumerWorkload)):
-        generated = render_kafka_jmx(plan, workload, bootstrap, target_security(plan))
+        generated = render_kafka_jmx(plan, workload, bootstrap, target_security(plan), len(dist.servers) if dist else 1)
         script = out / f"{workload.name}.jmx"
         script.write_text(generated.jmx)
         config = TaurusConfig(workload=workload.name, script=script.resolve(), artifacts_dir=artifacts_dir.resolve(),
@@ -48,6 +50,8 @@ def render_jmeter_workload(plan: Plan, workload: Workload, plan_path: Path, boot
                               jmeter=launcher(prepared.jmeter_home), properties=prepared.properties,
                               modifications=prepared.modifications, load=prepared.load)
         written = prepared.written
+    if dist is not None:
+        config = distributed_config(config, dist)
     taurus_file = out / TAURUS_FILE
     taurus_file.write_text(render_taurus(config))
     return JmeterTest(config=config, taurus_file=taurus_file, written=[*written, taurus_file])

@@ -1,0 +1,118 @@
+"""The jmeter-server processes of one distributed JMeter workload, driven through playbooks/jmeter.yml.
+
+Secrets the test reads from its environment travel to the servers' environment only: their values
+go into a file that only this user can read, outside the run directory, for the one playbook run
+that starts the servers (ansible-runner records extra variables and its environment in the run
+directory, so neither may carry them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.cache import cache_dir
+from orchestrator.errors import EngineError
+from orchestrator.jmeter.distributed import Distribution
+from orchestrator.provision import Provisioner
+
+READY_POLL_S = 2.0
+# The servers' own bound: Ansible's async wrapper kills a server that outlives it.
+SLACK_S = 900
+
+
+@dataclass(frozen=True)
+class ServerState:
+    ready: bool
+    alive: bool
+
+
+def home_archive(home: Path) -> Path:
+    """One tar of the JMeter home, unpacked on agents that lack JMeter (one transfer instead of ~300)."""
+    archive = cache_dir("jmeter") / f"{home.name}-home.tar"
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        partial = archive.with_suffix(".partial")
+        with tarfile.open(partial, "w") as tar:
+            for item in sorted(home.iterdir()):
+                tar.add(item, arcname=item.name)
+        partial.rename(archive)
+    return archive
+
+
+class JmeterServers:
+    def __init__(self, provisioner: Provisioner, dist: Distribution, workload: str, run_id: str):
+        self.provisioner, self.dist, self.workload, self.run_id = provisioner, dist, workload, run_id
+        self.started = False
+
+    def _vars(self, action: str, **extra: object) -> dict[str, object]:
+        servers = {s.host: {"address": s.address, "port": s.port, "rmi_port": s.rmi_port} for s in self.dist.servers}
+        return {"jmeter_action": action, "jmeter_run_id": self.run_id, "jmeter_workload": self.workload,
+                "jmeter_servers": servers, **extra}
+
+    def start(self, home: Path, plugins: list[Path], secret_env: list[str], lifetime_s: float) -> None:
+        """Starts one server per agent and returns once every one listens."""
+        agents = {h.name for h in self.provisioner.layout().agents}
+        unknown = sorted({s.host for s in self.dist.servers} - agents)
+        if unknown:
+            raise EngineError(f"workload {self.workload}: {', '.join(unknown)} not in the inventory as agent hosts")
+        with tempfile.TemporaryDirectory(prefix="orchestrate-jmeter-") as tmp:
+            secrets = ""
+            values = {name: os.environ[name] for name in secret_env if name in os.environ}
+            if values:
+                path = Path(tmp) / "secrets.json"
+                path.touch(mode=0o600)
+                path.write_text(json.dumps(values))
+                secrets = str(path)
+            self.started = True
+            self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-start", self._vars(
+                "start", jmeter_archive=str(home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
+                jmeter_secrets_file=secrets, jmeter_timeout=int(lifetime_s + SLACK_S)))
+
+    def states(self) -> dict[str, ServerState]:
+        polled = self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-ready", self._vars("ready"))
+        out = {}
+        for host, facts in polled.facts.items():
+            lines = facts.get("jmeter_state", [])
+            out[host] = ServerState(ready="ready" in lines, alive="alive" in lines)
+        return out
+
+    def go(self, start_at: float) -> None:
+        self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-go", self._vars("go", jmeter_start_at=f"{start_at:.3f}"))
+
+    def stop(self, fetch_dir: Path) -> None:
+        """Stops what still runs and fetches every server's log to ``fetch_dir/<host>.log``."""
+        if not self.started:
+            return
+        self.started = False
+        fetch_dir.mkdir(parents=True, exist_ok=True)
+        self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-stop",
+                             self._vars("stop", jmeter_fetch_dir=str(fetch_dir)), tolerate_failures=True)
+
+    def wait_ready(self, timeout_s: float, controller_running: Callable[[], bool]) -> float:
+        """Waits until every server's test has a Kafka client up; returns how long one look took (a
+        playbook round trip). Raises when a server ended, the controller ended or time ran out."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            began = time.monotonic()
+            states = self.states()
+            took = time.monotonic() - began
+            if len(states) == len(self.dist.servers) and all(s.ready for s in states.values()):
+                return took
+            dead = sorted(h for h, s in states.items() if not s.alive and not s.ready)
+            if dead:
+                raise EngineError(f"workload {self.workload}: jmeter-server ended on {', '.join(dead)} before a Kafka "
+                                  "client was ready (see its log, fetched to raw/jmeter/<workload>/<host>.log)")
+            if not controller_running():
+                raise EngineError(f"workload {self.workload}: the JMeter controller ended before the servers' Kafka "
+                                  "clients were ready")
+            if time.monotonic() > deadline:
+                raise EngineError(f"workload {self.workload}: the JMeter servers had no Kafka client ready within "
+                                  f"{timeout_s:.0f}s")
+            time.sleep(READY_POLL_S)
