@@ -60,7 +60,9 @@ def read_inventory(path: Path) -> list[Host]:
 
 def _ansible_list(path: Path) -> dict:
     exe = Path(sys.executable).parent / "ansible-inventory"
-    env = {**os.environ, "ANSIBLE_INVENTORY_ENABLED": "yaml,toml,ini", "ANSIBLE_NOCOLOR": "1"}
+    # static formats only; a file (or a file in a directory) Ansible cannot parse is an error, not a warning
+    env = {**os.environ, "ANSIBLE_INVENTORY_ENABLED": "yaml,toml,ini", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+           "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true", "ANSIBLE_NOCOLOR": "1"}
     try:
         done = subprocess.run([str(exe), "-i", str(path), "--list"], capture_output=True, text=True,
                               timeout=TIMEOUT_S, env=env, stdin=subprocess.DEVNULL, check=False)
