@@ -22,7 +22,7 @@ from orchestrator.errors import EngineError
 from orchestrator.jmeter.distributed import Distribution
 from orchestrator.provision import Provisioner
 
-READY_POLL_S = 2.0
+READY_WAIT_S = 20  # one look at the servers waits this long at most on the agents
 # The servers' own bound: Ansible's async wrapper kills a server that outlives it.
 SLACK_S = 900
 
@@ -31,6 +31,7 @@ SLACK_S = 900
 class ServerState:
     ready: bool
     alive: bool
+    waited_s: float  # of the look's round trip, how long the agent waited for the server
 
 
 def home_archive(home: Path) -> Path:
@@ -76,11 +77,14 @@ class JmeterServers:
                 jmeter_secrets_file=secrets, jmeter_timeout=int(lifetime_s + SLACK_S)))
 
     def states(self) -> dict[str, ServerState]:
-        polled = self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-ready", self._vars("ready"))
+        """Each server's state once it is ready or ended, or after at most ``READY_WAIT_S``."""
+        polled = self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-ready",
+                                      self._vars("ready", jmeter_ready_wait=READY_WAIT_S))
         out = {}
         for host, facts in polled.facts.items():
-            lines = facts.get("jmeter_state", [])
-            out[host] = ServerState(ready="ready" in lines, alive="alive" in lines)
+            lines = [str(line) for line in facts.get("jmeter_state", [])]
+            waited = next((float(line.split()[1]) for line in lines if line.startswith("waited ")), 0.0)
+            out[host] = ServerState(ready="ready" in lines, alive="alive" in lines, waited_s=waited)
         return out
 
     def go(self, start_at: float) -> None:
@@ -96,15 +100,15 @@ class JmeterServers:
                              self._vars("stop", jmeter_fetch_dir=str(fetch_dir)), tolerate_failures=True)
 
     def wait_ready(self, timeout_s: float, controller_running: Callable[[], bool]) -> float:
-        """Waits until every server's test has a Kafka client up; returns how long one look took (a
-        playbook round trip). Raises when a server ended, the controller ended or time ran out."""
+        """Waits until every server's test has a Kafka client up; returns what one playbook round trip
+        costs beyond waiting. Raises when a server ended, the controller ended or time ran out."""
         deadline = time.monotonic() + timeout_s
         while True:
             began = time.monotonic()
             states = self.states()
-            took = time.monotonic() - began
+            overhead = time.monotonic() - began - max((s.waited_s for s in states.values()), default=0.0)
             if len(states) == len(self.dist.servers) and all(s.ready for s in states.values()):
-                return took
+                return max(overhead, 0.0)
             dead = sorted(h for h, s in states.items() if not s.alive and not s.ready)
             if dead:
                 raise EngineError(f"workload {self.workload}: jmeter-server ended on {', '.join(dead)} before a Kafka "
@@ -115,4 +119,3 @@ class JmeterServers:
             if time.monotonic() > deadline:
                 raise EngineError(f"workload {self.workload}: the JMeter servers had no Kafka client ready within "
                                   f"{timeout_s:.0f}s")
-            time.sleep(READY_POLL_S)

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.collect import collect
 from orchestrator.errors import EngineError, ToolMissingError
-from orchestrator.execute.taurus import TaurusWorkload
+from orchestrator.execute.taurus import TaurusWorkload, _JtlTail
 from orchestrator.jmeter.install import ensure_jmeter
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
@@ -231,3 +231,60 @@ def test_consumer_that_received_nothing_is_a_result_not_an_error(tmp_path):
     workload.artifacts.mkdir(parents=True)
     (workload.artifacts / "bzt.log").write_text("ERROR root] Child Process Error: Empty results, most likely c failed.\n")
     workload._raise_if_failed(1)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _jtl_line(success: bool = True, message: str = "OK") -> str:
+    return f"1700000000000,3,p,200,{message},p 1-1,{'true' if success else 'false'},100,1,1,2,host,0\n"
+
+
+def _tail(tmp_path: Path, consumer: bool = False) -> tuple[_JtlTail, Path, _Clock]:
+    clock = _Clock()
+    path = tmp_path / "kpi.jtl"
+    path.write_text("timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,grpThreads,"
+                    "allThreads,Latency,Hostname,Connect\n")
+    return _JtlTail(path, consumer, clock), path, clock
+
+
+def test_live_rate_averages_the_rows_of_the_last_seconds(tmp_path):
+    tail, path, clock = _tail(tmp_path)
+    for _ in range(5):
+        clock.now += 1
+        with path.open("a") as f:
+            f.write(_jtl_line() * 10)
+        stats = tail.stats()
+    assert stats.produced_per_s == pytest.approx(10.0)
+
+
+def test_live_rate_drops_to_zero_when_the_jtl_stops_growing(tmp_path):
+    tail, path, clock = _tail(tmp_path)
+    clock.now += 1
+    with path.open("a") as f:
+        f.write(_jtl_line() * 50)
+    assert tail.stats().produced_per_s > 0
+    clock.now += _JtlTail.IDLE_S + 0.5
+    assert tail.stats().produced_per_s == 0.0
+
+
+def test_live_rate_is_zero_once_the_workload_is_done(tmp_path):
+    tail, path, clock = _tail(tmp_path)
+    clock.now += 1
+    with path.open("a") as f:
+        f.write(_jtl_line() * 50)
+    assert tail.stats(done=True).produced_per_s == 0.0
+
+
+def test_live_consumer_rate_counts_messages_and_errors_count_failed_rows(tmp_path):
+    tail, path, clock = _tail(tmp_path, consumer=True)
+    clock.now += 2
+    with path.open("a") as f:
+        f.write(_jtl_line(message="30 messages") + _jtl_line(success=False, message="timeout"))
+    stats = tail.stats()
+    assert (stats.consumed_per_s, stats.errors) == (15.0, 1)

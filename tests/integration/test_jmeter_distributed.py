@@ -19,13 +19,11 @@ import yaml
 from orchestrator.execute.base import Cluster
 from orchestrator.jmeter import distributed
 from orchestrator.jmeter.distributed import distribution
-from orchestrator.jmeter.install import ensure_jmeter
 from orchestrator.jmeter.servers import JmeterServers
 from orchestrator.pipeline import Outcome, apply
 from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan
 from orchestrator.progress import Progress
-from orchestrator.provision import Provisioner
 from orchestrator.rundir import RunDir
 
 pytestmark = pytest.mark.integration
@@ -83,19 +81,31 @@ class Lab:
     plan_path: Path
     run: RunDir
     outcome: Outcome
+    server_env: list[dict[str, str]]  # each jmeter-server's environment, read while it ran
 
 
 @pytest.fixture(scope="module")
 def lab(kafka_broker: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("jmeter-distributed")
+    server_env: list[dict[str, str]] = []
+    start = JmeterServers.start
+
+    def start_with_a_secret(self: JmeterServers, home: Path, plugins: list[Path], secret_env: list[str],
+                            lifetime_s: float) -> None:
+        # as a secured target's password would be: the test reads it from the environment at run time
+        start(self, home, plugins, [*secret_env, SECRET_ENV], lifetime_s)
+        ports = {f"-Dserver_port={s.port}" for s in self.dist.servers}
+        server_env.extend(p.environ() for p in psutil.process_iter(["cmdline"]) if ports & set(p.info["cmdline"] or []))
+
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_STATE_HOME", str(root / "state"))
         env.setenv(SECRET_ENV, SECRET)
         env.setattr(distributed, "BASE_PORT", free_block(distributed.CLIENT_PORTS + 2 * len(AGENTS)))
+        env.setattr(JmeterServers, "start", start_with_a_secret)
         plan_path = write_plan(root, kafka_broker, f"t-jmeter-dist-{os.getpid()}")
         plan = load_plan(plan_path)
         outcome = apply(plan, plan_path, root / "run", False, Progress())
-        yield Lab(root, plan, plan_path, RunDir(root / "run"), outcome)
+        yield Lab(root, plan, plan_path, RunDir(root / "run"), outcome, server_env)
 
 
 def jtl_rows(run: RunDir) -> list[dict[str, str]]:
@@ -143,21 +153,8 @@ def test_nothing_listens_afterwards(lab):
     assert left == []
 
 
-def test_secrets_reach_the_server_environment_but_no_file(lab):
-    """A secret the test reads from its environment is in the jmeter-server's environment, and in
-    nothing written under the run directory (ansible-runner's artifacts included)."""
-    run = RunDir(lab.root / "secret-run")
-    dist = distribution(lab.plan, lab.plan.workloads[0])
-    servers = JmeterServers(Provisioner(lab.plan, lab.plan_path, run.ansible_dir), dist, "jp", run.root.name)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(SECRET_ENV, SECRET)
-        try:
-            servers.start(ensure_jmeter(), [], [SECRET_ENV], lifetime_s=60)
-            environments = [p.environ() for p in psutil.process_iter(["cmdline"])
-                            if "-Dserver_port=" + str(dist.servers[0].port) in (p.info["cmdline"] or [])]
-        finally:
-            servers.stop(run.raw / "jmeter" / "jp")
-    assert [e.get(SECRET_ENV) for e in environments] == [SECRET]
-    written = [p for p in run.root.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+def test_secrets_reach_the_servers_environment_and_no_file(lab):
+    assert [e.get(SECRET_ENV) for e in lab.server_env] == [SECRET] * len(AGENTS)
+    assert (lab.run.ansible_dir / "artifacts" / "jmeter-jp-start" / "job_events").is_dir()
+    written = [p for p in lab.root.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     assert written == []
-    assert (run.ansible_dir / "artifacts" / "jmeter-jp-start" / "job_events").is_dir()

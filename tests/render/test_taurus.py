@@ -57,3 +57,17 @@ def test_no_properties_is_an_empty_mapping_not_null(config):
 
     doc = yaml.safe_load(render_taurus(replace(config, properties={})))
     assert doc["scenarios"]["orders"]["properties"] == {}
+
+
+def test_distributed_execution_lists_the_servers_and_controller_system_properties(config):
+    from dataclasses import replace
+
+    doc = yaml.safe_load(render_taurus(replace(config, distributed=("10.0.0.5:1099", "10.0.0.6:1099"),
+                                               system_properties={"java.rmi.server.hostname": "10.0.0.1"})))
+    assert doc["execution"][0]["distributed"] == ["10.0.0.5:1099", "10.0.0.6:1099"]
+    assert doc["modules"]["jmeter"]["system-properties"] == {"java.rmi.server.hostname": "10.0.0.1"}
+
+
+def test_local_execution_has_no_distributed_key(config):
+    doc = yaml.safe_load(render_taurus(config))
+    assert "distributed" not in doc["execution"][0] and "system-properties" not in doc["modules"]["jmeter"]
