@@ -62,14 +62,15 @@ def ingest(path: Path, work: Path) -> int:
     return sum(label.count for label in labels)
 
 
-def measure(command: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
+def measure(command: list[str], log: Path, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> tuple[float, float, float, int]:
     """Wall seconds, CPU seconds (user + system), peak RSS in MB and exit status of one child process.
 
     CPU seconds are reported too because wall time on a shared machine depends on everything else running.
     The child's output goes to ``log``."""
     started = time.monotonic()
     with log.open("wb") as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd)
         _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     return time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
@@ -101,10 +102,12 @@ def main() -> int:
         shutil.rmtree(out, ignore_errors=True)
         heap = f"-Xms1g -Xmx{args.jmeter_heap} -XX:MaxMetaspaceSize=256m"
         rows.append((f"jmeter -g (5.6.3, -Xmx{args.jmeter_heap})",
-                     *measure([str(launcher(ensure_jmeter())), "-g", str(jtl), "-o", str(out)], work / "jmeter.log", {"HEAP": heap})))
+                     # in the work directory: JMeter leaves its jmeter.log and the report generator's temp/ there
+                     *measure([str(launcher(ensure_jmeter())), "-g", str(jtl), "-o", str(out)], work / "jmeter.out",
+                              {"HEAP": heap}, cwd=work)))
         print(rows[-1], flush=True)
         if rows[-1][-1] != 0:
-            tail = (work / "jmeter.log").read_text(errors="replace").strip().splitlines()[-3:]
+            tail = (work / "jmeter.out").read_text(errors="replace").strip().splitlines()[-3:]
             print("jmeter failed: " + " | ".join(tail), flush=True)
     print(f"\nmachine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}\n")
