@@ -99,8 +99,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command in ("provision", "destroy"):
         from orchestrator import provision
+        from orchestrator.progress import Progress
 
-        print(getattr(provision, args.command)(_load(args), args.plan))
+        progress = Progress.for_stream(sys.stdout)
+        try:
+            done = getattr(provision, args.command)(_load(args), args.plan, on_event=progress.ansible)
+        finally:
+            progress.close()
+        print(done)
         return 0
     if args.command == "report":
         from orchestrator.report import build

@@ -120,7 +120,7 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
         if workload.engine == "native" and workload.agents:
             from orchestrator.execute.remote_native import RemoteNativeWorkload
 
-            out.loads.append(RemoteNativeWorkload(plan, workload, run, plan_path))
+            out.loads.append(RemoteNativeWorkload(plan, workload, run, plan_path, session.on_event))
         elif workload.engine == "native":
             from orchestrator.execute.native import NativeWorkload
 
@@ -130,7 +130,7 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
 
             out.loads.append(TaurusWorkload(plan, workload, run, plan_path))
     if plan.monitors.iostat.enabled:
-        out.helpers.append(_iostat(plan, plan_path, run))
+        out.helpers.append(_iostat(plan, plan_path, run, session))
     if plan.monitors.kafka_admin.enabled:
         from orchestrator.execute.monitor import KafkaAdminMonitor
 
@@ -147,12 +147,12 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
     return out
 
 
-def _iostat(plan: Plan, plan_path: Path, run: RunDir) -> Component:
+def _iostat(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession) -> Component:
     """iostat where the brokers' disks are: each inventory broker host (provisioned or not), or this machine."""
     if plan.inventory is not None and any("broker" in h.roles for h in plan.inventory.hosts):
         from orchestrator.execute.remote_iostat import RemoteIostat
 
-        return RemoteIostat(plan, plan_path, run)
+        return RemoteIostat(plan, plan_path, run, session.on_event)
     from orchestrator.execute.monitor import IostatMonitor
 
     return IostatMonitor(plan, run)
@@ -347,10 +347,13 @@ def build_report(run: RunDir) -> Summary:
 
 
 def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, progress: Progress) -> Outcome:
+    from orchestrator.execute.remote_native import check_secrets
+
+    check_secrets(plan)
     run = RunDir.create(plan.metadata.name, explicit=run_dir)
     write_resolved_plan(plan, run.resolved_plan)
     events = EventLog(run.events)
-    session = TargetSession(plan, Path(plan_path), run)
+    session = TargetSession(plan, Path(plan_path), run, progress.ansible)
     failure: BaseException | None = None
     with SignalGuard().installed() as guard:
         try:

@@ -2,14 +2,18 @@
 
 On a terminal it redraws one line in place (``\\r``); anywhere else it stays silent, so logs and
 CI output hold only the final headline. The CLI hands the Progress to ``apply``; library code
-never prints.
+never prints. Ansible's task events (provisioning, teardown, remote components) arrive through
+``Progress.ansible``, possibly from the threads that run playbooks in the background.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import TextIO
+
+from orchestrator.provision.ansible import TaskEvent
 
 REDRAW_EVERY_S = 0.5
 
@@ -45,6 +49,13 @@ class Progress:
     def step(self, text: str) -> None:
         """A one-off step such as 'starting the local broker'."""
 
+    def ansible(self, event: TaskEvent) -> None:
+        """An Ansible task event (an EventSink): the task that starts, or the host it failed on."""
+        if event.status == "started":
+            self.step(f"ansible: {event.host}: {event.task}")
+        elif event.status in ("failed", "unreachable"):
+            self.step(f"ansible: {event.host}: {event.task}: {event.status}")
+
     def update(self, snapshot: Snapshot) -> None:
         """The latest state of the running phase."""
 
@@ -57,11 +68,13 @@ class LiveProgress(Progress):
         self.stream = stream
         self._width = 0
         self._last = 0.0
+        self._lock = threading.Lock()  # playbook threads report steps while the run updates
 
     def _draw(self, text: str) -> None:
-        self.stream.write("\r" + text.ljust(self._width))
-        self.stream.flush()
-        self._width = len(text)
+        with self._lock:
+            self.stream.write("\r" + text.ljust(self._width))
+            self.stream.flush()
+            self._width = len(text)
 
     def step(self, text: str) -> None:
         self._draw(text + " …")
@@ -73,7 +86,8 @@ class LiveProgress(Progress):
             self._draw(snapshot.line())
 
     def close(self) -> None:
-        if self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
+        with self._lock:
+            if self._width:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+                self._width = 0

@@ -5,20 +5,30 @@ spec's ``host`` names its agent, round robin). prepare() creates the run directo
 checks the runner imports there; how long that took sets ``lead_s``, so the pipeline schedules the
 first phase after the runners are up. start() copies them to the agents and launches each
 instance as an Ansible async job (bounded by the schedule plus slack) in the background; poll()
-reads the jobs' states every few seconds; stop() sends SIGTERM to what still runs, waits for the
-runners to flush, and fetches every instance's records and log to
-``raw/native/<workload>/<i>.jsonl`` and ``<i>.log``, where the collector finds local ones too.
+reads the jobs' states and the newest records (the live rates) every few seconds; stop() sends
+SIGTERM to what still runs, waits for the runners to flush, and fetches every instance's records
+and log to ``raw/native/<workload>/<i>.jsonl`` and ``<i>.log``, where the collector finds local
+ones too.
+
+Client secrets (``Cluster.secret_env``) are read from this process's environment and handed to the
+runners' environment through load.yml's prompt (see provision/ansible.py): never in a spec, the
+inventory, extravars or ansible-runner's artifacts.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.errors import EngineError
-from orchestrator.execute.base import Cluster, Component
-from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
+from orchestrator.execute.base import Cluster, Component, LiveStats
+from orchestrator.execute.target import client_security
+from orchestrator.plan.models import ConsumerWorkload, LocalTarget, Plan, ProducerWorkload
 from orchestrator.provision import Provisioner
 from orchestrator.provision.ansible import EventSink, PlaybookJob
 from orchestrator.render.runner import output_path, runner_specs, spec_path
@@ -29,6 +39,49 @@ POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
 SLACK_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
 LEAD_MARGIN_S = 5.0
+SECRETS_PROMPT = "orchestrate client secrets"  # load.yml's vars_prompt
+TAIL_MARGIN = 3  # records beyond one per second since the last poll
+
+
+def read_secrets(names: Iterable[str]) -> dict[str, str]:
+    """The values of the client secrets' environment variables, read now from this process."""
+    missing = [name for name in names if name not in os.environ]
+    if missing:
+        raise EngineError(f"environment variable {missing[0]} is not set; the runners on the agents need it "
+                          "as a client secret (see target.security)")
+    return {name: os.environ[name] for name in names}
+
+
+def check_secrets(plan: Plan) -> None:
+    """Before anything starts: the client secrets of workloads on agents are all set here."""
+    if isinstance(plan.target, LocalTarget) or not any(w.engine == "native" and w.agents for w in plan.workloads):
+        return
+    read_secrets(client_security(plan.target.security)[1].values())
+
+
+@dataclass
+class _Rates:
+    """One remote instance's live rate and errors, from the newest records each poll returns."""
+
+    last_ts: float = 0.0  # the newest interval already counted (polls return overlapping tails)
+    rate: float = 0.0
+    errors: int = 0
+    done: bool = False  # end record seen, or its job finished
+
+    def add(self, tail: str) -> None:
+        for line in tail.splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line the runner is still writing
+            self.done = self.done or record.get("type") == "end"
+            if record.get("type") != "interval" or record["ts"] <= self.last_ts:
+                continue
+            self.last_ts = record["ts"]
+            self.errors += record.get("errors", 0)
+            seconds = record["ts"] - record["start"]
+            if seconds >= 0.5:  # a short last interval says little about the rate
+                self.rate = record.get("acked", record.get("received", 0)) / seconds
 
 
 class RemoteNativeWorkload(Component):
@@ -37,11 +90,16 @@ class RemoteNativeWorkload(Component):
         self.name = workload.name
         self.plan, self.workload, self.run = plan, workload, run
         self.provisioner = Provisioner(plan, plan_path, run.ansible_dir, on_event)
+        # polls run every few seconds: the rates line shows their outcome, not their tasks
+        self._quiet = replace(self.provisioner, on_event=None)
         self.cluster: Cluster | None = None
         self.specs: list[RunnerSpec] = []
+        self._secrets: dict[str, str] = {}
         self._starting: PlaybookJob | None = None
         self._jobs: dict[str, list[str]] = {}
+        self._rates: dict[tuple[str, int], _Rates] = {}
         self._next_poll = 0.0
+        self._last_poll = 0.0
         self._running = False
 
     def prepare(self, cluster: Cluster) -> None:
@@ -49,9 +107,7 @@ class RemoteNativeWorkload(Component):
         unknown = [a for a in self.workload.agents if a not in agents]
         if unknown:
             raise EngineError(f"workload {self.name}: {', '.join(unknown)} not in the inventory as agent hosts")
-        if cluster.secret_env:
-            raise EngineError(f"workload {self.name}: client secrets ({', '.join(cluster.secret_env)}) are not "
-                              "passed to remote agents; run this workload on this machine")
+        self._secrets = read_secrets(cluster.secret_env.values())
         self.cluster = cluster
         self._write_specs(time.time())
         began = time.monotonic()
@@ -67,26 +123,40 @@ class RemoteNativeWorkload(Component):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(spec.to_json())
 
+    def _hosts(self) -> dict[str, list[RunnerSpec]]:
+        out: dict[str, list[RunnerSpec]] = {}
+        for spec in self.specs:
+            out.setdefault(spec.host, []).append(spec)
+        return out
+
+    def _instance_name(self, spec: RunnerSpec) -> str:
+        return f"{self.name}-{spec.instance}"
+
     def _by_host(self, with_spec: bool) -> dict[str, list[dict[str, object]]]:
         out: dict[str, list[dict[str, object]]] = {}
-        for spec in self.specs:
-            entry: dict[str, object] = {"name": f"{self.name}-{spec.instance}", "instance": spec.instance}
-            if with_spec:
-                entry["spec"] = json.loads(spec.to_json())
-            out.setdefault(spec.host, []).append(entry)
+        for host, specs in self._hosts().items():
+            out[host] = [{"name": self._instance_name(s), "instance": s.instance,
+                          **({"spec": json.loads(s.to_json())} if with_spec else {})} for s in specs]
         return out
 
     def _vars(self, action: str, **extra: object) -> dict[str, object]:
+        # an extra var answers load.yml's prompt for the client secrets, which only start reads
         return {"load_action": action, "load_run_id": self.run.root.name, "load_hosts": sorted({s.host for s in self.specs}),
-                **extra}
+                "load_secret_env": "{}", **extra}
 
     def start(self) -> None:
         if self.cluster is None:
             raise EngineError(f"workload {self.name}: start() before prepare()")
         self._write_specs(self.start_at if self.start_at is not None else time.time())
         timeout = int(self.plan.total_duration + SLACK_S)
-        self._starting = self.provisioner.start("load.yml", f"load-{self.name}-start", self._vars(
-            "start", load_specs=self._by_host(with_spec=True), load_timeout=timeout))
+        extravars = self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout)
+        answers = None
+        if self._secrets:
+            del extravars["load_secret_env"]
+            answers = {SECRETS_PROMPT: json.dumps(self._secrets)}
+        self._starting = self.provisioner.start("load.yml", f"load-{self.name}-start", extravars, answers)
+        self._rates = {(s.host, s.instance): _Rates() for s in self.specs}
+        self._last_poll = time.monotonic()
         self._running = True
 
     def poll(self) -> bool:
@@ -101,17 +171,32 @@ class RemoteNativeWorkload(Component):
         if time.monotonic() < self._next_poll:
             return True
         self._next_poll = time.monotonic() + POLL_EVERY_S
-        polled = self.provisioner.run("load.yml", f"load-{self.name}-poll", self._vars("poll", load_jobs=self._jobs))
+        hosts = self._hosts()
+        lines = math.ceil(time.monotonic() - self._last_poll) + TAIL_MARGIN
+        self._last_poll = time.monotonic()
+        polled = self._quiet.run("load.yml", f"load-{self.name}-poll", self._vars(
+            "poll", load_jobs=self._jobs, load_tail_lines=lines,
+            load_names={host: [self._instance_name(s) for s in specs] for host, specs in hosts.items()}))
         running = False
-        instances = {host: [e["instance"] for e in entries] for host, entries in self._by_host(False).items()}
         for host, facts in polled.facts.items():
-            for instance, (finished, rc) in zip(instances.get(host, []), facts.get("load_states", [])):
+            instances = [s.instance for s in hosts.get(host, [])]
+            for instance, tail in zip(instances, facts.get("load_tails", [])):
+                self._rates[(host, instance)].add(str(tail))
+            for instance, (finished, rc) in zip(instances, facts.get("load_states", [])):
+                self._rates[(host, instance)].done |= bool(finished)
                 if not finished:
                     running = True
                 elif rc not in (0, ""):
                     raise EngineError(f"workload {self.name} instance {instance} on agent {host}: runner exited "
                                       f"with status {rc} (log: {output_path(self.run, self.name, instance).with_suffix('.log')})")
         return running
+
+    def live_stats(self) -> LiveStats:
+        rates = self._rates.values()
+        rate = sum(r.rate for r in rates if self._running and not r.done)
+        producer = isinstance(self.workload, ProducerWorkload)
+        return LiveStats(produced_per_s=rate if producer else 0.0, consumed_per_s=0.0 if producer else rate,
+                         errors=sum(r.errors for r in rates))
 
     def stop(self) -> None:
         if not self._running:

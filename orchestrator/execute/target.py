@@ -14,6 +14,7 @@ from pathlib import Path
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.execute.local_kafka import LocalKafka
 from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan, Security
+from orchestrator.provision.ansible import EventSink
 from orchestrator.rundir import RunDir
 
 
@@ -50,6 +51,7 @@ class TargetSession:
     plan: Plan
     plan_path: Path
     run: RunDir
+    on_event: EventSink | None = None  # Ansible task events of provisioning and teardown
     cluster: Cluster | None = None
     local: LocalKafka | None = None
 
@@ -64,7 +66,7 @@ class TargetSession:
             from orchestrator.provision import cluster_for
 
             config, secrets = client_security(target.security)
-            provisioned = cluster_for(self.plan, self.plan_path, self.run)
+            provisioned = cluster_for(self.plan, self.plan_path, self.run, self.on_event)
             self.cluster = replace(provisioned, client_config={**provisioned.client_config, **config},
                                    secret_env={**provisioned.secret_env, **secrets})
         return self.cluster
@@ -81,5 +83,5 @@ class TargetSession:
                 return self.cluster.bootstrap_servers
             from orchestrator.provision import stop
 
-            stop(self.plan, self.plan_path, self.run)
+            stop(self.plan, self.plan_path, self.run, self.on_event)
         return None

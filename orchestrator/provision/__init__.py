@@ -60,9 +60,11 @@ class Provisioner:
         return run_playbook(playbook, self.private_data_dir, self._inventory(), extravars or {}, ident,
                             self.on_event, tolerate_failures)
 
-    def start(self, playbook: str, ident: str, extravars: dict[str, object]) -> PlaybookJob:
-        """``run`` in the background."""
-        return PlaybookJob(playbook, self.private_data_dir, self._inventory(), extravars, ident, self.on_event)
+    def start(self, playbook: str, ident: str, extravars: dict[str, object],
+              answers: dict[str, str] | None = None) -> PlaybookJob:
+        """``run`` in the background; ``answers`` reply to the playbook's prompts (see run_playbook)."""
+        return PlaybookJob(playbook, self.private_data_dir, self._inventory(), extravars, ident, self.on_event,
+                           answers=answers)
 
 
 def _libs_archive(version: str) -> Path:

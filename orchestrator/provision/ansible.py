@@ -4,12 +4,15 @@ Each call is one ansible-runner job in ``private_data_dir`` with its own ``ident
 artifacts (``artifacts/<ident>/stdout``, ``job_events/``) stay side by side for later reading.
 The environment handed to ansible-runner is recorded in its ``command`` artifact, so it is built
 from an allow-list rather than copied from ours: a secret exported for the load clients never
-lands on disk.
+lands on disk. A secret a playbook needs on its hosts is asked for by the playbook
+(``vars_prompt``, private) and typed into ansible-playbook's terminal by ansible-runner
+(``answers``): it is never on the command line, in the environment or in the artifacts.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -27,12 +30,12 @@ _INHERITED = ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "SSH_AUTH_S
 
 @dataclass(frozen=True)
 class TaskEvent:
-    """One task's outcome on one host, as streamed to the progress display."""
+    """One task starting or its outcome on one host, as streamed to the progress display."""
 
     playbook: str
     host: str
     task: str
-    status: str  # ok, changed, skipped, failed, unreachable, ignored
+    status: str  # started, ok, changed, skipped, failed, unreachable, ignored
     message: str = ""
 
 
@@ -82,7 +85,7 @@ def _message(res: dict) -> str:
     return "failed"
 
 
-_STATUS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
+_STATUS = {"runner_on_start": "started", "runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
            "runner_on_skipped": "skipped", "runner_item_on_failed": None}
 
 
@@ -104,9 +107,10 @@ def _event(playbook: str, raw: dict) -> TaskEvent | None:
 
 def run_playbook(playbook: str, private_data_dir: Path, inventory: dict[str, object],
                  extravars: dict[str, object], ident: str, on_event: EventSink | None = None,
-                 tolerate_failures: bool = False) -> PlaybookResult:
+                 tolerate_failures: bool = False, answers: dict[str, str] | None = None) -> PlaybookResult:
     """Runs ``playbooks/<playbook>``; raises ProvisionError for the first failed or unreachable
-    task unless ``tolerate_failures`` (teardown keeps going and reports instead)."""
+    task unless ``tolerate_failures`` (teardown keeps going and reports instead). ``answers``:
+    the playbook's ``vars_prompt`` prompt ▶ the line to type in reply."""
     try:
         from ansible_runner import Runner, RunnerConfig
     except ImportError as err:
@@ -134,7 +138,8 @@ def run_playbook(playbook: str, private_data_dir: Path, inventory: dict[str, obj
 
     config = RunnerConfig(private_data_dir=str(private_data_dir), playbook=str(PLAYBOOKS / playbook),
                           inventory=str(inventory_file), extravars=extravars, ident=ident, quiet=True,
-                          suppress_env_files=True, rotate_artifacts=20)
+                          suppress_env_files=True, rotate_artifacts=20,
+                          passwords={rf"{re.escape(prompt)}:\s*$": answer for prompt, answer in (answers or {}).items()})
     config.prepare()
     ours = _environment()
     # keep what ansible-runner itself set (callback plugin, artifact paths), drop the rest of os.environ

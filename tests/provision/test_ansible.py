@@ -44,3 +44,8 @@ def test_environment_drops_unlisted_variables_such_as_secrets(monkeypatch: pytes
     env = _environment()
     assert "hunter2" not in env.values()
     assert env["PATH"].startswith(str(Path(sys.executable).parent))
+
+
+def test_a_starting_task_is_reported_as_started() -> None:
+    event = _event("p.yml", raw("runner_on_start"))
+    assert (event.host, event.task, event.status) == ("b1", "Start Kafka", "started")
