@@ -1,10 +1,11 @@
 """A 3-broker KRaft cluster on this machine, provisioned by apply through the real playbooks and
-ansible-runner, serving replicated load (RF 3, min.insync.replicas 2), watched by per-host iostat,
-then destroyed."""
+ansible-runner, serving replicated load (RF 3, min.insync.replicas 2, acks all) while one broker is
+killed and restarted, watched by per-host iostat and the admin monitor, then destroyed."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
+from confluent_kafka import ElectionType, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from orchestrator.execute.base import Cluster
@@ -25,7 +27,8 @@ from tests.integration.ports import free_ports
 
 pytestmark = pytest.mark.integration
 HOSTS = ("b1", "b2", "b3")
-LOAD_S = 6
+LOAD_S = 8
+KILLED = "b2"  # node id 2
 SECRET = "s3cret-never-on-disk"
 
 
@@ -39,16 +42,17 @@ def write_plan(root: Path) -> Path:
         "target": {"kind": "provisioned"},
         "inventory": {"hosts": hosts},
         # a small offsets topic and no rebalance delay: the consumer group forms quickly on 2 cores
+        # the controller fences the killed broker after 4 s instead of 9 s, so its partitions move on
         "provision": {"heap": "256MiB", "os_tuning": False, "teardown": False,
-                      "properties": {"offsets.topic.num.partitions": 3, "group.initial.rebalance.delay.ms": 0}},
+                      "properties": {"offsets.topic.num.partitions": 3, "group.initial.rebalance.delay.ms": 0,
+                                     "broker.session.timeout.ms": 4000, "broker.heartbeat.interval.ms": 1000}},
         "topics": [{"name": "replicated", "partitions": 3, "replication_factor": 3, "min_insync_replicas": 2}],
         "workloads": [{"name": "p", "kind": "producer", "topic": "replicated", "rate": "100/s"},
-                      {"name": "c", "kind": "consumer", "topic": "replicated", "drain": "5s"}],
+                      {"name": "c", "kind": "consumer", "topic": "replicated", "drain": "10s"}],
         "phases": [{"name": "hold", "kind": "steady", "duration": f"{LOAD_S}s"}],
         "slos": [{"name": "nothing-lost", "metric": "consume.lost", "threshold": 0}],
-        # librdkafka aborted the whole process twice here inside the admin monitor's consumer-group
-        # offset requests against this 3-broker cluster; this test is about provisioning
-        "monitors": {"kafka_admin": {"enabled": False}},
+        "faults": [{"name": "kill-b2", "action": "broker_kill", "at": "1s", "duration": "2s", "broker": KILLED}],
+        "monitors": {"kafka_admin": {"interval": "1s"}},
     }
     path = root / "plan.yaml"
     path.write_text(yaml.safe_dump(plan))
@@ -85,12 +89,56 @@ def test_apply_passes(lab: Lab) -> None:
     assert lab.outcome.exit_code() == 0, lab.outcome.headline()
 
 
-def test_every_broker_hosts_replicas_and_leads(lab: Lab) -> None:
-    metadata = AdminClient({"bootstrap.servers": lab.cluster.bootstrap_servers}).list_topics(timeout=30)
-    partitions = metadata.topics["replicated"].partitions.values()
-    assert sorted(metadata.brokers) == [1, 2, 3]
+def _in_sync(admin: AdminClient) -> list:
+    """The topic's partitions once every replica is back in sync (the killed broker catches up), bounded."""
+    for _ in range(60):
+        partitions = list(admin.list_topics(timeout=30).topics["replicated"].partitions.values())
+        if all(sorted(p.isrs) == [1, 2, 3] for p in partitions):
+            return partitions
+        time.sleep(1)
+    return partitions
+
+
+def test_every_broker_hosts_replicas_and_leads_again_after_the_kill(lab: Lab) -> None:
+    admin = AdminClient({"bootstrap.servers": lab.cluster.bootstrap_servers})
+    assert sorted(admin.list_topics(timeout=30).brokers) == [1, 2, 3]
+    partitions = _in_sync(admin)
     assert all(sorted(p.replicas) == [1, 2, 3] and sorted(p.isrs) == [1, 2, 3] for p in partitions)
-    assert {p.leader for p in partitions} == {1, 2, 3}
+    # the killed broker lost its leaderships; a preferred election shows it can lead again
+    # (confluent-kafka 2.16 raises SystemError when elect_leaders gets request_timeout)
+    admin.elect_leaders(ElectionType.PREFERRED, [TopicPartition("replicated", p.id) for p in partitions]).result(timeout=60)
+    leaders = {p.leader for p in admin.list_topics(timeout=30).topics["replicated"].partitions.values()}
+    assert leaders == {1, 2, 3}
+
+
+def _fault_events(lab: Lab) -> dict[str, dict]:
+    lines = [json.loads(line) for line in lab.run.events.read_text().splitlines()]
+    return {e["kind"]: e for e in lines if e["kind"].startswith("fault_")}
+
+
+def test_fault_start_and_end_are_recorded_with_the_recovery_time(lab: Lab) -> None:
+    events = _fault_events(lab)
+    assert events["fault_start"]["name"] == events["fault_end"]["name"] == "kill-b2"
+    recovery = events["fault_end"]["ts"] - events["fault_start"]["ts"]
+    assert recovery > 0 and events["fault_end"]["detail"].endswith(f"recovered after {recovery:.1f}s")
+
+
+def test_summary_and_report_show_the_fault(lab: Lab) -> None:
+    assert lab.outcome.summary is not None
+    assert {(e.kind, e.name) for e in lab.outcome.summary.events} >= {("fault_start", "kill-b2"), ("fault_end", "kill-b2")}
+    assert "kill-b2" in lab.run.report_html.read_text()
+
+
+def test_killed_broker_is_a_new_process_started_during_the_fault(lab: Lab) -> None:
+    events = _fault_events(lab)
+    started = {b.host: psutil.Process(b.pid).create_time() for b in lab.cluster.brokers if b.pid is not None}
+    assert events["fault_start"]["ts"] <= started[KILLED] <= events["fault_end"]["ts"]
+    assert all(started[h] < events["fault_start"]["ts"] for h in HOSTS if h != KILLED)
+
+
+def test_admin_monitor_sampled_the_cluster(lab: Lab) -> None:
+    samples = [json.loads(line) for line in (lab.run.raw / "kafka_admin" / "samples.jsonl").read_text().splitlines()]
+    assert samples and any(not s.get("errors") for s in samples)
 
 
 def test_cluster_handle_names_each_local_broker_process(lab: Lab) -> None:
