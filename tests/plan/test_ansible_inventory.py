@@ -86,6 +86,19 @@ def test_yaml_child_groups_and_singular_group_names(tmp_path: Path) -> None:
         ("y1", ["broker", "agent"], "10.1.0.1", 29092), ("y2", ["controller"], "y2", 9092)]
 
 
+def test_toml_inventory(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.toml"
+    path.write_text('[brokers.hosts.t1]\nansible_host = "10.2.0.1"\nkafka_port = 19092\n')
+    assert [(h.name, h.address, h.kafka_port) for h in read_inventory(path)] == [("t1", "10.2.0.1", 19092)]
+
+
+def test_inventory_directory_with_group_vars(tmp_path: Path) -> None:
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "brokers.yml").write_text("kafka_port: 19999\n")
+    (tmp_path / "hosts.ini").write_text("[brokers]\nd1\n")
+    assert [(h.name, h.kafka_port) for h in read_inventory(tmp_path)] == [("d1", 19999)]
+
+
 def test_plan_loads_hosts_from_the_file_and_keeps_the_path(write_plan: Callable[..., Path], ini: Path) -> None:
     plan = load_plan(write_plan(PROVISIONED + FILE_INV))
     assert plan.inventory is not None and plan.inventory.path == str(ini)
