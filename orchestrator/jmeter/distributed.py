@@ -3,12 +3,13 @@ machine the controller.
 
 Every server runs the whole thread group, so the plan's threads and rate (totals) are divided
 between the servers. Ports are fixed so a firewall can be opened for them, and distinct per address
-so several servers (and the controller) can share one, as on 127.0.0.1 in tests: from
-``BASE_PORT``, the controller's ``client.rmi.localport`` takes three ports (JMeter opens up to
-three from it), then the j-th server on an address takes its RMI registry port (``server_port``)
-and ``server.rmi.localport`` two at a time; with the default base a lone server uses JMeter's
-usual registry port, 1099. RMI runs without SSL (``server.rmi.ssl.disable``): the lab network
-must be trusted (docs/jmeter.md says how to use JMeter's RMI keystore instead).
+so several servers (and controllers) can share one, as on 127.0.0.1 in tests: the j-th server on an
+address (counted over all distributed workloads of the plan) takes RMI registry port
+(``server_port``) ``SERVER_PORT + 2j`` and ``server.rmi.localport`` the next one, so a lone server
+uses JMeter's usual 1099; the k-th distributed workload's controller takes ``client.rmi.localport``
+``SERVER_PORT - 3(k+1)`` and the two after it (JMeter opens up to three). RMI runs without SSL
+(``server.rmi.ssl.disable``): the lab network must be trusted (docs/jmeter.md says how to use
+JMeter's RMI keystore instead).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from orchestrator.errors import EngineError
 from orchestrator.plan.models import Plan, Workload
 from orchestrator.render.taurus import TaurusConfig
 
-BASE_PORT = 1096
+SERVER_PORT = 1099
 CLIENT_PORTS = 3
 
 
@@ -56,19 +57,24 @@ class Distribution:
 
 
 def distribution(plan: Plan, workload: Workload) -> Distribution | None:
-    """The servers of ``workload`` (None without agents), in the order the plan names its agents."""
+    """The servers of ``workload`` (None without agents), in the order it names its agents. Ports are
+    counted over all distributed workloads of the plan, in plan order, as they all run at once."""
     if not workload.agents or plan.inventory is None:
         return None
     addresses = {h.name: h.address for h in plan.inventory.hosts}
     taken: dict[str, int] = {}
-    servers = []
-    for name in workload.agents:
-        address = addresses[name]
-        index = taken.get(address, 0)
-        taken[address] = index + 1
-        port = BASE_PORT + CLIENT_PORTS + 2 * index
-        servers.append(JmeterServer(name, address, port, port + 1))
-    return Distribution(tuple(servers), controller_address(servers[0].address), BASE_PORT)
+    distributed = [w for w in plan.workloads if w.engine == "jmeter" and w.agents]
+    for k, candidate in enumerate(distributed):
+        servers = []
+        for name in candidate.agents:
+            address = addresses[name]
+            index = taken.get(address, 0)
+            taken[address] = index + 1
+            servers.append(JmeterServer(name, address, SERVER_PORT + 2 * index, SERVER_PORT + 2 * index + 1))
+        if candidate.name == workload.name:
+            client_port = SERVER_PORT - CLIENT_PORTS * (k + 1)
+            return Distribution(tuple(servers), controller_address(servers[0].address), client_port)
+    return None
 
 
 def distributed_config(config: TaurusConfig, dist: Distribution) -> TaurusConfig:

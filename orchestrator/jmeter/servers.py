@@ -60,9 +60,13 @@ class JmeterServers:
     def start(self, home: Path, plugins: list[Path], secret_env: list[str], lifetime_s: float) -> None:
         """Starts one server per agent and returns once every one listens."""
         agents = {h.name for h in self.provisioner.layout().agents}
-        unknown = sorted({s.host for s in self.dist.servers} - agents)
+        named = [s.host for s in self.dist.servers]
+        unknown = sorted(set(named) - agents)
         if unknown:
             raise EngineError(f"workload {self.workload}: {', '.join(unknown)} not in the inventory as agent hosts")
+        if len(set(named)) != len(named):
+            raise EngineError(f"workload {self.workload}: agents {', '.join(named)}: one JMeter server per agent, "
+                              "so name each agent once")
         with tempfile.TemporaryDirectory(prefix="orchestrate-jmeter-") as tmp:
             secrets = ""
             values = {name: os.environ[name] for name in secret_env if name in os.environ}

@@ -4,7 +4,6 @@ one mixed apply (native + JMeter) serves several assertions, and one stand-in pl
 from __future__ import annotations
 
 import csv
-import subprocess
 import time
 from pathlib import Path
 
@@ -13,9 +12,9 @@ import pytest
 from orchestrator.collect import collect
 from orchestrator.errors import EngineError, ToolMissingError
 from orchestrator.execute.taurus import TaurusWorkload, _JtlTail
-from orchestrator.jmeter.install import ensure_jmeter
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
+from tests.jmeter.stand_in import build_pepper_box_jar
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
 RUN_BOUND_S = 300
@@ -102,57 +101,9 @@ def test_rendered_files_are_kept_in_the_run(mixed_run):
 
 # --------------------------------------------------------------------------- existing scripts and plugins
 
-STAND_IN = """package com.gslab.pepper.sampler;
-
-import org.apache.jmeter.protocol.java.sampler.AbstractJavaSamplerClient;
-import org.apache.jmeter.protocol.java.sampler.JavaSamplerContext;
-import org.apache.jmeter.samplers.SampleResult;
-
-/** Stands in for Pepper-Box's sampler: reports the broker and topic it was given. */
-public class PepperBoxKafkaSampler extends AbstractJavaSamplerClient {
-    @Override
-    public SampleResult runTest(JavaSamplerContext context) {
-        SampleResult result = new SampleResult();
-        result.sampleStart();
-        try {
-            Thread.sleep(100);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        result.sampleEnd();
-        result.setSuccessful(true);
-        result.setResponseMessage("to " + context.getParameter("bootstrap.servers") + " topic " + context.getParameter("kafka.topic.name"));
-        return result;
-    }
-}
-"""
-STAND_IN_ELEMENT = """package com.gslab.pepper.{package};
-
-public class {name} extends org.apache.jmeter.{base} {{
-}}
-"""
-
-
 @pytest.fixture(scope="module")
 def pepper_box_jar(tmp_path_factory) -> Path:
-    """A tiny jar with Pepper-Box's class names, built with javac against the assembled JMeter."""
-    home = ensure_jmeter()
-    src = tmp_path_factory.mktemp("stand-in")
-    sources = {"com/gslab/pepper/sampler/PepperBoxKafkaSampler.java": STAND_IN}
-    for package, name, base in (("config.plaintext", "PlainTextConfigElement", "config.ConfigTestElement"),
-                                ("config.serialized", "SerializedConfigElement", "config.ConfigTestElement"),
-                                ("model", "FieldExpressionMapping", "testelement.AbstractTestElement")):
-        path = f"com/gslab/pepper/{package.replace('.', '/')}/{name}.java"
-        sources[path] = STAND_IN_ELEMENT.format(package=package, name=name, base=base)
-    for rel, text in sources.items():
-        (src / rel).parent.mkdir(parents=True, exist_ok=True)
-        (src / rel).write_text(text)
-    classpath = f"{home}/lib/*:{home}/lib/ext/*"
-    out = src / "classes"
-    subprocess.run(["javac", "-nowarn", "-d", str(out), "-cp", classpath, *map(str, src.rglob("*.java"))], check=True, timeout=120)
-    jar = src / "pepper-box-stand-in.jar"
-    subprocess.run(["jar", "cf", str(jar), "-C", str(out), "."], check=True, timeout=60)
-    return jar
+    return build_pepper_box_jar(tmp_path_factory.mktemp("stand-in"))
 
 
 def _script_plan(bootstrap: str, topic: str, plugins: list[str], fixture: str = "GSLabDev_pepper-box.jmx") -> Plan:

@@ -1,6 +1,7 @@
 """JMeter's distributed mode for real: two agent hosts on this machine (connection local, their own
-directories and RMI ports) each run a jmeter-server started through playbooks/jmeter.yml; bzt on
-this machine is the controller. The plan's target is the session's broker."""
+directories and RMI ports) each run a jmeter-server per JMeter workload, started through
+playbooks/jmeter.yml; bzt on this machine is the controller. One apply runs a generated producer
+and an existing script that needs a plugin jar, both on both agents, against the session's broker."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan
 from orchestrator.progress import Progress
 from orchestrator.rundir import RunDir
+from tests.jmeter.stand_in import build_pepper_box_jar
 
 pytestmark = pytest.mark.integration
 AGENTS = ("a1", "a2")
@@ -32,6 +34,7 @@ RATE = 40
 LOAD_S = 5
 SECRET_ENV = "ORCHESTRATE_TEST_JMETER_SECRET"
 SECRET = "jm3ter-s3cret-never-on-disk"
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
 
 
 def free_block(count: int) -> int:
@@ -52,7 +55,7 @@ def free_block(count: int) -> int:
     raise RuntimeError("no free block of ports")
 
 
-def write_plan(root: Path, cluster: Cluster, topic: str) -> Path:
+def write_plan(root: Path, cluster: Cluster, topic: str, plugin: Path) -> Path:
     broker_port = int(cluster.bootstrap_servers.rsplit(":", 1)[1])
     # the inventory lists the session broker too: Ansible's layout wants a broker host
     hosts = [{"name": "k", "address": "127.0.0.1", "roles": ["broker"], "connection": "local", "kafka_port": broker_port}]
@@ -65,6 +68,8 @@ def write_plan(root: Path, cluster: Cluster, topic: str) -> Path:
         "topics": [{"name": topic, "partitions": 2}],
         "workloads": [{"name": "jp", "kind": "producer", "engine": "jmeter", "topic": topic, "rate": f"{RATE}/s",
                        "instances": 2, "agents": list(AGENTS), "message": {"size": 100}},
+                      {"name": "legacy", "kind": "script", "script": str(FIXTURES / "GSLabDev_pepper-box.jmx"),
+                       "topic": topic, "instances": 2, "duration": "4s", "plugins": [str(plugin)], "agents": list(AGENTS)},
                       {"name": "c", "kind": "consumer", "topic": topic, "drain": "3s"}],
         "phases": [{"name": "hold", "kind": "steady", "duration": f"{LOAD_S}s"}],
         "monitors": {"iostat": {"enabled": False}, "kafka_admin": {"enabled": False}},
@@ -100,17 +105,23 @@ def lab(kafka_broker: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_STATE_HOME", str(root / "state"))
         env.setenv(SECRET_ENV, SECRET)
-        env.setattr(distributed, "BASE_PORT", free_block(distributed.CLIENT_PORTS + 2 * len(AGENTS)))
+        controllers = 2 * distributed.CLIENT_PORTS
+        env.setattr(distributed, "SERVER_PORT", free_block(controllers + 2 * 2 * len(AGENTS)) + controllers)
         env.setattr(JmeterServers, "start", start_with_a_secret)
-        plan_path = write_plan(root, kafka_broker, f"t-jmeter-dist-{os.getpid()}")
+        plugin = build_pepper_box_jar(root / "stand-in")
+        plan_path = write_plan(root, kafka_broker, f"t-jmeter-dist-{os.getpid()}", plugin)
         plan = load_plan(plan_path)
         outcome = apply(plan, plan_path, root / "run", False, Progress())
         yield Lab(root, plan, plan_path, RunDir(root / "run"), outcome, server_env)
 
 
-def jtl_rows(run: RunDir) -> list[dict[str, str]]:
-    with (run.raw / "jmeter" / "jp" / "kpi.jtl").open(newline="") as f:
+def jtl_rows(run: RunDir, workload: str = "jp") -> list[dict[str, str]]:
+    with (run.raw / "jmeter" / workload / "kpi.jtl").open(newline="") as f:
         return list(csv.DictReader(f))
+
+
+def servers(lab: Lab, workload: str = "jp") -> list[str]:
+    return [s.endpoint for s in distribution(lab.plan, next(w for w in lab.plan.workloads if w.name == workload)).servers]
 
 
 def test_the_run_passes(lab):
@@ -119,18 +130,23 @@ def test_the_run_passes(lab):
 
 def test_taurus_yaml_names_both_servers(lab):
     doc = yaml.safe_load((lab.run.rendered / "jmeter" / "jp" / "taurus.yml").read_text())
-    servers = distribution(lab.plan, lab.plan.workloads[0]).servers
-    assert doc["execution"][0]["distributed"] == [s.endpoint for s in servers]
-    assert len({s.port for s in servers}) == 2
+    assert doc["execution"][0]["distributed"] == servers(lab)
+    assert len(set(servers(lab) + servers(lab, "legacy"))) == 2 * len(AGENTS)
 
 
 def test_both_servers_sent_their_share(lab):
     rows = jtl_rows(lab.run)
     assert {r["success"] for r in rows} == {"true"}
     # in distributed mode JMeter prefixes each thread's name with its server's address and port
-    by_server = {r["threadName"].split("-", 1)[0] for r in rows}
-    assert by_server == {s.endpoint for s in distribution(lab.plan, lab.plan.workloads[0]).servers}
+    assert {r["threadName"].split("-", 1)[0] for r in rows} == set(servers(lab))
     assert len(rows) == RATE * LOAD_S  # the plan's rate is the total over both servers
+
+
+def test_a_script_with_a_plugin_runs_on_both_servers_pointed_at_the_target(lab):
+    rows = jtl_rows(lab.run, "legacy")
+    assert {r["threadName"].split("-", 1)[0] for r in rows} == set(servers(lab, "legacy"))
+    topic = lab.plan.workloads[0].topic
+    assert {r["responseMessage"] for r in rows} == {f"to {lab.plan.target.bootstrap_servers[0]} topic {topic}"}
 
 
 def test_everything_produced_was_consumed(lab):
@@ -140,21 +156,23 @@ def test_everything_produced_was_consumed(lab):
 
 
 def test_server_logs_are_fetched_per_host(lab):
-    for agent in AGENTS:
-        assert "JMeter" in (lab.run.raw / "jmeter" / "jp" / f"{agent}.log").read_text()
+    for workload in ("jp", "legacy"):
+        for agent in AGENTS:
+            assert "JMeter" in (lab.run.raw / "jmeter" / workload / f"{agent}.log").read_text()
 
 
 def test_nothing_listens_afterwards(lab):
-    for server in distribution(lab.plan, lab.plan.workloads[0]).servers:
-        for port in (server.port, server.rmi_port):
+    for endpoint in servers(lab) + servers(lab, "legacy"):
+        port = int(endpoint.rsplit(":", 1)[1])
+        for used in (port, port + 1):
             with socket.socket() as s:
-                assert s.connect_ex(("127.0.0.1", port)) != 0
+                assert s.connect_ex(("127.0.0.1", used)) != 0
     left = [p for p in psutil.process_iter(["cmdline"]) if str(lab.root) in " ".join(p.info["cmdline"] or [])]
     assert left == []
 
 
 def test_secrets_reach_the_servers_environment_and_no_file(lab):
-    assert [e.get(SECRET_ENV) for e in lab.server_env] == [SECRET] * len(AGENTS)
+    assert [e.get(SECRET_ENV) for e in lab.server_env] == [SECRET] * 2 * len(AGENTS)
     assert (lab.run.ansible_dir / "artifacts" / "jmeter-jp-start" / "job_events").is_dir()
     written = [p for p in lab.root.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     assert written == []

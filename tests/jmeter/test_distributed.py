@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestrator.jmeter import distributed
 from orchestrator.jmeter.distributed import controller_address, distributed_config, distribution, plugin_jars
 from orchestrator.plan.models import Plan
 from orchestrator.render.jmx import render_kafka_jmx, schedule
@@ -33,12 +32,21 @@ def test_no_agents_no_distribution():
     assert distribution(plan, plan.workloads[0]) is None
 
 
-def test_servers_sharing_an_address_get_distinct_ports_after_the_controllers():
+def test_servers_sharing_an_address_get_distinct_ports():
     plan = _plan(["a1", "a2"], {"a1": "127.0.0.1", "a2": "127.0.0.1"})
     dist = distribution(plan, plan.workloads[0])
-    base = distributed.BASE_PORT
-    assert [(s.host, s.port, s.rmi_port) for s in dist.servers] == [("a1", base + 3, base + 4), ("a2", base + 5, base + 6)]
-    assert dist.client_port == base and [s.endpoint for s in dist.servers] == [f"127.0.0.1:{base + 3}", f"127.0.0.1:{base + 5}"]
+    assert [(s.host, s.port, s.rmi_port) for s in dist.servers] == [("a1", 1099, 1100), ("a2", 1101, 1102)]
+    assert [s.endpoint for s in dist.servers] == ["127.0.0.1:1099", "127.0.0.1:1101"]
+    assert dist.client_port == 1096
+
+
+def test_workloads_on_the_same_agents_get_their_own_ports():
+    plan = _plan(["a1", "a2"], {"a1": "127.0.0.1", "a2": "127.0.0.1"})
+    second = plan.workloads[0].model_copy(update={"name": "p2", "agents": ["a2"]})
+    plan = plan.model_copy(update={"workloads": [plan.workloads[0], second]})
+    dist = distribution(plan, second)
+    assert [(s.host, s.port, s.rmi_port) for s in dist.servers] == [("a2", 1103, 1104)]
+    assert dist.client_port == 1093
 
 
 def test_a_lone_server_on_its_address_uses_jmeters_usual_registry_port():
@@ -53,7 +61,7 @@ def test_controller_address_on_the_loopback_route():
 def test_client_side_properties():
     plan = _plan(["a1"], {"a1": "127.0.0.1"})
     dist = distribution(plan, plan.workloads[0])
-    assert dist.client_properties() == {"server.rmi.ssl.disable": "true", "client.rmi.localport": str(distributed.BASE_PORT)}
+    assert dist.client_properties() == {"server.rmi.ssl.disable": "true", "client.rmi.localport": "1096"}
     assert dist.system_properties() == {"java.rmi.server.hostname": "127.0.0.1"}
 
 
