@@ -72,7 +72,10 @@ def _ansible_list(path: Path) -> dict:
         raise InputError(f"{path}: ansible-inventory did not finish reading it within {TIMEOUT_S} s") from None
     if done.returncode != 0:
         raise InputError(f"{path}: Ansible cannot read this inventory: {_reason(done.stderr)}")
-    return json.loads(done.stdout)
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: ansible-inventory printed no JSON listing ({err.msg})") from None
 
 
 def _reason(stderr: str) -> str:
