@@ -26,6 +26,8 @@ from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan
 from orchestrator.progress import Progress
 from orchestrator.rundir import RunDir
+from tests.integration.test_provision_ssh import SKIP_REASON as NETNS_SKIP_REASON
+from tests.integration.test_provision_ssh import Lab as NamespaceLab
 from tests.jmeter.stand_in import build_pepper_box_jar
 
 pytestmark = pytest.mark.integration
@@ -176,3 +178,39 @@ def test_secrets_reach_the_servers_environment_and_no_file(lab):
     assert (lab.run.ansible_dir / "artifacts" / "jmeter-jp-start" / "job_events").is_dir()
     written = [p for p in lab.root.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     assert written == []
+
+
+# --------------------------------------------------------------------------- an agent across a real network
+
+@pytest.fixture(scope="module")
+def namespace_run(kafka_broker: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outcome, RunDir, str]]:
+    """The script workload alone, on one agent in a network namespace reached over SSH: the server
+    answers on the namespace's address and calls the controller back on the bridge's."""
+    if NETNS_SKIP_REASON:
+        pytest.skip(NETNS_SKIP_REASON)
+    root = tmp_path_factory.mktemp("jmeter-netns")
+    os.chmod(root, 0o755)
+    lab = NamespaceLab(root, ["nsjmeter"])
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_STATE_HOME", str(root / "state"))
+        try:
+            lab.up()
+            agent = lab.hosts[0]
+            plan_path = write_plan(root, kafka_broker, f"t-jmeter-netns-{os.getpid()}", build_pepper_box_jar(root / "stand-in"))
+            doc = yaml.safe_load(plan_path.read_text())
+            doc["inventory"]["hosts"][1:] = [{"name": agent.name, "address": agent.address, "roles": ["agent"],
+                                              "user": "root", "ssh_key": str(lab.key), "data_dir": str(root / "agent")}]
+            doc["workloads"] = [{**w, "agents": [agent.name]} for w in doc["workloads"] if w["name"] == "legacy"]
+            plan_path.write_text(yaml.safe_dump(doc))
+            plan = load_plan(plan_path)
+            yield apply(plan, plan_path, root / "run", False, Progress()), RunDir(root / "run"), agent.address
+        finally:
+            lab.down()
+
+
+def test_a_server_in_another_network_namespace_runs_the_script(namespace_run):
+    outcome, run, address = namespace_run
+    assert outcome.exit_code() == 0, outcome.headline()
+    rows = jtl_rows(run, "legacy")
+    assert rows and {r["success"] for r in rows} == {"true"}
+    assert {r["threadName"].split(":", 1)[0] for r in rows} == {address}
