@@ -48,8 +48,7 @@ def _target(plan: Plan) -> list[str]:
         return [f"connect to the existing cluster at {', '.join(target.bootstrap_servers)}, security {security}"]
     hosts = [h.name for h in (plan.inventory.hosts if plan.inventory else []) if "broker" in h.roles]
     action = "provision Kafka through Ansible on" if plan.provision else "use the provisioned cluster on"
-    return [f"{action} {', '.join(hosts) or plan.inventory.path if plan.inventory else 'the inventory'}, "
-            f"security {security}"]
+    return [f"{action} {', '.join(hosts) or 'the inventory'}, security {security}"]
 
 
 def _topics(plan: Plan) -> list[str]:
