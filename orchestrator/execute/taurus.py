@@ -11,6 +11,11 @@ pass/fail criteria failed (the verdict is ours to make from the JTL, so the run 
 done), 1 and anything else an error, except a consumer that received nothing (bzt's "Empty
 results"), which is a result. A JMX naming a class no jar provides is reported as a missing
 plugin, whether found before the run (orchestrator.jmeter.script) or in JMeter's log.
+
+A workload with ``agents`` runs in JMeter's distributed mode (orchestrator.jmeter.distributed):
+prepare starts a jmeter-server on each agent (orchestrator.jmeter.servers) before bzt, the ready and
+start files live in each server's directory on its agent, and stop fetches the servers' logs to
+``RUN_DIR/raw/jmeter/<workload>/<agent>.log``.
 """
 
 from __future__ import annotations
@@ -86,17 +91,21 @@ class TaurusWorkload(Component):
             self._servers.start(home, plugin_jars(self.test.config.jmeter.parent.parent, home),
                                 sorted(set(cluster.secret_env.values())), self.plan.total_duration + READY_TIMEOUT_S)
         if self._early:
-            for marker in (self._ready_file, self._start_file):
-                marker.unlink(missing_ok=True)
-            # on jmeter-servers the markers are relative: each server's own directory on its agent
-            ready, start = (SERVER_READY, SERVER_START) if self._servers is not None else (self._ready_file, self._start_file)
-            self.test = self.test.with_properties({"orchestrate.ready_file": str(ready), "orchestrate.start_file": str(start)})
-            self._launch()
-            if self._servers is None:
-                self._wait_ready()
-            else:
-                # start() hands out the start time: about one such round trip, plus margin
-                self.lead_s = 2 * self._servers.wait_ready(READY_TIMEOUT_S, self._controller_running) + LEAD_MARGIN_S
+            self._launch_early()
+
+    def _launch_early(self) -> None:
+        """Launches bzt and waits until the test's Kafka clients are up (here, or on every server)."""
+        for marker in (self._ready_file, self._start_file):
+            marker.unlink(missing_ok=True)
+        # on jmeter-servers the markers are relative: each server's own directory on its agent
+        ready, start = (SERVER_READY, SERVER_START) if self._servers is not None else (self._ready_file, self._start_file)
+        self.test = self.test.with_properties({"orchestrate.ready_file": str(ready), "orchestrate.start_file": str(start)})
+        self._launch()
+        if self._servers is None:
+            self._wait_ready()
+        else:
+            # start() hands the servers the start time: about one such round trip, plus margin
+            self.lead_s = 2 * self._servers.wait_ready(READY_TIMEOUT_S, self._controller_running) + LEAD_MARGIN_S
 
     def start(self) -> None:
         if self.test is None:
