@@ -35,7 +35,8 @@ from orchestrator.plan.models import Fault as FaultSpec
 from orchestrator.provision import Provisioner
 
 EXIT_TIMEOUT_S = 30.0
-JOIN_TIMEOUT_S = EXIT_TIMEOUT_S + READY_TIMEOUT_S + 10
+LEAD_S = 30.0  # an Ansible step is launched this long before it is due
+JOIN_TIMEOUT_S = LEAD_S + EXIT_TIMEOUT_S + READY_TIMEOUT_S + 10
 
 
 class BrokerProcess(Protocol):
@@ -95,22 +96,25 @@ class ServiceBroker:
 class AnsibleBroker:
     """A provisioned broker on another host: each step is one run of ``playbooks/fault.yml``.
 
-    The host reports when each step took effect (``took_effect_at``, controller clock), since the
-    playbook run around it starts seconds earlier. ``signal`` with SIGTERM or SIGKILL also waits on
-    the host for the exit (SIGKILL after the role's ``kafka_stop_timeout``), so ``wait_exit`` has
-    nothing left to wait for.
+    SSH and fact gathering take seconds (more on a loaded machine), so each step is launched
+    ``LEAD_S`` before it is ``due`` and waits on the host for that moment; the host reports when
+    the step took effect (``took_effect_at``, controller clock). ``signal`` with SIGTERM or SIGKILL
+    also waits on the host for the exit (SIGKILL after the role's ``kafka_stop_timeout``), so
+    ``wait_exit`` has nothing left to wait for.
     """
 
     def __init__(self, handle: BrokerHandle, provisioner: Provisioner, fault: str):
         self.handle = handle
         self.provisioner = provisioner
         self.fault = fault
+        self.due = 0.0  # epoch second the next step takes effect; the past means at once
         self.took_effect_at: float | None = None
 
     def _step(self, action: str, extravars: dict[str, object]) -> None:
         suffix = f"-{extravars['kafka_fault_signal']}" if "kafka_fault_signal" in extravars else ""
         result = self.provisioner.run("fault.yml", f"fault-{self.fault}-{action}{suffix}",
-                                      {"fault_host": self.handle.host, "kafka_fault_action": action, **extravars})
+                                      {"fault_host": self.handle.host, "kafka_fault_action": action,
+                                       "kafka_fault_due": self.due, **extravars})
         at = result.facts.get(self.handle.host, {}).get("kafka_fault_at")
         if at is None:
             raise ProvisionError(self.handle.host, f"fault.yml {action}", "no Kafka node of that name ran the step")
@@ -174,33 +178,43 @@ class Fault(Component):
     # ------------------------------------------------------------------ the fault thread
     def _run(self) -> None:
         assert self.broker is not None and self.start_at is not None
-        if self._cancel.wait(max(0.0, self.start_at + self.spec.at - time.time())):
+        lead = LEAD_S if isinstance(self.broker, AnsibleBroker) else 0.0
+        due = self.start_at + self.spec.at
+        if self._cancel.wait(max(0.0, due - lead - time.time())):
             return
         try:
-            self._inject(self.broker)
+            self._inject(self.broker, due, lead)
         except BaseException as err:  # noqa: BLE001 - handed to poll() on the pipeline's thread
             self._error = err
 
-    def _inject(self, broker: BrokerProcess) -> None:
+    def _inject(self, broker: BrokerProcess, due: float, lead: float) -> None:
         action = self.spec.action
         first = {"broker_pause": signal.SIGSTOP, "broker_stop": signal.SIGTERM}.get(action, signal.SIGKILL)
-        began = _when_done(broker, lambda: broker.signal(first))
+        began = _when_done(broker, due, lambda: broker.signal(first))
         self.events.write("fault_start", self.spec.name, f"{action} broker {self.spec.broker}", ts=began)
         if action != "broker_pause" and not broker.wait_exit(EXIT_TIMEOUT_S):
             broker.signal(signal.SIGKILL)
             broker.wait_exit(EXIT_TIMEOUT_S)
-        self._cancel.wait(max(0.0, began + self.spec.duration - time.time()))
+        # a stopped run recovers the broker at once
+        due = began + self.spec.duration
+        if self._cancel.wait(max(0.0, due - lead - time.time())):
+            due = time.time()
         recover = (lambda: broker.signal(signal.SIGCONT)) if action == "broker_pause" else broker.restart
-        ended = _when_done(broker, recover)
+        ended = _when_done(broker, due, recover)
         self.events.write("fault_end", self.spec.name,
                           f"{action} broker {self.spec.broker}: recovered after {ended - began:.1f}s", ts=ended)
 
 
-def _when_done(broker: BrokerProcess, step: Callable[[], None]) -> float:
-    """When ``step`` took effect: as the broker reports it (an Ansible step), else now (a signal
-    sent from here, or a local restart that returns once the broker listens)."""
+def _when_done(broker: BrokerProcess, due: float, step: Callable[[], None]) -> float:
+    """Runs ``step`` to take effect at ``due`` and returns when it did: as an Ansible broker reports
+    it, else now (a signal sent from here, or a local restart that returns once the broker listens)."""
+    if isinstance(broker, AnsibleBroker):
+        broker.due = due
+        step()
+        assert broker.took_effect_at is not None
+        return broker.took_effect_at
     step()
-    return getattr(broker, "took_effect_at", None) or time.time()
+    return time.time()
 
 
 def _find(cluster: Cluster, spec: FaultSpec) -> BrokerHandle:

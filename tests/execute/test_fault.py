@@ -112,10 +112,12 @@ class FakeProvisioner:
     def __init__(self, answers: bool = True):
         self.steps: list[tuple[str, str, dict[str, object]]] = []
         self.effect: list[float] = []
+        self.asked: list[float] = []
         self.answers = answers
 
     def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None) -> PlaybookResult:
         self.steps.append((playbook, ident, dict(extravars or {})))
+        self.asked.append(time.time())
         self.effect.append(time.time() + 1.0)
         facts = {"kafka-1": {"kafka_fault_at": str(self.effect[-1])}} if self.answers else {}
         return PlaybookResult(playbook, facts=facts)
@@ -157,6 +159,17 @@ def test_remote_fault_events_carry_the_times_the_host_reported(tmp_path) -> None
     assert (start["kind"], start["ts"]) == ("fault_start", provisioner.effect[0])
     assert (end["kind"], end["ts"]) == ("fault_end", provisioner.effect[1])
     assert end["detail"].endswith(f"recovered after {provisioner.effect[1] - provisioner.effect[0]:.1f}s")
+
+
+def test_remote_steps_are_launched_ahead_and_due_at_the_fault_schedule(tmp_path) -> None:
+    provisioner = FakeProvisioner()
+    fault = Fault(FaultSpec(name="f", action="broker_kill", at=20, duration=0.01, broker=1), EventLog(tmp_path / "e"),
+                  {}, provisioner)  # type: ignore[arg-type]
+    _run(fault, REMOTE)
+    assert fault.start_at is not None
+    signal_due, start_due = (v["kafka_fault_due"] for _, _, v in provisioner.steps)
+    assert signal_due == fault.start_at + 20 and provisioner.asked[0] < signal_due  # within LEAD_S
+    assert start_due == provisioner.effect[0] + 0.01  # the reported kill time plus the duration
 
 
 def test_remote_step_that_no_host_ran_fails_naming_the_host_and_step(tmp_path) -> None:

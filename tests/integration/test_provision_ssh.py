@@ -143,13 +143,14 @@ def write_plan(root: Path, lab: Lab) -> Path:
         "topics": [{"name": "remote", "partitions": 2}],
         "workloads": [
             {"name": "p", "kind": "producer", "topic": "remote", "rate": "200/s", "agents": [agent.name]},
-            {"name": "c", "kind": "consumer", "topic": "remote", "drain": "3s", "agents": [agent.name]},
+            # the drain outlasts the only broker's restart, so what was acknowledged is still consumed
+            {"name": "c", "kind": "consumer", "topic": "remote", "drain": "15s", "agents": [agent.name]},
         ],
-        "phases": [{"name": "hold", "kind": "steady", "duration": "8s"}],
+        # long enough for the fault's two Ansible steps over SSH and most of the broker's restart
+        "phases": [{"name": "hold", "kind": "steady", "duration": "20s"}],
         "slos": [{"name": "nothing-lost", "metric": "consume.lost", "op": "<=", "threshold": 0}],
-        # librdkafka crashed the whole process inside the admin monitor against provisioned clusters
-        # (see test_provision_localhost.py); this test is about provisioning and remote agents
-        "monitors": {"kafka_admin": {"enabled": False}},
+        "faults": [{"name": "kill-remote", "action": "broker_kill", "at": "1s", "duration": "1s", "broker": broker.name}],
+        "monitors": {"kafka_admin": {"interval": "1s"}},
     }
     path = root / "plan.yaml"
     path.write_text(yaml.safe_dump(plan))
@@ -210,3 +211,38 @@ def test_broker_iostat_fetched_from_its_host(applied: Applied) -> None:
 def test_teardown_stopped_the_broker(applied: Applied) -> None:
     pidfile = applied.root / "broker" / "kafka" / "kafka.pid"
     assert not pidfile.exists()
+
+
+def _fault_task_results(applied: Applied, step: str, task: str) -> list[dict]:
+    """What one task of a fault step returned on the broker host, from ansible-runner's job events."""
+    events = applied.root / "run" / "ansible" / "artifacts" / f"fault-kill-remote-{step}" / "job_events"
+    found = [json.loads(p.read_text()) for p in events.glob("*.json")]
+    return [e["event_data"]["res"] for e in found
+            if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task
+            and e["event_data"].get("host") == "nsbroker"]
+
+
+def test_fault_killed_the_remote_broker_over_ssh_and_it_listened_again(applied: Applied) -> None:
+    signalled = _fault_task_results(applied, "signal-KILL", "Signal the Kafka process")
+    assert signalled and signalled[0]["stdout"].startswith("sent SIGKILL to ")
+    assert _fault_task_results(applied, "start", "Wait for the Kafka listener")
+
+
+def test_remote_fault_events_record_the_recovery(applied: Applied) -> None:
+    lines = [json.loads(line) for line in (applied.root / "run" / "raw" / "events.jsonl").read_text().splitlines()]
+    faults = {e["kind"]: e for e in lines if e["kind"].startswith("fault_") and e["name"] == "kill-remote"}
+    assert faults["fault_end"]["ts"] > faults["fault_start"]["ts"]
+    assert "recovered after" in faults["fault_end"]["detail"]
+
+
+def test_admin_monitor_sampled_the_namespace_broker(applied: Applied) -> None:
+    lines = (applied.root / "run" / "raw" / "kafka_admin" / "samples.jsonl").read_text().splitlines()
+    samples = [json.loads(line) for line in lines]
+    assert any(not s.get("errors") and s.get("brokers") == [1] for s in samples)
+
+
+def test_remote_fault_step_was_launched_early_and_waited_on_the_host_for_its_moment(applied: Applied) -> None:
+    lines = [json.loads(line) for line in (applied.root / "run" / "raw" / "events.jsonl").read_text().splitlines()]
+    start_at = next(e["ts"] for e in lines if e["kind"] == "phase_start")
+    signalled = _fault_task_results(applied, "signal-KILL", "Signal the Kafka process")
+    assert signalled and f"kafka-service.sh at {start_at + 1.0} && " in signalled[0]["cmd"]  # at: 1s
