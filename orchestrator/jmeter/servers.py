@@ -1,17 +1,14 @@
 """The jmeter-server processes of one distributed JMeter workload, driven through playbooks/jmeter.yml.
 
-Secrets the test reads from its environment travel to the servers' environment only: their values
-go into a file that only this user can read, outside the run directory, for the one playbook run
-that starts the servers (ansible-runner records extra variables and its environment in the run
-directory, so neither may carry them).
+Client secrets the test reads from its environment reach the servers' environment the way they
+reach native runners on agents (orchestrator.execute.remote_native): typed in at the playbook's
+private prompt, never in extra variables, ansible-runner's environment or its artifacts.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ from pathlib import Path
 
 from orchestrator.cache import cache_dir
 from orchestrator.errors import EngineError
+from orchestrator.execute.remote_native import SECRETS_PROMPT, read_secrets
 from orchestrator.jmeter.distributed import Distribution
 from orchestrator.provision import Provisioner
 
@@ -54,8 +52,9 @@ class JmeterServers:
 
     def _vars(self, action: str, **extra: object) -> dict[str, object]:
         servers = {s.host: {"address": s.address, "port": s.port, "rmi_port": s.rmi_port} for s in self.dist.servers}
+        # an extra var answers jmeter.yml's prompt for the client secrets, which only start reads
         return {"jmeter_action": action, "jmeter_run_id": self.run_id, "jmeter_workload": self.workload,
-                "jmeter_servers": servers, **extra}
+                "jmeter_servers": servers, "jmeter_secret_env": "{}", **extra}
 
     def start(self, home: Path, plugins: list[Path], secret_env: list[str], lifetime_s: float) -> None:
         """Starts one server per agent and returns once every one listens."""
@@ -67,18 +66,15 @@ class JmeterServers:
         if len(set(named)) != len(named):
             raise EngineError(f"workload {self.workload}: agents {', '.join(named)}: one JMeter server per agent, "
                               "so name each agent once")
-        with tempfile.TemporaryDirectory(prefix="orchestrate-jmeter-") as tmp:
-            secrets = ""
-            values = {name: os.environ[name] for name in secret_env if name in os.environ}
-            if values:
-                path = Path(tmp) / "secrets.json"
-                path.touch(mode=0o600)
-                path.write_text(json.dumps(values))
-                secrets = str(path)
-            self.started = True
-            self.provisioner.run("jmeter.yml", f"jmeter-{self.workload}-start", self._vars(
-                "start", jmeter_archive=str(home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
-                jmeter_secrets_file=secrets, jmeter_timeout=int(lifetime_s + SLACK_S)))
+        extravars = self._vars("start", jmeter_archive=str(home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
+                               jmeter_timeout=int(lifetime_s + SLACK_S))
+        secrets = read_secrets(secret_env)
+        answers = None
+        if secrets:
+            del extravars["jmeter_secret_env"]
+            answers = {SECRETS_PROMPT: json.dumps(secrets)}
+        self.started = True
+        self.provisioner.start("jmeter.yml", f"jmeter-{self.workload}-start", extravars, answers).wait()
 
     def states(self) -> dict[str, ServerState]:
         """Each server's state once it is ready or ended, or after at most ``READY_WAIT_S``."""
