@@ -41,6 +41,7 @@ from orchestrator.jmeter.servers import JmeterServers
 from orchestrator.jmeter.plugins import missing_class_hint
 from orchestrator.plan.models import ConsumerWorkload, Plan, ScriptWorkload, Workload
 from orchestrator.provision import Provisioner
+from orchestrator.provision.ansible import EventSink
 from orchestrator.render.workload import JmeterTest, render_jmeter_workload
 from orchestrator.rundir import RunDir
 
@@ -68,9 +69,11 @@ def bzt_binary() -> str:
 
 
 class TaurusWorkload(Component):
-    def __init__(self, plan: Plan, workload: Workload, run: RunDir, plan_path: Path = Path("plan.yaml")):
+    def __init__(self, plan: Plan, workload: Workload, run: RunDir, plan_path: Path = Path("plan.yaml"),
+                 on_event: EventSink | None = None):
         self.name = workload.name
         self.plan, self.workload, self.run, self.plan_path = plan, workload, run, plan_path
+        self.on_event = on_event  # Ansible task events of the jmeter-server playbooks
         # absolute: bzt runs in work_dir, and HOME must not depend on the caller's directory
         self.work_dir = (run.rendered / "jmeter" / workload.name).resolve()
         self.artifacts = (run.raw / "jmeter" / workload.name).resolve()
@@ -86,8 +89,8 @@ class TaurusWorkload(Component):
                                            self.work_dir, self.artifacts)
         dist = distribution(self.plan, self.workload)
         if dist is not None:
-            self._servers = JmeterServers(Provisioner(self.plan, self.plan_path, self.run.ansible_dir), dist,
-                                          self.name, self.run.root.name)
+            self._servers = JmeterServers(Provisioner(self.plan, self.plan_path, self.run.ansible_dir, self.on_event),
+                                          dist, self.name, self.run.root.name)
             self._servers.start(home, plugin_jars(self.test.config.jmeter.parent.parent, home),
                                 sorted(set(cluster.secret_env.values())), self.plan.total_duration + READY_TIMEOUT_S)
         if self._early:
