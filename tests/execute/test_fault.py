@@ -16,7 +16,7 @@ from orchestrator.execute.fault import AnsibleBroker, Fault
 from orchestrator.execute.local_kafka import LocalKafka, free_port
 from orchestrator.execute.topics import admin_client
 from orchestrator.plan.models import Fault as FaultSpec
-from orchestrator.provision.ansible import PlaybookResult
+from orchestrator.provision.ansible import PlaybookResult, run_playbook
 
 
 class FakeBroker:
@@ -45,7 +45,7 @@ def _run(fault: Fault, cluster: Cluster = CLUSTER) -> None:
     fault.schedule(time.time())
     fault.start()
     try:
-        for _ in range(200):
+        for _ in range(1200):  # up to a minute: an Ansible step on a loaded machine
             if not fault.poll():
                 return
             time.sleep(0.05)
@@ -231,3 +231,30 @@ def test_provisioned_local_broker_is_killed_and_restarted_through_its_service_sc
     finally:
         os.kill(int((home / "kafka.pid").read_text()), signal.SIGKILL)
     assert _kinds(log) == ["fault_start", "fault_end"]
+
+
+class OneHostProvisioner:
+    """Provisioner.run over a one-host inventory on this machine (Ansible's local connection)."""
+
+    def __init__(self, root, kafka_home) -> None:
+        self.root = root
+        self.inventory = {"all": {"children": {"kafka": {"hosts": {"kafka-1": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "kafka_home": str(kafka_home), "kafka_supervisor": "pidfile"}}}}}}
+
+    def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None) -> PlaybookResult:
+        return run_playbook(playbook, self.root / "ansible", self.inventory, extravars or {}, ident)
+
+
+@pytest.mark.integration
+def test_remote_signal_of_a_broker_that_is_not_running_fails_with_the_scripts_reason(tmp_path) -> None:
+    home = tmp_path / "kafka"
+    (home / "bin").mkdir(parents=True)
+    script = home / "bin" / "kafka-service.sh"
+    script.write_text('#!/bin/sh\n[ "$1" = at ] && exit 0\necho "Kafka is not running (pidfile x)" >&2\nexit 3\n')
+    script.chmod(0o755)
+    fault = Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=1, broker=1), EventLog(tmp_path / "e"), {},
+                  OneHostProvisioner(tmp_path, home))  # type: ignore[arg-type]
+    with pytest.raises(ProvisionError, match="host kafka-1: task 'Check that the Kafka process was signalled': "
+                                             "Kafka is not running"):
+        _run(fault, REMOTE)
