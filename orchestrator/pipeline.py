@@ -142,7 +142,8 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
 
         local = {NODE_ID: session.local} if session.local is not None else {}
         # brokers on other hosts fail through the kafka role's fault steps
-        remote = Provisioner(plan, plan_path, run.ansible_dir) if plan.target.kind == "provisioned" else None
+        remote = (Provisioner(plan, plan_path, run.ansible_dir, session.on_event)
+                  if plan.target.kind == "provisioned" else None)
         out.helpers.extend(Fault(spec, events, local, remote) for spec in plan.faults)
     return out
 
