@@ -88,7 +88,7 @@ def layout(plan: Plan, state_dir: Path) -> Layout:
     hosts = plan.inventory.hosts if plan.inventory else []
     mode = plan.provision.mode if plan.provision else "combined"
     brokers = [h for h in hosts if "broker" in h.roles]
-    if not brokers:
+    if not brokers and plan.target.kind == "provisioned":  # an existing cluster may be reached without its hosts
         raise LayoutError("the inventory names no host with role 'broker'")
     controllers = [h for h in hosts if "controller" in h.roles]
     both = [h.name for h in controllers if "broker" in h.roles]

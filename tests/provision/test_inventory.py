@@ -31,6 +31,18 @@ def test_combined_mode_makes_every_broker_a_voter() -> None:
     assert lay.voters == "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093"
 
 
+def test_an_existing_cluster_may_have_an_inventory_of_agents_only() -> None:
+    plan = Plan.model_validate({
+        "metadata": {"name": "lab"}, "target": {"kind": "existing", "bootstrap_servers": ["10.0.0.1:9092"]},
+        "inventory": {"hosts": [{"name": "a1", "address": "10.0.0.7", "roles": ["agent"]}]},
+        "topics": [{"name": "t"}], "workloads": [{"name": "p", "kind": "producer", "topic": "t", "agents": ["a1"]}],
+        "phases": [{"name": "s", "kind": "steady", "duration": "5s"}],
+    })
+    lay = layout(plan, STATE)
+    assert (lay.nodes, [a.name for a in lay.agents]) == ((), ["a1"])
+    assert ansible_inventory(plan, Path("/plans"), STATE)["all"]["children"]["agents"] == {"hosts": {"a1": {}}}
+
+
 def test_controller_hosts_are_the_only_voters_when_named() -> None:
     hosts = [*brokers(2), {"name": "c1", "address": "10.0.0.9", "roles": ["controller"]}]
     lay = layout(make_plan(hosts), STATE)
