@@ -5,7 +5,8 @@ spec's ``host`` names its agent, round robin). prepare() creates the run directo
 checks the runner imports there; how long that took sets ``lead_s``, so the pipeline schedules the
 first phase after the runners are up. start() copies them to the agents and launches each
 instance as an Ansible async job (bounded by the schedule plus slack) in the background; poll()
-reads the jobs' states and the newest records (the live rates) every few seconds; stop() sends
+reads the jobs' states and the newest records (the live rates) every few seconds, in the
+background like start, so the pipeline's loop never waits for Ansible; stop() sends
 SIGTERM to what still runs, waits for the runners to flush, and fetches every instance's records
 and log to ``raw/native/<workload>/<i>.jsonl`` and ``<i>.log``, where the collector finds local
 ones too.
@@ -25,12 +26,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.errors import EngineError
+from orchestrator.errors import EngineError, ProvisionError
 from orchestrator.execute.base import Cluster, Component, LiveStats
 from orchestrator.execute.target import client_security
 from orchestrator.plan.models import ConsumerWorkload, LocalTarget, Plan, ProducerWorkload
 from orchestrator.provision import Provisioner
-from orchestrator.provision.ansible import EventSink, PlaybookJob
+from orchestrator.provision.ansible import EventSink, PlaybookJob, PlaybookResult
 from orchestrator.render.runner import output_path, runner_specs, spec_path
 from orchestrator.rundir import RunDir
 from orchestrator.runner.spec import RunnerSpec
@@ -96,6 +97,8 @@ class RemoteNativeWorkload(Component):
         self.specs: list[RunnerSpec] = []
         self._secrets: dict[str, str] = {}
         self._starting: PlaybookJob | None = None
+        self._polling: PlaybookJob | None = None
+        self._alive = True  # as the newest poll found the runners
         self._jobs: dict[str, list[str]] = {}
         self._rates: dict[tuple[str, int], _Rates] = {}
         self._next_poll = 0.0
@@ -168,16 +171,24 @@ class RemoteNativeWorkload(Component):
             started = self._starting.wait()
             self._jobs = {host: list(facts.get("load_jobs", [])) for host, facts in started.facts.items()}
             self._starting = None
-        if time.monotonic() < self._next_poll:
-            return True
-        self._next_poll = time.monotonic() + POLL_EVERY_S
-        hosts = self._hosts()
-        lines = math.ceil(time.monotonic() - self._last_poll) + TAIL_MARGIN
-        self._last_poll = time.monotonic()
-        polled = self._quiet.run("load.yml", f"load-{self.name}-poll", self._vars(
-            "poll", load_jobs=self._jobs, load_tail_lines=lines,
-            load_names={host: [self._instance_name(s) for s in specs] for host, specs in hosts.items()}))
+        if self._polling is not None:
+            if self._polling.running:
+                return self._alive
+            self._alive = self._read(self._polling.wait())
+            self._polling = None
+        if self._alive and time.monotonic() >= self._next_poll:
+            self._next_poll = time.monotonic() + POLL_EVERY_S
+            lines = math.ceil(time.monotonic() - self._last_poll) + TAIL_MARGIN
+            self._last_poll = time.monotonic()
+            self._polling = self._quiet.start("load.yml", f"load-{self.name}-poll", self._vars(
+                "poll", load_jobs=self._jobs, load_tail_lines=lines,
+                load_names={host: [self._instance_name(s) for s in specs] for host, specs in self._hosts().items()}))
+        return self._alive
+
+    def _read(self, polled: PlaybookResult) -> bool:
+        """Takes in one poll's records and states; True while a runner still runs."""
         running = False
+        hosts = self._hosts()
         for host, facts in polled.facts.items():
             instances = [s.instance for s in hosts.get(host, [])]
             for instance, tail in zip(instances, facts.get("load_tails", [])):
@@ -204,6 +215,11 @@ class RemoteNativeWorkload(Component):
         self._running = False
         if self._starting is not None:
             self._starting.wait()
+        if self._polling is not None:
+            try:
+                self._polling.wait()
+            except ProvisionError:
+                pass  # a last poll that failed changes nothing: stop fetches what the runners wrote
         fetch_dir = output_path(self.run, self.name, 0).parent
         fetch_dir.mkdir(parents=True, exist_ok=True)
         self.provisioner.run("load.yml", f"load-{self.name}-stop", self._vars(

@@ -58,11 +58,12 @@ class FakeProvisioner:
 
     def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None) -> PlaybookResult:
         self.calls.append((ident, dict(extravars or {}), None))
-        facts = self.polls.pop(0) if ident.endswith("-poll") and self.polls else {}
-        return PlaybookResult(playbook, facts=facts)
+        return PlaybookResult(playbook)
 
     def start(self, playbook: str, ident: str, extravars: dict[str, object], answers=None) -> FakeJob:
         self.calls.append((ident, dict(extravars), answers))
+        if ident.endswith("-poll"):
+            return FakeJob(PlaybookResult(playbook, facts=self.polls.pop(0)))
         return FakeJob(PlaybookResult(playbook, facts={"a1": {"load_jobs": ["j0", "j1"]}}))
 
 
@@ -136,16 +137,24 @@ def started(tmp_path: Path, kind: str, polls: list[dict[str, dict[str, object]]]
     return w
 
 
+def poll_once(w: RemoteNativeWorkload) -> bool:
+    """One poll playbook, as the pipeline's loop sees it: launched by one poll(), read by the next."""
+    w._next_poll = 0.0
+    assert w.poll()
+    w._next_poll = float("inf")
+    return w.poll()
+
+
 def test_live_rates_come_from_the_newest_interval_of_each_instance(tmp_path) -> None:
     w = started(tmp_path, "producer", [poll_answer([interval(10, 100) + "\n" + interval(11, 150), interval(11, 50)])])
-    assert w.poll()
+    assert poll_once(w)
     stats = w.live_stats()
     assert (stats.produced_per_s, stats.consumed_per_s) == (200.0, 0.0)
 
 
 def test_consumer_rates_count_received_messages(tmp_path) -> None:
     w = started(tmp_path, "consumer", [poll_answer([interval(11, 30, key="received"), interval(11, 20, key="received")])])
-    w.poll()
+    poll_once(w)
     assert (w.live_stats().produced_per_s, w.live_stats().consumed_per_s) == (0.0, 50.0)
 
 
@@ -153,26 +162,40 @@ def test_errors_in_overlapping_tails_are_counted_once(tmp_path) -> None:
     first = interval(10, 100, errors=2) + "\n" + interval(11, 100, errors=1)
     again = first + "\n" + interval(12, 100, errors=4)
     w = started(tmp_path, "producer", [poll_answer([first, ""]), poll_answer([again, ""])])
-    w.poll()
-    w._next_poll = 0.0
-    w.poll()
+    poll_once(w)
+    poll_once(w)
     assert w.live_stats().errors == 7
 
 
 def test_rates_drop_to_zero_when_the_runners_finish(tmp_path) -> None:
     w = started(tmp_path, "producer", [poll_answer([interval(11, 100), interval(11, 100)], finished=(1, 1))])
-    assert not w.poll()
+    assert not poll_once(w)
     assert w.live_stats().produced_per_s == 0.0
 
 
 def test_a_partly_written_record_is_skipped(tmp_path) -> None:
     w = started(tmp_path, "producer", [poll_answer([interval(11, 100) + '\n{"type": "inter', ""])])
-    w.poll()
+    poll_once(w)
     assert w.live_stats().produced_per_s == 100.0
 
 
 def test_poll_asks_for_records_of_each_instance_by_name(tmp_path) -> None:
     w = started(tmp_path, "producer", [poll_answer(["", ""])])
-    w.poll()
+    poll_once(w)
     extravars = w.provisioner.calls[-1][1]  # type: ignore[attr-defined]
     assert extravars["load_names"] == {"a1": ["w-0", "w-1"]} and int(extravars["load_tail_lines"]) >= 4
+
+
+def test_a_poll_under_way_does_not_hold_up_the_run(tmp_path) -> None:
+    w = started(tmp_path, "producer", [poll_answer(["", ""], finished=(1, 1))])
+    assert w.poll()
+    w._polling.running = True  # type: ignore[union-attr]
+    assert w.poll()
+    assert len(w.provisioner.calls) == 3  # type: ignore[attr-defined]
+
+
+def test_a_failed_runner_fails_the_run_naming_it(tmp_path) -> None:
+    failed = {"a1": {"load_tails": ["", ""], "load_states": [[1, 0], [1, 2]]}}
+    w = started(tmp_path, "producer", [failed])
+    with pytest.raises(EngineError, match="instance 1 on agent a1: runner exited with status 2"):
+        poll_once(w)

@@ -2,7 +2,8 @@
 playbooks: the runners on the agent can only produce and consume when the client password,
 exported here, reached their environment; and the password is nowhere on disk afterwards, not in
 the run directory (specs, inventories, ansible-runner artifacts), the agent's data directory, the
-plan's state directory, nor Ansible's async job files.
+plan's state directory, nor Ansible's async job files. On the way, the progress line showed
+Ansible's tasks.
 
 The broker reads its JAAS users through Kafka's FileConfigProvider from a file outside every
 directory that is checked, so the plan itself holds no password either."""
@@ -81,11 +82,22 @@ def write_plan(root: Path) -> Path:
     return path
 
 
+class Watched(Progress):
+    """The steps a terminal would have shown."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+
+    def step(self, text: str) -> None:
+        self.steps.append(text)
+
+
 @dataclass
 class Applied:
     outcome: Outcome
     root: Path
     began: float
+    progress: Watched
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +110,8 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
         plan_path = write_plan(root)
         plan = load_plan(plan_path)
         try:
-            yield Applied(apply(plan, plan_path, root / "run", False, Progress()), root, began)
+            progress = Watched()
+            yield Applied(apply(plan, plan_path, root / "run", False, progress), root, began, progress)
         finally:
             destroy(plan, plan_path)
 
@@ -133,3 +146,8 @@ def test_no_provisioning_artifact_holds_the_secret(applied: Applied) -> None:
 def test_ansible_async_job_files_do_not_hold_the_secret(applied: Applied) -> None:
     assert ASYNC_DIR.is_dir()
     assert holding_secret(ASYNC_DIR, since=applied.began) == []
+
+
+def test_progress_showed_ansible_tasks_of_provisioning_and_of_the_agents(applied: Applied) -> None:
+    assert "ansible: b1: Install, configure and start Kafka" in applied.progress.steps
+    assert "ansible: a1: Start the runner instances" in applied.progress.steps
