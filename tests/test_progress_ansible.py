@@ -64,3 +64,25 @@ def test_provisioning_events_of_the_target_reach_the_progress_line(tmp_path, mon
     progress = Steps()
     TargetSession(plan, Path("plan.yaml"), RunDir.create("lab", explicit=tmp_path / "run"), progress.ansible).open()
     assert progress.steps == ["ansible: b1: Install Kafka"]
+
+
+def test_orchestrate_provision_shows_ansible_tasks(tmp_path, monkeypatch, capsys) -> None:
+    from orchestrator import cli
+
+    plan_path = tmp_path / "plan.yaml"
+    plan_path.write_text(
+        "metadata: {name: lab}\ntarget: {kind: provisioned}\n"
+        "inventory: {hosts: [{name: b1, address: 127.0.0.1, roles: [broker]}]}\nprovision: {}\n"
+        "topics: [{name: t}]\nworkloads: [{name: p, kind: producer, topic: t}]\n"
+        "phases: [{name: s, kind: steady, duration: 5s}]\n")
+    progress = Steps()
+
+    def provision(plan, path, on_event=None) -> str:
+        on_event(event("started"))
+        return "provisioned"
+
+    monkeypatch.setattr("orchestrator.provision.provision", provision)
+    monkeypatch.setattr(Progress, "for_stream", classmethod(lambda cls, stream: progress))
+    assert cli.main(["provision", str(plan_path)]) == 0
+    assert progress.steps == ["ansible: b1: Install Kafka"]
+    assert capsys.readouterr().out == "provisioned\n"
