@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from confluent_kafka import Consumer, TopicCollection, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orchestrator.errors import RunError, ToolMissingError
@@ -149,27 +149,31 @@ class KafkaAdminMonitor(Component):
             try:
                 part(admin, sample)
             except Exception as err:  # any admin failure is data for the report, never fatal
-                sample["errors"].append(f"{part.__name__.lstrip('_')}: {err}")
+                sample["errors"].append(f"{part.__name__.lstrip('_')}: {err or type(err).__name__}")
         return sample
 
+    # Cluster and partitions come from metadata requests, which any live broker answers:
+    # describe_cluster and describe_topics wait for the broker librdkafka last took for the
+    # controller, and time out for as long as that broker is down (a broker fault, exactly when
+    # the samples matter).
     def _cluster(self, admin: AdminClient, sample: dict) -> None:
-        description = admin.describe_cluster(request_timeout=self.timeout).result(self.timeout)
-        sample["controller"] = description.controller.id if description.controller is not None else None
-        sample["brokers"] = sorted(node.id for node in description.nodes)
+        metadata = admin.list_topics(timeout=self.timeout)
+        sample["controller"] = metadata.controller_id if metadata.controller_id >= 0 else None
+        sample["brokers"] = sorted(metadata.brokers)
 
     def _partitions(self, admin: AdminClient, sample: dict) -> None:
-        if not self.topics:
-            sample["partitions"] = []
-            return
-        futures = admin.describe_topics(TopicCollection(self.topics), request_timeout=self.timeout)
-        partitions = []
-        for topic, future in futures.items():
-            for p in future.result(self.timeout).partitions:
-                partitions.append({"topic": topic, "partition": p.id, "leader": p.leader.id if p.leader is not None else None,
-                                   "replicas": [n.id for n in p.replicas], "isr": [n.id for n in p.isr]})
-        sample["partitions"] = partitions
+        topics = admin.list_topics(timeout=self.timeout).topics
+        sample["partitions"] = [
+            {"topic": name, "partition": p.id, "leader": p.leader if p.leader >= 0 else None,
+             "replicas": list(p.replicas), "isr": list(p.isrs)}
+            for name in self.topics if name in topics for p in sorted(topics[name].partitions.values(), key=lambda p: p.id)]
+        missing = [name for name in self.topics if name not in topics or topics[name].error is not None]
+        if missing:
+            raise RunError(f"no metadata for topic(s) {', '.join(missing)}")
 
     def _groups(self, admin: AdminClient, sample: dict) -> None:
+        if "partitions" not in sample:
+            return  # the partitions' error is already recorded; lag needs them
         groups = {}
         for workload, group in self.groups.items():
             offsets = self._committed(group, sample["partitions"])
