@@ -1,6 +1,6 @@
 """A SASL_PLAINTEXT (PLAIN) broker and an agent on this machine, provisioned through the real
-playbooks: the runners on the agent can only produce and consume when the client password,
-exported here, reached their environment; and the password is nowhere on disk afterwards, not in
+playbooks: the runner on the agent can only produce when the client password, exported here,
+reached its environment; and the password is nowhere on disk afterwards, not in
 the run directory (specs, inventories, ansible-runner artifacts), the agent's data directory, the
 plan's state directory, nor Ansible's async job files. On the way, the progress line showed
 Ansible's tasks.
@@ -68,12 +68,10 @@ def write_plan(root: Path) -> Path:
         "provision": {"heap": "256MiB", "os_tuning": False,
                       "properties": broker_properties(port, controller_port, users)},
         "topics": [{"name": "secured", "partitions": 1}],
-        "workloads": [
-            {"name": "p", "kind": "producer", "topic": "secured", "rate": "100/s", "agents": ["a1"]},
-            {"name": "c", "kind": "consumer", "topic": "secured", "drain": "3s", "agents": ["a1"]},
-        ],
+        # one producer is enough: the broker acknowledges nothing to a client that did not authenticate
+        "workloads": [{"name": "p", "kind": "producer", "topic": "secured", "rate": "100/s", "agents": ["a1"]}],
         "phases": [{"name": "hold", "kind": "steady", "duration": "5s"}],
-        "slos": [{"name": "nothing-lost", "metric": "consume.lost", "op": "<=", "threshold": 0}],
+        "slos": [{"name": "all-acknowledged", "metric": "produce.errors", "op": "<=", "threshold": 0}],
         # this test is about the agents' secrets: no broker-side monitors
         "monitors": {"kafka_admin": {"enabled": False}, "iostat": {"enabled": False}},
     }
@@ -121,12 +119,11 @@ def holding_secret(directory: Path, since: float = 0.0) -> list[Path]:
     return [p for p in files if SECRET.encode() in p.read_bytes()]
 
 
-def test_agent_runners_authenticated_with_the_exported_secret(applied: Applied) -> None:
+def test_agent_runner_authenticated_with_the_exported_secret(applied: Applied) -> None:
     summary = applied.outcome.summary
     assert applied.outcome.exit_code() == 0, applied.outcome.headline()
     assert summary is not None
-    workloads = {w.name: w for w in summary.workloads}
-    assert workloads["p"].messages > 0 and workloads["c"].lost == 0
+    assert summary.workloads[0].messages > 0
 
 
 def test_no_file_in_the_run_directory_holds_the_secret(applied: Applied) -> None:
