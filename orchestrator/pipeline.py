@@ -128,7 +128,7 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
         else:
             from orchestrator.execute.taurus import TaurusWorkload
 
-            out.loads.append(TaurusWorkload(plan, workload, run, plan_path))
+            out.loads.append(TaurusWorkload(plan, workload, run, plan_path, session.on_event))
     if plan.monitors.iostat.enabled:
         out.helpers.append(_iostat(plan, plan_path, run, session))
     if plan.monitors.kafka_admin.enabled:
