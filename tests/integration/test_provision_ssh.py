@@ -28,6 +28,7 @@ from orchestrator.provision import destroy
 pytestmark = pytest.mark.integration
 PRIVATE = "10.213"  # a /24 of it exists only on the bridge this test creates
 SSHD = "/usr/sbin/sshd"
+SECRET, SECRET_ENV = "ssh-agent-s3cret-4d1e", "ORCHESTRATE_TEST_KEY_PASSWORD"
 
 
 def sh(*args: str) -> str:
@@ -130,7 +131,9 @@ def write_plan(root: Path, lab: Lab) -> Path:
     connection = {"connection": "ssh", "user": "root", "ssh_key": str(lab.key)}
     plan = {
         "metadata": {"name": f"provision-ssh-{uuid.uuid4().hex[:6]}"},
-        "target": {"kind": "provisioned"},
+        # a client secret the plaintext broker never asks for: the runners refuse to start without it,
+        # so the load proves it reached the agent over SSH
+        "target": {"kind": "provisioned", "security": {"ssl": {"key_password_env": SECRET_ENV, "verify_hostname": False}}},
         "inventory": {"hosts": [
             {"name": broker.name, "address": broker.address, "roles": ["broker"], "data_dir": str(root / "broker"),
              **connection},
@@ -143,13 +146,14 @@ def write_plan(root: Path, lab: Lab) -> Path:
         "topics": [{"name": "remote", "partitions": 2}],
         "workloads": [
             {"name": "p", "kind": "producer", "topic": "remote", "rate": "200/s", "agents": [agent.name]},
-            # the drain outlasts the only broker's restart, so what was acknowledged is still consumed
-            {"name": "c", "kind": "consumer", "topic": "remote", "drain": "15s", "agents": [agent.name]},
+            # idle this long after the phase, the consumer outlasts the only broker's restart (up to
+            # 40 s on a loaded 2-core machine), so what was acknowledged is still consumed
+            {"name": "c", "kind": "consumer", "topic": "remote", "drain": "45s", "agents": [agent.name]},
         ],
-        # long enough for the fault's two Ansible steps over SSH and most of the broker's restart
-        "phases": [{"name": "hold", "kind": "steady", "duration": "20s"}],
+        "phases": [{"name": "hold", "kind": "steady", "duration": "15s"}],
         "slos": [{"name": "nothing-lost", "metric": "consume.lost", "op": "<=", "threshold": 0}],
-        "faults": [{"name": "kill-remote", "action": "broker_kill", "at": "1s", "duration": "1s", "broker": broker.name}],
+        # late enough that the agent's clients are connected (they give up when no broker answers at start)
+        "faults": [{"name": "kill-remote", "action": "broker_kill", "at": "5s", "duration": "1s", "broker": broker.name}],
         "monitors": {"kafka_admin": {"interval": "1s"}},
     }
     path = root / "plan.yaml"
@@ -173,6 +177,7 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
     lab = Lab(root, ["nsbroker", "nsagent"])
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_STATE_HOME", str(root / "state"))
+        env.setenv(SECRET_ENV, SECRET)
         try:
             lab.up()
             plan_path = write_plan(root, lab)
@@ -194,6 +199,12 @@ def test_load_ran_on_the_agent_and_was_fetched(applied: Applied) -> None:
     start = next(r for r in records if r["type"] == "start")
     end = next(r for r in records if r["type"] == "end")
     assert start["host"] == "nsagent" and end["acked"] > 0
+
+
+def test_client_secret_reached_the_agent_but_no_file(applied: Applied) -> None:
+    places = [applied.root / "run", applied.root / "agent", applied.root / "state", Path.home() / ".ansible_async"]
+    files = [p for place in places for p in place.rglob("*") if p.is_file()]
+    assert not [p for p in files if SECRET.encode() in p.read_bytes()]
 
 
 def test_nothing_lost_between_agent_clients(applied: Applied) -> None:
@@ -238,11 +249,11 @@ def test_remote_fault_events_record_the_recovery(applied: Applied) -> None:
 def test_admin_monitor_sampled_the_namespace_broker(applied: Applied) -> None:
     lines = (applied.root / "run" / "raw" / "kafka_admin" / "samples.jsonl").read_text().splitlines()
     samples = [json.loads(line) for line in lines]
-    assert any(not s.get("errors") and s.get("brokers") == [1] for s in samples)
+    assert any(s.get("brokers") == [1] and s.get("partitions") for s in samples)
 
 
 def test_remote_fault_step_was_launched_early_and_waited_on_the_host_for_its_moment(applied: Applied) -> None:
     lines = [json.loads(line) for line in (applied.root / "run" / "raw" / "events.jsonl").read_text().splitlines()]
     start_at = next(e["ts"] for e in lines if e["kind"] == "phase_start")
     signalled = _fault_task_results(applied, "signal-KILL", "Signal the Kafka process")
-    assert signalled and f"kafka-service.sh at {start_at + 1.0} && " in signalled[0]["cmd"]  # at: 1s
+    assert signalled and f"kafka-service.sh at {start_at + 5.0} && " in signalled[0]["cmd"]  # at: 5s
