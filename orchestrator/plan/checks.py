@@ -139,8 +139,9 @@ def _faults(plan: Plan) -> Iterator[Problem]:
         elif fault.at + fault.duration > total:
             yield (("faults", i, "duration"), f"the fault ends at {format_duration(fault.at + fault.duration)}, "
                    f"after the phases end at {format_duration(total)}, so recovery would not be observed")
-        if plan.target.kind == "existing" and plan.inventory is None:
-            yield ("faults", i), "faults need brokers apply can reach: an 'existing' target needs an 'inventory'"
+        if plan.target.kind == "existing":
+            yield ("faults", i), ("faults stop and restart brokers that orchestrate runs: use a 'local' or "
+                                  "'provisioned' target, not an 'existing' cluster")
         if isinstance(fault.broker, str) and plan.inventory is not None and fault.broker not in brokers:
             yield (("faults", i, "broker"), f"no inventory host {fault.broker!r} with role 'broker'"
                    f"{did_you_mean(fault.broker, brokers)}")

@@ -88,7 +88,8 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("metadata:", "target: {kind: existing, bootstrap_servers: ['localhost:9092']}\nmetadata:") + "faults:\n  - name: f\n    action: broker_kill\n    at: 1s\n    duration: 1s\n",
-        ["PLAN:19:5: faults.0: faults need brokers apply can reach: an 'existing' target needs an 'inventory'"],
+        ["PLAN:19:5: faults.0: faults stop and restart brokers that orchestrate runs: use a 'local' or "
+         "'provisioned' target, not an 'existing' cluster"],
         id="fault-existing",
     ),
     pytest.param(
