@@ -24,6 +24,7 @@ def run_play(tmp_path: Path, play: dict, path_prefix: Path | None = None):
     path = [str(p) for p in (path_prefix, Path(sys.executable).parent) if p] + [os.environ.get("PATH", "")]
     return ansible_runner.run(
         private_data_dir=str(private), playbook=str(playbook), quiet=True,
+        cancel_callback=lambda: False,  # else ansible-runner installs SIGINT/SIGTERM handlers for good
         envvars={"PATH": ":".join(path), "ANSIBLE_ROLES_PATH": str(PLAYBOOKS / "roles")},
         inventory={"all": {"hosts": {"localhost": {"ansible_connection": "local",
                                                    "ansible_python_interpreter": sys.executable}}}})
