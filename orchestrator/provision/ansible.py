@@ -71,12 +71,20 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _last_line(text: object) -> str:
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _message(res: dict) -> str:
+    if res.get("msg") == "non-zero return code":  # Ansible's words for any failed command: say what it said
+        said = _last_line(res.get("stderr")) or _last_line(res.get("stdout"))
+        if said:
+            return f"exit status {res.get('rc', '?')}: {said}"
     for key in ("msg", "stderr", "stdout", "reason"):
         text = res.get(key)
         if isinstance(text, str) and text.strip():
-            lines = [line for line in text.strip().splitlines() if line.strip()]
-            return lines[-1].strip() if key != "msg" else " ".join(line.strip() for line in lines)
+            return " ".join(line.strip() for line in text.splitlines() if line.strip()) if key == "msg" else _last_line(text)
     results = res.get("results")
     if isinstance(results, list):
         failed = [r for r in results if isinstance(r, dict) and r.get("failed")]

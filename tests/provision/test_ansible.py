@@ -22,6 +22,11 @@ def test_failed_command_reports_the_last_stderr_line_when_there_is_no_msg() -> N
     assert event.message == "Kafka exited at once"
 
 
+def test_a_failed_command_says_what_it_printed_not_ansibles_generic_words() -> None:
+    res = {"msg": "non-zero return code", "rc": 2, "stderr": "", "stdout": "checking\nKafka is not running (pidfile x)\n"}
+    assert _event("p.yml", raw("runner_on_failed", res=res)).message == "exit status 2: Kafka is not running (pidfile x)"
+
+
 def test_ignored_failure_is_not_a_failure() -> None:
     assert _event("p.yml", raw("runner_on_failed", ignore_errors=True, res={"msg": "x"})).status == "ignored"
 
