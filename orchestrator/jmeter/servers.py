@@ -8,12 +8,12 @@ private prompt, never in extra variables, ansible-runner's environment or its ar
 from __future__ import annotations
 
 import json
-import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.archive import tar_once
 from orchestrator.cache import cache_dir
 from orchestrator.errors import EngineError
 from orchestrator.execute.remote_native import SECRETS_PROMPT, read_secrets
@@ -33,16 +33,8 @@ class ServerState:
 
 
 def home_archive(home: Path) -> Path:
-    """One tar of the JMeter home, unpacked on agents that lack JMeter (one transfer instead of ~300)."""
-    archive = cache_dir("jmeter") / f"{home.name}-home.tar"
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        partial = archive.with_suffix(".partial")
-        with tarfile.open(partial, "w") as tar:
-            for item in sorted(home.iterdir()):
-                tar.add(item, arcname=item.name)
-        partial.rename(archive)
-    return archive
+    """One tar of the JMeter home, unpacked on agents that lack JMeter."""
+    return tar_once(cache_dir("jmeter") / f"{home.name}-home.tar", ((p, p.name) for p in sorted(home.iterdir())))
 
 
 class JmeterServers:

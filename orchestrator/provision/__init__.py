@@ -8,10 +8,10 @@ so ``destroy`` finds what an earlier ``provision`` or ``apply`` started.
 from __future__ import annotations
 
 import os
-import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.archive import digest, source_files, tar_once
 from orchestrator.errors import PlanError, PlanIssue, ProvisionError
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.plan.models import Plan, Provision
@@ -68,19 +68,21 @@ class Provisioner:
 
 
 def _libs_archive(version: str) -> Path:
-    """One tar of the Maven-resolved jars, unpacked on every host (one transfer instead of ~100)."""
+    """One tar of the Maven-resolved jars, unpacked on every host."""
     from orchestrator.cache import cache_dir
     from orchestrator.execute.kafka_dist import kafka_libs
 
-    libs = kafka_libs(version)
-    archive = cache_dir("kafka") / version / "libs.tar"
-    if not archive.exists():
-        partial = archive.with_suffix(".tar.partial")
-        with tarfile.open(partial, "w") as tar:
-            for jar in sorted(libs.glob("*.jar")):
-                tar.add(jar, arcname=jar.name)
-        partial.rename(archive)
-    return archive
+    jars = sorted(kafka_libs(version).glob("*.jar"))
+    return tar_once(cache_dir("kafka") / version / "libs.tar", ((jar, jar.name) for jar in jars))
+
+
+def runner_archive() -> Path:
+    """The native runner's sources (it imports nothing else of orchestrator), named by their digest."""
+    from orchestrator.cache import cache_dir
+
+    files = source_files(RUNNER_SRC)
+    return tar_once(cache_dir("agent") / f"runner-{digest(files, RUNNER_SRC)}.tar",
+                    ((f, f"runner/{f.relative_to(RUNNER_SRC)}") for f in files))
 
 
 def _install_vars(p: Provisioner) -> dict[str, object]:
@@ -90,11 +92,12 @@ def _install_vars(p: Provisioner) -> dict[str, object]:
     if p.layout().agents:
         from orchestrator.provision.wheels import wheelhouse
 
-        out.update(agent_runner_src=str(RUNNER_SRC), agent_wheelhouse=str(wheelhouse()))
+        out.update(agent_runner_archive=str(runner_archive()), agent_wheelhouse=str(wheelhouse()))
     if any(w.engine == "jmeter" and w.agents for w in p.plan.workloads):
         from orchestrator.jmeter.install import ensure_jmeter
+        from orchestrator.jmeter.servers import home_archive
 
-        out["agent_jmeter_home"] = str(ensure_jmeter())  # copied to <agent data_dir>/agent/jmeter
+        out["agent_jmeter_archive"] = str(home_archive(ensure_jmeter()))  # unpacked in <agent data_dir>/agent/jmeter
     return out
 
 
