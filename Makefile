@@ -8,8 +8,6 @@ quickstart: setup
 	.venv/bin/orchestrate apply plans/quickstart.yaml
 
 # pytest exits 5 when it collects no tests; that is not a failure of the suite itself.
-# Two workers, a test module each: integration tests mostly wait on brokers and Ansible, and a
-# module's fixtures (a cluster, a lab of namespaces, fixed JMeter RMI ports) stay in one worker.
 test: setup
-	.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests; rc=$$?; \
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc

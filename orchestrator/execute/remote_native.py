@@ -39,7 +39,7 @@ from orchestrator.runner.spec import RunnerSpec
 POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
 SLACK_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
-LEAD_MARGIN_S = 5.0
+LEAD_MARGIN_S = 10.0
 SECRETS_PROMPT = "orchestrate client secrets"  # load.yml's vars_prompt
 TAIL_MARGIN = 3  # records beyond one per second since the last poll
 
@@ -115,8 +115,9 @@ class RemoteNativeWorkload(Component):
         self._write_specs(time.time())
         began = time.monotonic()
         self.provisioner.run("load.yml", f"load-{self.name}-prepare", self._vars("prepare"))
-        # start() copies specs and launches runners: about two such round trips, plus margin
-        self.lead_s = 2 * (time.monotonic() - began) + LEAD_MARGIN_S
+        # start() copies specs and launches runners: about two such round trips. A third and a margin
+        # absorb a loaded controller; starting early costs only a wait, as runners keep the common start
+        self.lead_s = 3 * (time.monotonic() - began) + LEAD_MARGIN_S
 
     def _write_specs(self, start_at: float) -> None:
         assert self.cluster is not None

@@ -150,10 +150,10 @@ def write_plan(root: Path, lab: Lab) -> Path:
             # 40 s on a loaded 2-core machine), so what was acknowledged is still consumed
             {"name": "c", "kind": "consumer", "topic": "remote", "drain": "45s", "agents": [agent.name]},
         ],
-        "phases": [{"name": "hold", "kind": "steady", "duration": "20s"}],
+        "phases": [{"name": "hold", "kind": "steady", "duration": "25s"}],
         "slos": [{"name": "nothing-lost", "metric": "consume.lost", "op": "<=", "threshold": 0}],
         # late enough that the agent's clients are connected (they give up when no broker answers at start)
-        "faults": [{"name": "kill-remote", "action": "broker_kill", "at": "10s", "duration": "1s", "broker": broker.name}],
+        "faults": [{"name": "kill-remote", "action": "broker_kill", "at": "15s", "duration": "1s", "broker": broker.name}],
         "monitors": {"kafka_admin": {"interval": "1s"}},
     }
     path = root / "plan.yaml"
@@ -256,4 +256,4 @@ def test_remote_fault_step_was_launched_early_and_waited_on_the_host_for_its_mom
     lines = [json.loads(line) for line in (applied.root / "run" / "raw" / "events.jsonl").read_text().splitlines()]
     start_at = next(e["ts"] for e in lines if e["kind"] == "phase_start")
     signalled = _fault_task_results(applied, "signal-KILL", "Signal the Kafka process")
-    assert signalled and f"kafka-service.sh at {start_at + 10.0} && " in signalled[0]["cmd"]  # at: 10s
+    assert signalled and f"kafka-service.sh at {start_at + 15.0} && " in signalled[0]["cmd"]  # at: 15s
