@@ -53,6 +53,16 @@ def read_secrets(names: Iterable[str]) -> dict[str, str]:
     return {name: os.environ[name] for name in names}
 
 
+def secret_answers(extravars: dict[str, object], secret_var: str,
+                   secrets: dict[str, str]) -> tuple[dict[str, object], dict[str, str] | None]:
+    """(extravars, prompt answers) for a playbook whose private prompt ``secret_var`` takes the client
+    secrets: with secrets, the placeholder extra var goes and the prompt is answered (extra vars are
+    recorded by ansible-runner, answers are not); without, the placeholder keeps the prompt quiet."""
+    if not secrets:
+        return extravars, None
+    return {k: v for k, v in extravars.items() if k != secret_var}, {SECRETS_PROMPT: json.dumps(secrets)}
+
+
 def check_secrets(plan: Plan) -> None:
     """Before anything starts: the client secrets of workloads on agents are all set here."""
     if isinstance(plan.target, LocalTarget) or not any(w.engine == "native" and w.agents for w in plan.workloads):
@@ -153,11 +163,9 @@ class RemoteNativeWorkload(Component):
             raise EngineError(f"workload {self.name}: start() before prepare()")
         self._write_specs(self.start_at if self.start_at is not None else time.time())
         timeout = int(self.plan.total_duration + SLACK_S)
-        extravars = self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout)
-        answers = None
-        if self._secrets:
-            del extravars["load_secret_env"]
-            answers = {SECRETS_PROMPT: json.dumps(self._secrets)}
+        extravars, answers = secret_answers(
+            self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout),
+            "load_secret_env", self._secrets)
         self._starting = self.provisioner.start("load.yml", f"load-{self.name}-start", extravars, answers)
         self._rates = {(s.host, s.instance): _Rates() for s in self.specs}
         self._last_poll = time.monotonic()

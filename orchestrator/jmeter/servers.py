@@ -7,7 +7,6 @@ private prompt, never in extra variables, ansible-runner's environment or its ar
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from orchestrator.archive import tar_once
 from orchestrator.cache import cache_dir
 from orchestrator.errors import EngineError
-from orchestrator.execute.remote_native import SECRETS_PROMPT, read_secrets
+from orchestrator.execute.remote_native import read_secrets, secret_answers
 from orchestrator.jmeter.distributed import Distribution
 from orchestrator.provision import Provisioner
 
@@ -58,13 +57,10 @@ class JmeterServers:
         if len(set(named)) != len(named):
             raise EngineError(f"workload {self.workload}: agents {', '.join(named)}: one JMeter server per agent, "
                               "so name each agent once")
-        extravars = self._vars("start", jmeter_archive=str(home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
-                               jmeter_timeout=int(lifetime_s + SLACK_S))
-        secrets = read_secrets(secret_env)
-        answers = None
-        if secrets:
-            del extravars["jmeter_secret_env"]
-            answers = {SECRETS_PROMPT: json.dumps(secrets)}
+        extravars, answers = secret_answers(
+            self._vars("start", jmeter_archive=str(home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
+                       jmeter_timeout=int(lifetime_s + SLACK_S)),
+            "jmeter_secret_env", read_secrets(secret_env))
         self.started = True
         self.provisioner.start("jmeter.yml", f"jmeter-{self.workload}-start", extravars, answers).wait()
 
