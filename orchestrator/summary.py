@@ -95,6 +95,32 @@ class RunInfo(Model):
     reason: str = ""
 
 
+class AnswerWindow(Model):
+    """A stretch of the run an answer's number was measured over (epoch seconds)."""
+
+    label: str  # what was measured there, e.g. "growth fit", "probe 40,000 msg/s (measured)"
+    start: float
+    end: float
+
+
+class Answer(Model):
+    """One question the run answers: the sentence a person reads, its headline number, and the
+    evidence a reader needs to check it. Computed by orchestrator/analyze, shown by the report."""
+
+    question: Literal["disk", "capacity", "consumer_rate", "brokers", "recovery", "detection"]
+    sentence: str
+    value: float | None = Field(None, description="the headline number, in ``unit``; None when the run could not answer")
+    unit: str = ""
+    verdict: str | None = Field(None, description="where one applies, e.g. fits / does not fit, held / not held")
+    answered: bool = Field(True, description="False when the analysis refused to answer; ``sentence`` says why")
+    windows: list[AnswerWindow] = Field(default_factory=list)
+    inputs: dict[str, str | float | int | bool | None] = Field(
+        default_factory=dict, description="what the analysis used and where each came from")
+    rows: list[dict[str, str | float | int | bool | None]] = Field(
+        default_factory=list, description="per-step evidence (probes, brokers, ...) as shown in the report")
+    section: str = Field("", description="id of the report section the answer links to")
+
+
 class Summary(Model):
     schema_version: int = SCHEMA_VERSION
     plan: dict[str, object] = Field(default_factory=dict, description="metadata of the plan")
@@ -104,5 +130,6 @@ class Summary(Model):
     phases: list[PhaseSpan] = Field(default_factory=list)
     workloads: list[WorkloadSummary] = Field(default_factory=list)
     slos: list[SloResult] = Field(default_factory=list)
+    answers: list[Answer] = Field(default_factory=list, description="the questions this run answers, in plan order")
     events: list[Event] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
