@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
 
         print(import_jmx(args.jmx).render())
         return 0
-    raise UsageError("orchestrate: a command is required (see orchestrate --help)")
+    raise UsageError("a command is required (see orchestrate --help)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from orchestrator.plan.issues import validation_issues
 from orchestrator.plan.models import PLAN_DIR, Plan
 from orchestrator.plan.overrides import apply_overrides
 from orchestrator.plan.yamlsource import Located, read_yaml
-from orchestrator.report.metrics import parse_threshold, spec
+from orchestrator.plan.metrics import parse_threshold, spec
 
 
 def load_plan(path: Path, overrides: Sequence[str] = ()) -> Plan:

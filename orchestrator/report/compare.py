@@ -23,7 +23,7 @@ from pathlib import Path
 from orchestrator.errors import InputError, UsageError
 from orchestrator.report.build import build
 from orchestrator.report.charts import Line, Markers, draw, time_chart
-from orchestrator.report.metrics import Unit, parse_threshold, spec
+from orchestrator.plan.metrics import Unit, parse_threshold, spec
 from orchestrator.report.slo import OPS
 from orchestrator.report.templates import render
 from orchestrator.summary import Summary, WorkloadSummary

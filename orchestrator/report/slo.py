@@ -2,7 +2,7 @@
 
 Window: the SLO's ``phase``, or every phase but warm-ups. Scope: the SLO's ``workload``, or every
 workload combined. The value comes from the aggregate that fits the metric (see
-``orchestrator.report.metrics``): latency percentiles from the histograms merged over the window
+``orchestrator.plan.metrics``): latency percentiles from the histograms merged over the window
 (never an average of per-second percentiles), rates as messages / window seconds, lost/duplicated/
 out-of-order from the consumers' summaries, disk and broker gauges as the maximum over the window.
 
@@ -27,7 +27,7 @@ from orchestrator.collect.timeline import Timeline
 from orchestrator.plan.models import Plan, Slo
 from orchestrator.report.latency import stat_ms
 from orchestrator.report.live import LiveTail
-from orchestrator.report.metrics import MetricSpec, parse_threshold, spec
+from orchestrator.plan.metrics import MetricSpec, parse_threshold, spec
 from orchestrator.report.window import Window, window_for
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram

@@ -29,10 +29,6 @@ class MetricSpec:
     stat: str | None = None  # p50 … max, mean for latency metrics
     counts_metric: str | None = None  # for ratios: the success-count rate series
 
-    @property
-    def higher_is_worse(self) -> bool:
-        return self.unit not in ("msg/s", "MB/s")
-
 
 _LATENCY = re.compile(r"^(publish_latency|publish_delay|corrected_latency|e2e_latency)\.(p50|p90|p95|p99|p999|max|mean)$")
 _JMETER_ELAPSED = re.compile(r"^jmeter\.elapsed\.(p50|p90|p95|p99|max|mean)$")

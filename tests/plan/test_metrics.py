@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.errors import InputError
-from orchestrator.report.metrics import parse_threshold, spec
+from orchestrator.plan.metrics import parse_threshold, spec
 
 
 @pytest.mark.parametrize("metric,text,expected", [
