@@ -11,7 +11,9 @@ One JSON object per sample::
 Series: ``consume.lag`` per workload (sum over partitions; ``label`` holds the consumer group, to
 tell it from the runner's own lag), ``broker.log_dir_bytes`` per broker (``host`` = broker id),
 ``broker.under_replicated`` and ``broker.offline_partitions`` for the cluster. Events: ``isr_change``
-for a partition whose in-sync replicas differ from the previous sample, ``controller_change``.
+for a partition whose in-sync replicas differ from the previous sample. No event comes from
+``controller``: in KRaft a Metadata response names an arbitrary live broker as controller, not the
+active quorum controller, so it changes between samples of a steady cluster.
 """
 
 from __future__ import annotations
@@ -71,12 +73,6 @@ def _sample(ts: float, sample: dict, previous: dict, builder: TimelineBuilder, r
         if "isr" in previous:
             result.events.extend(_isr_events(ts, previous["isr"], isr))
         previous["isr"] = isr
-    controller = sample.get("controller")
-    if controller is not None:
-        if previous.get("controller") not in (None, controller):
-            result.events.append(Event(ts=ts, kind="controller_change", name=str(controller),
-                                       detail=f"controller {previous['controller']} -> {controller}"))
-        previous["controller"] = controller
     result.brokers.update(str(b) for b in sample.get("brokers") or [])
     _groups(sample.get("groups") or {}, second, builder, result)
     for broker, sizes in (sample.get("log_dirs") or {}).items():

@@ -149,7 +149,7 @@ class KafkaAdminMonitor(Component):
             try:
                 part(admin, sample)
             except Exception as err:  # any admin failure is data for the report, never fatal
-                sample["errors"].append(f"{part.__name__.lstrip('_')}: {err or type(err).__name__}")
+                sample["errors"].append(f"{part.__name__.lstrip('_')}: {str(err) or type(err).__name__}")
         return sample
 
     # Cluster and partitions come from metadata requests, which any live broker answers:

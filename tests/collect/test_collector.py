@@ -84,7 +84,7 @@ def test_events_phases_and_admin_events_merged(run):
     assert [p.name for p in collected.phases] == ["warm", "steady"]
     assert collected.phases[0].kind == "warmup"
     kinds = [e.kind for e in collected.events]
-    assert "controller_change" in kinds and "fault_start" in kinds
+    assert "isr_change" in kinds and "fault_start" in kinds
     assert [e.ts for e in collected.events] == sorted(e.ts for e in collected.events)
 
 

@@ -202,3 +202,16 @@ def test_admin_client_failure_is_recorded_as_a_sample_error(tmp_path):
     builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
     read_admin_samples(monitor.output, builder, diag, 1.0)
     assert diag.lines() == ["raw/kafka_admin/samples.jsonl: 1 admin sample errors (admin_client) (first at line 1)"]
+
+
+def test_a_failure_without_a_message_is_named_by_its_type(tmp_path, monkeypatch):
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+
+    def _groups(admin, sample):
+        raise TimeoutError()  # str() is empty: the sample must not say only "groups: "
+
+    monkeypatch.setattr(monitor, "_groups", _groups)
+    monkeypatch.setattr(monitor, "_cluster", lambda admin, sample: None)
+    monkeypatch.setattr(monitor, "_partitions", lambda admin, sample: None)
+    monkeypatch.setattr(monitor, "_log_dirs", lambda admin, sample: None)
+    assert monitor.sample(None)["errors"] == ["groups: TimeoutError"]
