@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", type=Path)
     compare = sub.add_parser("compare", help="compare runs side by side; optionally fail on regressions")
     compare.add_argument("runs", type=Path, nargs="+", help="run directories; the first is the baseline")
-    compare.add_argument("--out", type=Path, help="where to write the comparison report (default: ./compare-<timestamp>)")
+    compare.add_argument("--out", type=Path, help="where to write the comparison report (default: compare-<timestamp> beside the last run)")
     compare.add_argument("--fail-if", action="append", default=[], metavar="EXPR",
                          help='e.g. "publish_latency.p99 > +10%%" (repeatable); exit 1 when one holds')
     importer = sub.add_parser("import-jmx", help="inspect a JMeter test plan and print a plan snippet")

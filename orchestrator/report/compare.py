@@ -213,7 +213,8 @@ def compare(runs: list[Path], out: Path | None, fail_if: list[str]) -> CompareRe
     labels = [run.name or str(run) for run in runs]
     result = CompareResult(labels, _rows(summaries))
     result.regressions = _regressions(result.rows, rules, labels)
-    out = out or Path(f"compare-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}")
+    # beside the runs (not wherever the command happens to be typed), so comparisons stay with their runs
+    out = out or runs[-1].resolve().parent / f"compare-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
     out.mkdir(parents=True, exist_ok=True)
     result.out = out
     charts = [c for c in (_overlay(runs, labels, "produce.rate", "Produced messages per second", "msg/s"),

@@ -81,3 +81,13 @@ def test_malformed_fail_if_is_a_usage_error_naming_it(text):
 def test_needs_two_runs(runs, tmp_path):
     with pytest.raises(UsageError, match="at least two"):
         compare(runs[:1], out=tmp_path / "cmp", fail_if=[])
+
+
+def test_default_output_goes_beside_the_runs_not_into_the_working_directory(runs, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = compare(runs, out=None, fail_if=[])
+    assert result.out is not None and result.out.parent == runs[-1].resolve().parent
+    assert result.out.name.startswith("compare-") and (result.out / "compare.json").is_file()
+    assert list(elsewhere.iterdir()) == []
