@@ -15,6 +15,36 @@ from pathlib import Path
 from orchestrator.errors import OrchestrateError, PlanError, UsageError
 
 EXIT_INTERRUPTED = 130
+EXIT_CODES = """exit codes:
+  0    the run completed and every SLO held (validate: the plan is valid)
+  1    an SLO failed, or compare --fail-if found a regression; the report is still written
+  2    invalid plan, input file or arguments: one line per problem, FILE:LINE:COL: path: message
+  3    the run could not be carried out (broker unreachable, tool or plugin missing, Ansible task failed)
+  130  interrupted; raw results and a partial report are kept"""
+EXAMPLES = {
+    "": ["orchestrate apply plans/quickstart.yaml",
+         "orchestrate apply plans/quickstart.yaml --set phases.steady.duration=1m",
+         'orchestrate compare runs/A runs/B --fail-if "publish_latency.p99 > +10%"'],
+    "validate": ["orchestrate validate plans/quickstart.yaml",
+                 "orchestrate validate plan.yaml --set workloads.producer.rate=50k/s"],
+    "plan": ["orchestrate plan plans/broker-failure-recovery.yaml"],
+    "apply": ["orchestrate apply plans/quickstart.yaml",
+              "orchestrate apply plan.yaml --set phases.steady.duration=30s --run-dir runs/try-1",
+              "orchestrate apply plan.yaml --keep-broker   # inspect the broker afterwards"],
+    "render": ["orchestrate render plans/quickstart.yaml --out /tmp/rendered"],
+    "provision": ["orchestrate provision plans/multi-broker-cluster.yaml"],
+    "destroy": ["orchestrate destroy plans/multi-broker-cluster.yaml"],
+    "report": ["orchestrate report runs/quickstart-20261125T090000Z"],
+    "compare": ["orchestrate compare runs/A runs/B",
+                'orchestrate compare runs/A runs/B --fail-if "publish_latency.p99 > +10%" --fail-if "produce.rate < -5%"'],
+    "import-jmx": ["orchestrate import-jmx my-existing-kafka-test.jmx"],
+    "schema": ["orchestrate schema > plan.schema.json"],
+}
+
+
+def _epilog(command: str) -> str:
+    examples = "\n".join(f"  {line}" for line in EXAMPLES[command])
+    return f"examples:\n{examples}\n\n{EXIT_CODES}"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,12 +56,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orchestrate", description="Declarative load, soak and failure testing for Apache Kafka")
+    parser = _Parser(prog="orchestrate", description="Declarative load, soak and failure testing for Apache Kafka",
+                     epilog=_epilog(""), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, epilog=_epilog(name),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
     def plan_command(name: str, help_text: str) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text)
+        cmd = command(name, help_text)
         cmd.add_argument("plan", type=Path, help="plan YAML file")
         cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                          help="override a plan field, e.g. --set phases.0.duration=10s (repeatable)")
@@ -47,16 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     plan_command("provision", "install and start the plan's cluster and agents through Ansible")
     plan_command("destroy", "stop and remove what provision installed")
 
-    report = sub.add_parser("report", help="rebuild every output of a run from its raw/ results")
+    report = command("report", "rebuild every output of a run from its raw/ results")
     report.add_argument("run_dir", type=Path)
-    compare = sub.add_parser("compare", help="compare runs side by side; optionally fail on regressions")
+    compare = command("compare", "compare runs side by side; optionally fail on regressions")
     compare.add_argument("runs", type=Path, nargs="+", help="run directories; the first is the baseline")
     compare.add_argument("--out", type=Path, help="where to write the comparison report (default: compare-<timestamp> beside the last run)")
     compare.add_argument("--fail-if", action="append", default=[], metavar="EXPR",
                          help='e.g. "publish_latency.p99 > +10%%" (repeatable); exit 1 when one holds')
-    importer = sub.add_parser("import-jmx", help="inspect a JMeter test plan and print a plan snippet")
+    importer = command("import-jmx", "inspect a JMeter test plan and print a plan snippet")
     importer.add_argument("jmx", type=Path)
-    sub.add_parser("schema", help="print the plan's JSON Schema")
+    command("schema", "print the plan's JSON Schema")
     return parser
 
 

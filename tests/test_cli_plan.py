@@ -64,3 +64,19 @@ def test_console_script_reports_garbage_without_a_traceback(tmp_path: Path) -> N
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr == f"{plan}:2:118: not UTF-8 text (byte 0x80)\n"
+
+
+@pytest.mark.parametrize("command", ["", "validate", "plan", "apply", "render", "provision", "destroy", "report",
+                                     "compare", "import-jmx", "schema"])
+def test_every_help_lists_examples_and_the_exit_codes(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"] if command else ["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert f"  orchestrate {command}".rstrip() in text and "examples:" in text
+    assert "exit codes:" in text and "  130  interrupted" in text and "  3    the run could not" in text
+
+
+def test_no_command_is_a_usage_error_said_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert capsys.readouterr().err == "orchestrate: a command is required (see orchestrate --help)\n"

@@ -244,12 +244,6 @@ class NormalSize(Model):
         return self
 
 
-SizeDistribution = Annotated[
-    Union[Annotated[FixedSize, Tag("fixed")], Annotated[UniformSize, Tag("uniform")], Annotated[NormalSize, Tag("normal")]],
-    _tag("distribution", "fixed"),
-]
-
-
 def _size_kind(data: object) -> str | None:
     if isinstance(data, dict):
         return data.get("distribution", "fixed")

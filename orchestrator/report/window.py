@@ -28,9 +28,6 @@ class Window:
                 out.append(range(lo, hi))
         return out
 
-    def contains(self, ts: float) -> bool:
-        return any(start <= ts < end for start, end in self.spans)
-
 
 def whole_timeline(timeline: Timeline) -> Window:
     return Window(((float(timeline.start), float(timeline.start + timeline.length)),))

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 SUB_BITS = 7
-SUB_COUNT = 1 << SUB_BITS  # 128 sub-buckets per power of two
 MAX_VALUE_US = (1 << 43) - 1
 _TOP_EXPONENT = MAX_VALUE_US.bit_length() - (SUB_BITS + 1)
 BUCKETS = (_TOP_EXPONENT << SUB_BITS) + (MAX_VALUE_US >> _TOP_EXPONENT) + 1
