@@ -91,8 +91,13 @@ class RunInfo(Model):
     started: float | None = None
     ended: float | None = None
     duration_s: float = 0.0
-    status: Literal["completed", "aborted", "interrupted", "failed"] = "completed"
+    status: Literal["completed", "aborted", "interrupted", "failed", "killed", "incomplete"] = "completed"
     reason: str = ""
+
+    @property
+    def unfinished(self) -> bool:
+        """apply died (killed) or never began the run (incomplete): such a run can never pass."""
+        return self.status in ("killed", "incomplete")
 
 
 class AnswerWindow(Model):

@@ -36,11 +36,17 @@ def _check_run_dir(run: RunDir) -> None:
 
 
 def run_info(run: RunDir, events: list[Event], collected: Collected) -> RunInfo:
-    """Start and end from run_start/run_end (else the timeline), status from abort/interrupt events."""
+    """Start and end from run_start/run_end (else the timeline), status from abort/interrupt events.
+    apply writes run_end whenever it wrote run_start, however the run ends, unless the process itself
+    died: a run_start without run_end is a killed run, no run_start at all a run that never began."""
     tl = collected.timeline
     start = next((e.ts for e in events if e.kind == "run_start"), float(tl.start) if tl.length else None)
     end = next((e.ts for e in reversed(events) if e.kind == "run_end"), float(tl.start + tl.length) if tl.length else start)
     status, reason = "completed", ""
+    if start is not None and not any(e.kind == "run_start" for e in events):
+        status, reason = "incomplete", "no run_start event: the run never began"
+    elif start is not None and not any(e.kind == "run_end" for e in events):
+        status, reason = "killed", "no run_end event: apply died during the run; results up to its death are kept"
     for event in events:
         if event.kind in ("abort", "interrupt"):
             status = "aborted" if event.kind == "abort" else "interrupted"
@@ -73,9 +79,10 @@ def _mark_aborts(results: list[SloResult], events: list[Event]) -> list[SloResul
 def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured | None = None) -> Summary:
     """``measured``: the same measurements with memoised histograms (see ``MemoHistograms``)."""
     slos = _mark_aborts(evaluate(list(plan.slos), measured or collected), collected.events)
+    info = run_info(run, collected.events, collected)
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
-        run=run_info(run, collected.events, collected), verdict=run_verdict(slos),
+        run=info, verdict="fail" if info.unfinished else run_verdict(slos),
         environment=environment(plan, collected), phases=collected.phases, workloads=collected.workloads,
         slos=slos, events=collected.events, warnings=collected.warnings)
 

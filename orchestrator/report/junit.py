@@ -1,6 +1,7 @@
 """junit.xml: one testcase per SLO, so CI systems show SLO verdicts as tests. A failed or
 unmeasured SLO is a <failure> whose message gives the observed value against the threshold. A
-plan without SLOs still gets a valid file with an empty suite."""
+killed or incomplete run adds a failed ``run`` testcase, so CI never shows it green. A plan without
+SLOs still gets a valid file with an empty suite."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from orchestrator.summary import Summary
 def junit_xml(summary: Summary) -> str:
     cases = [{"name": r.name, "verdict": r.verdict, "detail": explain(r),
               "failure": None if r.verdict == "pass" else explain(r)} for r in summary.slos]
+    if summary.run.unfinished:
+        why = f"run {summary.run.status}: {summary.run.reason}"
+        cases.append({"name": "run", "verdict": summary.run.status, "detail": why, "failure": why})
     started = summary.run.started
     return render("junit.xml.j2", suite=str(summary.plan.get("name", summary.run.id)), cases=cases,
                   failures=sum(1 for c in cases if c["failure"]), duration=summary.run.duration_s,

@@ -53,7 +53,8 @@ def make_measured(length: int, series: dict[str, list[float | None]]) -> FakeMea
         metric, _, workload = name.partition("@")
         assert len(values) == length
         tl.series[SeriesKey(metric, workload=workload or None)] = values
-    return FakeMeasured(timeline=tl)
+    # a finished run: apply wrote both ends (a run without run_end is a killed one)
+    return FakeMeasured(timeline=tl, events=[Event(ts=T0, kind="run_start"), Event(ts=T0 + length, kind="run_end")])
 
 
 @pytest.fixture

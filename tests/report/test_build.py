@@ -102,3 +102,22 @@ def test_empty_measurements_still_give_a_report_with_no_data_notes(tmp_path, pla
     assert "No producer or consumer throughput was recorded." in html
     assert "raw/runner: missing" in html
     assert json.loads((run.results / "omb.json").read_text())["publishRate"] == []
+
+
+@pytest.mark.parametrize("events, status", [
+    ([Event(ts=T0, kind="run_start")], "killed"),
+    ([], "incomplete"),
+])
+def test_a_run_apply_did_not_finish_never_passes(tmp_path, events, status):
+    from orchestrator.plan.models import Plan
+
+    data = yaml.safe_load(PLAN_YAML)
+    data.pop("slos")
+    run = RunDir.create("demo", explicit=tmp_path)
+    measured = make_measured(30, {"produce.rate@producer": [1.0] * 30})
+    measured.events = events
+    summary = write_outputs(run, Plan.model_validate(data), measured)
+    assert (summary.run.status, summary.verdict) == (status, "fail")
+    case = ET.parse(run.junit).getroot().find("testsuite/testcase")
+    assert case.get("name") == "run" and case.find("failure").get("message").startswith(f"run {status}: no run_")
+    assert f"status <strong>{status}</strong>" in run.report_html.read_text()
