@@ -21,9 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator.errors import InputError, UsageError
+from orchestrator.plan.metrics import Unit, parse_threshold, spec
 from orchestrator.report.build import build
 from orchestrator.report.charts import Line, Markers, draw, time_chart
-from orchestrator.plan.metrics import Unit, parse_threshold, spec
 from orchestrator.report.slo import OPS
 from orchestrator.report.templates import render
 from orchestrator.summary import Summary, WorkloadSummary
