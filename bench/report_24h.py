@@ -25,14 +25,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from orchestrator.analyze.slo import MemoHistograms
+from orchestrator.analyze.window import judged_window
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.models import Plan
 from orchestrator.report.build import write_outputs
 from orchestrator.report.html import render_report
 from orchestrator.report.omb import omb_result
-from orchestrator.report.slo import MemoHistograms
 from orchestrator.report.timeline_csv import write_timeline_csv
-from orchestrator.report.window import judged_window
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
 from orchestrator.summary import Environment, Event, PhaseSpan, Throughput, WorkloadSummary

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import yaml
 
+from orchestrator.describe import describe
 from orchestrator.errors import OrchestrateError, RunError
 from orchestrator.events import EventLog
 from orchestrator.execute.base import Component
 from orchestrator.execute.target import TargetSession
-from orchestrator.describe import describe
 from orchestrator.plan.models import ConsumerWorkload, Plan
 from orchestrator.progress import Progress, Snapshot
 from orchestrator.rundir import RunDir
@@ -253,7 +253,7 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
 def _abort_watch(plan: Plan, run: RunDir):
     if not any(slo.abort for slo in plan.slos):
         return None
-    from orchestrator.report.slo import AbortWatch
+    from orchestrator.analyze.slo import AbortWatch
 
     return AbortWatch(plan, run)
 

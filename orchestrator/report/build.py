@@ -15,15 +15,16 @@ import shutil
 from pathlib import Path
 
 from orchestrator import __version__
+from orchestrator.analyze.answers import AnalysisInput, answer_questions
+from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
+from orchestrator.analyze.window import judged_window
 from orchestrator.collect import Collected, collect
 from orchestrator.errors import InputError
 from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan
 from orchestrator.report.html import render_report, write_report
 from orchestrator.report.junit import write_junit
 from orchestrator.report.omb import write_omb
-from orchestrator.report.slo import Measured, MemoHistograms, evaluate, run_verdict
 from orchestrator.report.timeline_csv import write_timeline_csv
-from orchestrator.report.window import judged_window
 from orchestrator.rundir import RunDir
 from orchestrator.summary import Environment, Event, RunInfo, SloResult, Summary
 
@@ -76,15 +77,25 @@ def _mark_aborts(results: list[SloResult], events: list[Event]) -> list[SloResul
     return [r.model_copy(update={"aborted_run": r.name in aborted_by}) for r in results]
 
 
+def local_free_bytes(run: RunDir, plan: Plan) -> float | None:
+    """Free space under the local broker's data directory, when this run started the broker."""
+    if isinstance(plan.target, LocalTarget) and run.broker_dir.is_dir():
+        return float(shutil.disk_usage(run.broker_dir).free)
+    return None
+
+
 def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured | None = None) -> Summary:
     """``measured``: the same measurements with memoised histograms (see ``MemoHistograms``)."""
-    slos = _mark_aborts(evaluate(list(plan.slos), measured or collected), collected.events)
+    measured = measured or collected
+    slos = _mark_aborts(evaluate(list(plan.slos), measured), collected.events)
     info = run_info(run, collected.events, collected)
+    window = judged_window(collected.phases, collected.timeline)
+    answers, answer_warnings = answer_questions(AnalysisInput(plan, measured, window, slos, local_free_bytes(run, plan)))
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),
         environment=environment(plan, collected), phases=collected.phases, workloads=collected.workloads,
-        slos=slos, events=collected.events, warnings=collected.warnings)
+        slos=slos, answers=answers, events=collected.events, warnings=collected.warnings + answer_warnings)
 
 
 def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
@@ -100,9 +111,8 @@ def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
     if "omb" in formats:
         write_omb(plan, measured, window, run.results / "omb.json")
     if "html" in formats:
-        local = isinstance(plan.target, LocalTarget) and run.broker_dir.is_dir()
-        local_free = shutil.disk_usage(run.broker_dir).free if local else None
-        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels, local_free), run.report_html)
+        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels,
+                                   local_free_bytes(run, plan)), run.report_html)
     return summary
 
 

@@ -8,7 +8,8 @@ to OUT/index.html and OUT/compare.json.
 for any workload present in both, satisfies ``change OP DELTA``. DELTA is relative with ``%``
 ("publish_latency.p99 > +10%", "produce.rate < -5%") or absolute in the metric's unit ("> +5ms").
 METRIC is a workload metric as listed in docs/results.md ("produce.latency" and "consume.latency"
-are accepted for publish_latency and e2e_latency).
+are accepted for publish_latency and e2e_latency), or ``QUESTION.value``, the headline number of
+an answer ("capacity.value < -10%"); an answer's absolute DELTA is a plain number in its own unit.
 """
 
 from __future__ import annotations
@@ -16,22 +17,24 @@ from __future__ import annotations
 import csv
 import json
 import re
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from orchestrator.analyze.slo import OPS
 from orchestrator.errors import InputError, UsageError
 from orchestrator.plan.metrics import Unit, parse_threshold, spec
 from orchestrator.report.build import build
 from orchestrator.report.charts import Line, Markers, draw, time_chart
-from orchestrator.report.slo import OPS
 from orchestrator.report.templates import render
-from orchestrator.summary import Summary, WorkloadSummary
+from orchestrator.summary import Answer, Summary, WorkloadSummary
 
 _EXPR = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=|<|>)\s*([+-]?\d+(?:\.\d+)?)\s*(%|[a-zA-Zµ/]+)?\s*$")
 _ALIASES = {"produce.latency": "publish_latency", "consume.latency": "e2e_latency"}
 _STATS = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
 _KIND_PREFIX = {"producer": "produce", "consumer": "consume", "script": "jmeter"}
+_QUESTIONS = typing.get_args(Answer.model_fields["question"].annotation)
 _LATENCY_HEADS = ("publish_latency", "publish_delay", "corrected_latency", "e2e_latency", "jmeter.elapsed")
 
 
@@ -88,6 +91,10 @@ def parse_fail_if(text: str) -> FailIf:
         raise UsageError(f"--fail-if {text!r}: expected 'METRIC OP DELTA', e.g. 'publish_latency.p99 > +10%'")
     metric, op, number, unit = match.groups()
     head, _, stat = metric.rpartition(".")
+    if head in _QUESTIONS and stat == "value":
+        if unit not in (None, "%"):
+            raise UsageError(f"--fail-if {text!r}: an answer's delta is a % or a plain number in the answer's own unit")
+        return FailIf(text, metric, op, float(number), relative=unit == "%")
     metric = f"{_ALIASES[head]}.{stat}" if head in _ALIASES else metric
     try:
         base_unit = _unit_of(metric)
@@ -155,6 +162,9 @@ def _rows(summaries: list[Summary]) -> list[Row]:
     for slo in slos:
         observed = [next((r.observed for r in s.slos if r.name == slo), None) for s in summaries]
         rows.append(Row("SLO", slo, observed))
+    for question in dict.fromkeys(a.question for s in summaries for a in s.answers):
+        values = [next((a.value for a in s.answers if a.question == question and a.answered), None) for s in summaries]
+        rows.append(Row("answer", f"{question}.value", values))
     return rows
 
 

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from orchestrator.analyze.latency import SPECTRUM, percentiles_ms
+from orchestrator.analyze.retention import broker_projections, topic_projections
+from orchestrator.analyze.slo import Measured, explain, merged_histogram
+from orchestrator.analyze.window import Window
+from orchestrator.collect.jtl import JmeterLabel
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
 from orchestrator.report.charts import Chart, Line, Markers, Span, draw_all, spectrum_chart, time_chart
-from orchestrator.report.latency import SPECTRUM, percentiles_ms
-from orchestrator.report.retention import broker_projections, topic_projections
-from orchestrator.report.slo import Measured, explain, merged_histogram
 from orchestrator.report.templates import render
-from orchestrator.report.window import Window
-from orchestrator.collect.jtl import JmeterLabel
 from orchestrator.summary import Event, Summary
 
 LATENCY_KINDS = (("publish_latency", "Publish latency (send ▶ ack)"),
@@ -168,6 +168,7 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
         slos=[(r, explain(r)) for r in summary.slos], sections=drawn,
         topics=topic_projections(plan, tl, window, brokers), brokers=broker_projections(tl, local_free_bytes), labels=labels,
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
+        since=lambda ts: f"+{format_duration(max(1, round(ts - (summary.run.started or ts))))}" if ts - (summary.run.started or ts) >= 1 else "+0s",
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",
         latency_kinds=[k for k, _ in LATENCY_KINDS] + ["elapsed"], fmt_duration=format_duration,
         events=[e for e in summary.events if e.kind not in ("phase_start", "phase_end")],

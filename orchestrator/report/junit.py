@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestrator.report.slo import explain
+from orchestrator.analyze.slo import explain
 from orchestrator.report.templates import render
 from orchestrator.summary import Summary
 

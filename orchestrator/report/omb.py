@@ -16,11 +16,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from orchestrator.analyze.latency import percentiles_ms
+from orchestrator.analyze.slo import Measured, merged_histogram
+from orchestrator.analyze.window import Window
 from orchestrator.collect.timeline import Timeline
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
-from orchestrator.report.latency import percentiles_ms
-from orchestrator.report.slo import Measured, merged_histogram
-from orchestrator.report.window import Window
 from orchestrator.runner.histogram import Histogram
 
 PERIOD_S = 10

@@ -11,7 +11,7 @@ from orchestrator.errors import InputError
 from orchestrator.report.build import build, run_info, summarize, write_outputs
 from orchestrator.rundir import RunDir
 from orchestrator.summary import Event, Summary
-from tests.report.conftest import PLAN_YAML, T0, make_measured, rich_measured
+from tests.fakes import PLAN_YAML, T0, make_measured, rich_measured
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import pytest
 
 from orchestrator.errors import UsageError
 from orchestrator.report.compare import compare, parse_fail_if
-from orchestrator.summary import LatencyStats, RunInfo, SloResult, Summary, Throughput, WorkloadSummary
+from orchestrator.summary import Answer, LatencyStats, RunInfo, SloResult, Summary, Throughput, WorkloadSummary
 
 
-def _run(tmp_path, name: str, p99: float, rate: float, slo_observed: float):
+def _run(tmp_path, name: str, p99: float, rate: float, slo_observed: float, capacity: float | None = None):
     run = tmp_path / name
     run.mkdir()
     summary = Summary(
@@ -18,7 +18,8 @@ def _run(tmp_path, name: str, p99: float, rate: float, slo_observed: float):
                                    throughput=Throughput(msgs_per_s=rate, mb_per_s=rate / 1000),
                                    latency_ms={"publish_latency": LatencyStats(count=10, p50=1.0, p99=p99, max=50.0)})],
         slos=[SloResult(name="lat", metric="publish_latency.p99", op="<", threshold=20, unit="ms",
-                        observed=slo_observed, verdict="pass")])
+                        observed=slo_observed, verdict="pass")],
+        answers=[Answer(question="capacity", sentence="s", value=capacity, unit="msg/s")] if capacity else [])
     (run / "summary.json").write_text(summary.model_dump_json())
     (run / "results").mkdir()
     (run / "results" / "timeline.csv").write_text(
@@ -91,3 +92,17 @@ def test_default_output_goes_beside_the_runs_not_into_the_working_directory(runs
     assert result.out is not None and result.out.parent == runs[-1].resolve().parent
     assert result.out.name.startswith("compare-") and (result.out / "compare.json").is_file()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_gates_on_an_answers_headline_number(tmp_path):
+    base = _run(tmp_path, "base", p99=10.0, rate=1000.0, slo_observed=10.0, capacity=40_000)
+    cand = _run(tmp_path, "cand", p99=10.0, rate=1000.0, slo_observed=10.0, capacity=34_000)
+    result = compare([base, cand], out=tmp_path / "a", fail_if=["capacity.value < -10%"])
+    assert result.regressions == ["cand: answer: capacity.value 40000 ▶ 34000 (-15.0%) matches 'capacity.value < -10%'"]
+    assert not compare([base, cand], out=tmp_path / "b", fail_if=["capacity.value < -20%"]).regressions
+    assert compare([base, cand], out=tmp_path / "c", fail_if=["capacity.value < -5000"]).regressions
+
+
+def test_an_answers_delta_cannot_carry_a_unit():
+    with pytest.raises(UsageError, match="plain number in the answer's own unit"):
+        parse_fail_if("capacity.value < -5ms")

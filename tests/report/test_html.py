@@ -6,12 +6,12 @@ import re
 import pytest
 import yaml
 
+from orchestrator.analyze.window import judged_window
 from orchestrator.plan.models import Plan
 from orchestrator.report.build import summarize
 from orchestrator.report.html import render_report
-from orchestrator.report.window import judged_window
 from orchestrator.rundir import RunDir
-from tests.report.conftest import PLAN_YAML, make_measured, rich_measured
+from tests.fakes import PLAN_YAML, make_measured, rich_measured
 
 NASTY = '<script>alert("x")</script>'
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.analyze.window import judged_window
 from orchestrator.report.omb import omb_result
-from orchestrator.report.window import judged_window
-from tests.report.conftest import rich_measured
+from tests.fakes import rich_measured
 
 LATENCY_FIELDS = [f"{prefix}{suffix}" for prefix in ("publishLatency", "publishDelayLatency", "endToEndLatency")
                   for suffix in ("Avg", "50pct", "75pct", "95pct", "99pct", "999pct", "9999pct", "99999pct", "Max")]
@@ -15,7 +15,7 @@ def result():
     import yaml
 
     from orchestrator.plan.models import Plan
-    from tests.report.conftest import PLAN_YAML
+    from tests.fakes import PLAN_YAML
 
     m = rich_measured(180)
     return omb_result(Plan.model_validate(yaml.safe_load(PLAN_YAML)), m, judged_window(m.phases, m.timeline)), m

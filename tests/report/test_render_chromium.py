@@ -15,7 +15,7 @@ import yaml
 from orchestrator.plan.models import Plan
 from orchestrator.report.build import write_outputs
 from orchestrator.rundir import RunDir
-from tests.report.conftest import PLAN_YAML, rich_measured
+from tests.fakes import PLAN_YAML, rich_measured
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.analyze.slo import evaluate_one, run_verdict
 from orchestrator.plan.models import Slo
-from orchestrator.report.slo import evaluate_one, run_verdict
 from orchestrator.summary import PhaseSpan, SloResult, WorkloadSummary
-from tests.report.conftest import T0, histogram_of, make_measured
+from tests.fakes import T0, histogram_of, make_measured
 
 
 def _phases() -> list[PhaseSpan]:

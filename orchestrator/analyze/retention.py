@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from orchestrator.analyze.window import Window
 from orchestrator.collect.timeline import Timeline
 from orchestrator.plan.models import Plan, ProducerWorkload
-from orchestrator.report.window import Window
 
 DEFAULT_RETENTION_S = 7 * 86400.0
 WEEK_S = 7 * 86400.0

@@ -21,14 +21,14 @@ from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from orchestrator.analyze.latency import stat_ms
+from orchestrator.analyze.live import LiveTail
+from orchestrator.analyze.window import Window, window_for
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.events import phase_spans, read_events
 from orchestrator.collect.timeline import Timeline
 from orchestrator.plan.metrics import MetricSpec, parse_threshold, spec
 from orchestrator.plan.models import Plan, Slo
-from orchestrator.report.latency import stat_ms
-from orchestrator.report.live import LiveTail
-from orchestrator.report.window import Window, window_for
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
 from orchestrator.summary import PhaseSpan, SloResult, WorkloadSummary

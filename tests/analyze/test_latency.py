@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from orchestrator.report.latency import SPECTRUM, percentiles_ms, stat_ms
+from orchestrator.analyze.latency import SPECTRUM, percentiles_ms, stat_ms
 from orchestrator.runner.histogram import Histogram
 
 

@@ -5,8 +5,8 @@ import json
 import pytest
 import yaml
 
+from orchestrator.analyze.slo import AbortWatch
 from orchestrator.plan.models import Plan
-from orchestrator.report.slo import AbortWatch
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
 

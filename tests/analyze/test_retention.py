@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from orchestrator.analyze.retention import broker_projections, topic_projections
+from orchestrator.analyze.window import whole_timeline
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.models import Plan
-from orchestrator.report.retention import broker_projections, topic_projections
-from orchestrator.report.window import whole_timeline
 
 PLAN = """
 metadata: {name: r}

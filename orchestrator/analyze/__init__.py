@@ -1,0 +1,3 @@
+"""The analysis stage: what the collected measurements mean. SLO verdicts over their windows,
+latency statistics, retention projections, and the answers to the questions a run was planned to
+answer. Reads collect/ and plan/; the report stage renders what it computes."""
