@@ -63,7 +63,7 @@ Scalar = str | int | float | bool
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True, defer_build=True)
 
 
 def _tag(key: str, default: str | None):
