@@ -4,6 +4,10 @@ page is one self-contained file and each chart's SVG ids stay private to it.
 Long series are downsampled to at most ``MAX_POINTS`` buckets: the line is the bucket mean and a
 shaded envelope spans the bucket's min and max, so a one-second spike in a 24-hour run stays
 visible. Every time chart shows the run's phases (shaded spans) and faults and breaches (red).
+
+Time charts also carry their data (``interactive_data``, at up to ``INTERACTIVE_POINTS`` buckets:
+per second for runs up to about an hour) for the page's interactive charts; the SVG stays as the
+printed and no-script version.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogFormatter, NullLocator  # noqa: E402
 
 MAX_POINTS = 600
+INTERACTIVE_POINTS = 3600
 BRIDGE_S = 10
 WIDTH_IN = 11.0
 PANEL_IN, LEGEND_IN, MARGIN_TOP_IN, MARGIN_BOTTOM_IN, SPECTRUM_IN = 2.3, 2.0, 0.3, 0.6, 3.2
@@ -138,6 +143,7 @@ class Trace:
     color: str
     dashed: bool
     envelope: Envelope
+    detail: Envelope  # at INTERACTIVE_POINTS, for the page's interactive chart
 
 
 @dataclass(frozen=True)
@@ -165,10 +171,35 @@ def time_chart(panels: list[tuple[str, str, list[Line]]], markers: Markers, leng
         for i, line in enumerate(lines):
             env = downsample(line.values)
             if not np.all(np.isnan(env.mean)):
-                traces.append(Trace(line.label, line.color or PALETTE[i % len(PALETTE)], line.dashed, env))
+                traces.append(Trace(line.label, line.color or PALETTE[i % len(PALETTE)], line.dashed, env,
+                                    downsample(line.values, INTERACTIVE_POINTS)))
         if traces:
             ready.append((title, ylabel, traces))
     return TimeChart(ready, markers, length, log) if ready else None
+
+
+def _rounded(values: np.ndarray) -> list[float | None]:
+    """4 significant figures and None for gaps: what a reader can see, at a third of the JSON."""
+    return [None if np.isnan(v) else float(f"{v:.4g}") for v in values]
+
+
+def interactive_data(chart: TimeChart) -> dict:
+    """A time chart as JSON for the page's script: per panel a shared x (elapsed seconds) and one
+    y list per trace (bucket means; ``bucket_s`` says how many seconds each point covers)."""
+    panels = []
+    for title, ylabel, traces in chart.panels:
+        longest = max((t.detail for t in traces), key=lambda env: len(env.x))
+        width = len(longest.x)
+        def ys(env: Envelope) -> np.ndarray:
+            padded = np.pad(env.mean, (0, width - len(env.mean)), constant_values=np.nan)
+            return np.where(padded > 0, padded, np.nan) if chart.log else padded  # a log axis has no 0
+        panels.append({"title": title, "ylabel": ylabel, "x": [float(v) for v in longest.x],
+                       "bucket_s": int(longest.x[1] - longest.x[0]) if longest.reduced and width > 1 else 1,
+                       "series": [{"label": t.label, "color": t.color, "dashed": t.dashed,
+                                   "y": _rounded(ys(t.detail))} for t in traces]})
+    return {"log": chart.log, "length": chart.length, "panels": panels,
+            "spans": [{"label": s.label, "start": s.start, "end": s.end, "kind": s.kind} for s in chart.markers.spans],
+            "instants": [{"label": label, "at": at} for label, at in chart.markers.instants]}
 
 
 def spectrum_chart(panels: list[tuple[str, list[tuple[str, list[float], list[float]]]]]) -> SpectrumChart | None:

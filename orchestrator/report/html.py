@@ -5,7 +5,9 @@ empty chart."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,7 +19,9 @@ from orchestrator.collect.jtl import JmeterLabel
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
-from orchestrator.report.charts import Chart, Line, Markers, Span, draw_all, spectrum_chart, time_chart
+from orchestrator.report.charts import (Chart, Line, Markers, Span, TimeChart, draw_all, interactive_data,
+                                        spectrum_chart, time_chart)
+from orchestrator.render.templating import TEMPLATES
 from orchestrator.report.templates import render
 from orchestrator.summary import Event, Summary
 
@@ -43,9 +47,29 @@ class Section:
 
 
 @dataclass(frozen=True)
+class DrawnChart:
+    image: str  # SVG data URI: the printed and no-script version
+    interactive: int | None  # index into the page's chart data, for time charts
+
+
+@dataclass(frozen=True)
 class DrawnSection:
     section: Section
-    images: list[str]  # data URIs, one per chart
+    images: list[DrawnChart]
+
+
+@cache
+def _page_assets() -> dict[str, str]:
+    """uPlot and our chart script, inlined (read raw: minified JS is no Jinja template)."""
+    vendor = TEMPLATES / "vendor" / "uplot"
+    return {"uplot_js": (vendor / "uPlot.iife.min.js").read_text(encoding="utf-8"),
+            "uplot_css": (vendor / "uPlot.min.css").read_text(encoding="utf-8"),
+            "charts_js": (TEMPLATES / "report-charts.js").read_text(encoding="utf-8")}
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside <script>: no '</' can end the element early."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
 def _markers(events: list[Event], summary: Summary, t0: int) -> Markers:
@@ -161,8 +185,17 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
     markers = _markers(summary.events, summary, tl.start)
     brokers = max(1, len(summary.environment.brokers))
     sections = _sections(plan, summary, measured, window, markers)
-    images = iter(draw_all([c for s in sections for c in s.charts]))
-    drawn = [DrawnSection(s, [next(images) for _ in s.charts]) for s in sections]
+    charts = [c for s in sections for c in s.charts]
+    images = iter(draw_all(charts))
+    data: list[dict] = []
+    drawn = []
+    for section in sections:
+        shown = []
+        for chart in section.charts:
+            if isinstance(chart, TimeChart):
+                data.append(interactive_data(chart))
+            shown.append(DrawnChart(next(images), len(data) - 1 if isinstance(chart, TimeChart) else None))
+        drawn.append(DrawnSection(section, shown))
     return render(
         "report.html.j2", plan=plan, summary=summary, title=plan.report.title or plan.metadata.name,
         slos=[(r, explain(r)) for r in summary.slos], sections=drawn,
@@ -172,6 +205,7 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",
         latency_kinds=[k for k, _ in LATENCY_KINDS] + ["elapsed"], fmt_duration=format_duration,
         events=[e for e in summary.events if e.kind not in ("phase_start", "phase_end")],
+        chart_data=_script_json(data), **_page_assets(),
     )
 
 

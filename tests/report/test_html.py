@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pytest
@@ -29,9 +30,22 @@ def page(tmp_path_factory) -> str:
 
 
 def test_page_is_self_contained(page):
-    assert not re.search(r"https?://", page)
-    assert not re.search(r"<(script|link|iframe)\b", page, re.I)
+    # the only address is the banner of the inlined uPlot; nothing is fetched
+    assert re.findall(r"https?://[^\s\"')]+", page) == ["https://github.com/leeoniya/uPlot"]
+    assert not re.search(r"<(link|iframe)\b", page, re.I)
+    assert not re.search(r"<script\b[^>]*\bsrc=", page, re.I)
     assert not re.search(r"""(src|href)=["'](?!data:|#)""", page)
+
+
+def test_time_charts_carry_their_data_for_the_interactive_version(page):
+    data = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1))
+    figures = [int(i) for i in re.findall(r'<figure data-chart="(\d+)">', page)]
+    assert figures == list(range(len(data))) and data
+    throughput = next(c for c in data if c["panels"][0]["title"] == "Messages per second")
+    panel = throughput["panels"][0]
+    assert panel["bucket_s"] == 1 and len(panel["x"]) == throughput["length"]
+    assert all(len(s["y"]) == len(panel["x"]) for s in panel["series"])
+    assert {s["kind"] for s in throughput["spans"]} >= {"phase"}
 
 
 def test_plan_strings_are_escaped(page):

@@ -52,7 +52,8 @@ def test_screenshot_is_not_blank(report, tmp_path):
 def _title_after_load(page: str, tmp_path: Path) -> tuple[str, str]:
     hooked = tmp_path / "hooked.html"
     hooked.write_text(page.replace("<head>", "<head>" + ERROR_HOOK, 1))
-    result = _chromium("--dump-dom", hooked.as_uri())
+    # virtual time lets the page's timers and deferred redraws run before the DOM is dumped
+    result = _chromium("--virtual-time-budget=3000", "--dump-dom", hooked.as_uri())
     title = re.search(r"<title>(.*?)</title>", result.stdout, re.S)
     assert title is not None, result.stderr[-2000:]
     return title.group(1), result.stderr
@@ -67,3 +68,14 @@ def test_no_console_errors(report, tmp_path):
 def test_the_error_hook_catches_errors(tmp_path):
     title, _ = _title_after_load("<html><head><title>t</title></head><body><script>nope()</script></body></html>", tmp_path)
     assert title.startswith("JS-ERROR")
+
+
+def test_charts_are_interactive_and_a_zoom_on_one_is_followed_by_all(report, tmp_path):
+    # after load: count the uPlot charts, zoom the first to 10 s ▶ 50 s, read the last one's x range
+    probe = ("<script>window.addEventListener('load',function(){var p=window.orchestrateCharts||[];"
+             "if(!p.length){document.title='CHARTS 0';return;}p[0].setScale('x',{min:10,max:50});"
+             "setTimeout(function(){var x=p[p.length-1].scales.x;document.title='CHARTS '+p.length+' '+x.min+' '+x.max;},500);"
+             "});</script>")
+    title, _ = _title_after_load(report.read_text().replace("</body>", probe + "</body>"), tmp_path)
+    count, low, high = title.split()[1:]
+    assert int(count) >= 5 and (float(low), float(high)) == (10.0, 50.0), title
