@@ -40,11 +40,16 @@ def _models_in_order(schema: dict, defs: dict) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def _options(prop: dict) -> list[dict]:
+    """The alternatives of a union: anyOf/oneOf, or the branches of a union tagged by if/then."""
+    return prop.get("anyOf", []) + prop.get("oneOf", []) + [b["then"] for b in prop.get("allOf", []) if "then" in b]
+
+
 def _refs(prop: dict, suffix: str = "") -> list[tuple[str, str]]:
     if "$ref" in prop:
         return [(prop["$ref"].rsplit("/", 1)[-1], suffix)]
     found = []
-    for option in prop.get("anyOf", []) + prop.get("oneOf", []):
+    for option in _options(prop):
         found += _refs(option, suffix)
     if "items" in prop:
         found += _refs(prop["items"], suffix + "[]")
@@ -85,8 +90,7 @@ def _type(prop: dict, defs: dict) -> str:
         return " \\| ".join(dict.fromkeys(shown))
     if "const" in prop:
         return f"`{prop['const']}`"
-    options = prop.get("anyOf") or prop.get("oneOf")
-    if options:
+    if options := _options(prop):
         shown = [_type(o, defs) for o in options if o.get("type") != "null"]
         return " or ".join(dict.fromkeys(shown))
     kind = prop.get("type")

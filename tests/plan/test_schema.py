@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from orchestrator.plan.schema import plan_json_schema
 
@@ -45,3 +46,31 @@ def test_unknown_keys_are_flagged_by_editors() -> None:
 def test_unknown_metrics_are_flagged_by_editors() -> None:
     metric = jsonschema.Draft202012Validator(plan_json_schema()["$defs"]["Slo"]["properties"]["metric"])
     assert metric.is_valid("publish_latency.p99") and not metric.is_valid("publish_latency.p98")
+
+
+def _errors_for(workload: dict) -> list[str]:
+    validator = jsonschema.Draft202012Validator(plan_json_schema())
+    plan = {"metadata": {"name": "x"}, "workloads": [workload], "phases": [{"name": "p", "kind": "steady", "duration": 10}]}
+    return [e.message for e in validator.iter_errors(plan)] + [
+        c.message for e in validator.iter_errors(plan) for c in (e.context or [])]
+
+
+def test_a_bad_field_is_reported_against_the_branch_its_kind_names() -> None:
+    messages = _errors_for({"name": "w", "kind": "producer", "topic": "t", "acks": "sometimes"})
+    assert messages and all("sometimes" in m for m in messages), messages
+    assert not any("start" in m or "group" in m for m in messages)  # nothing about the consumer branch
+
+
+def test_an_unknown_kind_is_one_error_naming_the_kinds() -> None:
+    messages = _errors_for({"name": "w", "kind": "produce", "topic": "t"})
+    assert messages == ["'produce' is not one of ['consumer', 'producer', 'script']"]
+
+
+def test_no_openapi_discriminator_is_left() -> None:
+    assert "discriminator" not in json.dumps(plan_json_schema())
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "plans").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_plan_is_valid_for_editors(path: Path) -> None:
+    validator = jsonschema.Draft202012Validator(plan_json_schema())
+    assert [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))] == []
