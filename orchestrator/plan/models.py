@@ -481,8 +481,8 @@ class ReportOptions(Model):
     title: str | None = Field(None, description="Report title; default: the plan name")
     percentiles: list[Annotated[float, Field(gt=0, lt=100)]] = Field(
         default_factory=lambda: [50.0, 90.0, 99.0, 99.9], description="Percentiles shown in tables")
-    formats: list[Literal["html", "junit", "csv", "omb"]] = Field(
-        default_factory=lambda: ["html", "junit", "csv", "omb"], description="Outputs to write besides summary.json")
+    formats: list[Literal["html", "junit", "csv", "omb", "hlog"]] = Field(
+        default_factory=lambda: ["html", "junit", "csv", "omb", "hlog"], description="Outputs to write besides summary.json")
 
 
 # --------------------------------------------------------------------------- inventory and provisioning

@@ -1,8 +1,8 @@
 """``orchestrate report RUN_DIR`` and the last stage of apply: every output of a run rebuilt from
 ``raw/`` and ``plan.resolved.yaml`` alone.
 
-    collect ▶ SLO verdicts ▶ summary.json ▶ junit.xml ▶ results/timeline.csv ▶ results/omb.json
-    ▶ report/index.html
+    collect ▶ SLO verdicts ▶ answers ▶ summary.json ▶ junit.xml ▶ results/timeline.csv
+    ▶ results/omb.json ▶ results/hlog/*.hlog ▶ report/index.html
 
 summary.json is written first, so a run keeps its verdicts even if a later output fails. Missing
 or corrupt raw sources become warnings (in summary.json and the report), never a crash.
@@ -21,6 +21,7 @@ from orchestrator.analyze.window import judged_window
 from orchestrator.collect import Collected, collect
 from orchestrator.errors import InputError
 from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan
+from orchestrator.report.hlog import write_hlogs
 from orchestrator.report.html import render_report, write_report
 from orchestrator.report.junit import write_junit
 from orchestrator.report.omb import write_omb
@@ -110,6 +111,8 @@ def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
         write_timeline_csv(collected.timeline, run.timeline_csv)
     if "omb" in formats:
         write_omb(plan, measured, window, run.results / "omb.json")
+    if "hlog" in formats:
+        write_hlogs(measured, run.results / "hlog")
     if "html" in formats:
         write_report(render_report(plan, summary, measured, window, collected.jmeter_labels,
                                    local_free_bytes(run, plan)), run.report_html)

@@ -13,6 +13,7 @@ messages consumed so far.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +28,25 @@ PERIOD_S = 10
 MAX_PERIODS = 1000
 _SUFFIXES = (("50pct", 50.0), ("75pct", 75.0), ("95pct", 95.0), ("99pct", 99.0), ("999pct", 99.9),
              ("9999pct", 99.99), ("99999pct", 99.999))
-_QUANTILES = [50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 99.999, 100.0]
+# OMB fills its quantile maps from HdrHistogram's percentile iteration with 100 ticks per half
+# distance to 100 % (``percentiles(100)``); the same levels, to where the data stops
+TICKS_PER_HALF_DISTANCE = 100
 # OMB field prefix, our histogram kind, scale from ms, whole numbers
 _KINDS = (("publishLatency", "publish_latency", 1.0, False), ("publishDelayLatency", "publish_delay", 1000.0, True),
           ("endToEndLatency", "e2e_latency", 1.0, False))
+
+
+def quantile_levels(count: int, ticks: int = TICKS_PER_HALF_DISTANCE) -> list[float]:
+    """0 %, then ``ticks`` levels for each halving of the distance to 100 %, up to the first level
+    that the ``count`` samples resolve (one sample is 100/count %), then 100 %."""
+    if count <= 0:
+        return []
+    last, levels, level = 100.0 * (count - 1) / count, [], 0.0
+    while level < last:
+        levels.append(level)
+        halvings = math.floor(math.log2(100.0 / (100.0 - level))) + 1
+        level += 100.0 / (ticks * 2 ** halvings)
+    return levels + [100.0]
 
 
 def period_s(window: Window) -> int:
@@ -93,9 +109,10 @@ def omb_result(plan: Plan, measured: Measured, window: Window) -> dict[str, obje
         merged = merged_histogram(measured, kind, None, window) or Histogram()
         aggregated = _latency_fields(prefix, merged, scale, whole)
         result.update({f"aggregated{k[0].upper()}{k[1:]}": v for k, v in aggregated.items()})
-        quantiles = percentiles_ms(merged, _QUANTILES)
+        levels = quantile_levels(merged.count)
+        quantiles = percentiles_ms(merged, levels)
         result[f"aggregated{prefix[0].upper()}{prefix[1:]}Quantiles"] = {
-            f"{q}": (round(v * scale) if whole else v * scale) for q, v in zip(_QUANTILES, quantiles)}
+            f"{q!r}": (round(v * scale) if whole else v * scale) for q, v in zip(levels, quantiles)}
     return result
 
 

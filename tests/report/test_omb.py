@@ -47,3 +47,14 @@ def test_units_follow_omb(result):
     assert r["aggregatedPublishLatencyMax"] == merged.max / 1000
     assert isinstance(r["aggregatedPublishDelayLatency50pct"], int)  # µs, whole numbers
     assert r["aggregatedPublishLatencyQuantiles"]["99.0"] == r["aggregatedPublishLatency99pct"]
+
+
+def test_quantile_levels_follow_hdrhistogram_percentile_iteration_and_stop_where_the_data_stops():
+    from orchestrator.report.omb import quantile_levels
+
+    levels = quantile_levels(1000)
+    assert levels[:3] == [0.0, 0.5, 1.0] and levels[-1] == 100.0
+    assert levels[100:103] == [50.0, 50.25, 50.5]  # the second half distance, 100 ticks again
+    assert all(b > a for a, b in zip(levels, levels[1:]))
+    assert levels[-2] < 99.9 <= 100.0 * 999 / 1000 + 1e-9  # nothing past what 1,000 samples resolve
+    assert len(quantile_levels(10_000_000)) > len(levels) and quantile_levels(0) == [] and quantile_levels(1) == [100.0]
