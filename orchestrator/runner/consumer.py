@@ -1,4 +1,11 @@
-"""The native consumer: end-to-end latency from each message's timestamp, sequence tracking and lag.
+"""The native consumer: end-to-end latency, sequence tracking and lag.
+
+End-to-end latency is the time from the send (the µs stamp in a native producer's prefix; for
+other messages, the record's ms CreateTime) to the moment the consumer got the message. So that
+moment is the message's arrival rather than the filling of a batch, the loop takes what librdkafka
+has already queued without waiting, and only when nothing is queued waits for the first message:
+``consume(BATCH, timeout)`` would hold early messages until the batch filled or the timeout ran
+out, and stamp that wait as latency.
 
 It joins its group as soon as it starts (before ``start_at``), so the join is done by the time the
 producers begin. After the schedule it keeps consuming until nothing arrived for ``drain_s``
@@ -62,8 +69,9 @@ class NativeConsumer(IntervalRole):
         hard_end = schedule_end + int(self.spec.drain_max_s * 1e9)
         idle_ns = int(self.spec.drain_s * 1e9)
         last_message = 0
+        consume = self.consumer.consume
         while not self.stop.requested:
-            messages = self.consumer.consume(BATCH, POLL_S)
+            messages = consume(BATCH, 0) or consume(1, POLL_S)
             now = time.time_ns()
             if messages:
                 self._handle(messages, now)
@@ -81,7 +89,7 @@ class NativeConsumer(IntervalRole):
 
     def _handle(self, messages: list, now_ns: int) -> None:
         cur, streams = self.cur, self.streams
-        now_ms = now_ns / 1e6
+        now_us, now_ms = now_ns // 1000, now_ns / 1e6
         e2e = []
         for m in messages:
             err = m.error()
@@ -92,10 +100,11 @@ class NativeConsumer(IntervalRole):
             value = m.value()
             cur.received += 1
             cur.bytes += len(value) if value is not None else 0
-            e2e.append(int((now_ms - m.timestamp()[1]) * 1000))
             if value is None or len(value) < PREFIX.size or value[:2] != MAGIC:
+                e2e.append(int((now_ms - m.timestamp()[1]) * 1000))
                 continue
-            _, producer_id, seq = PREFIX.unpack_from(value)
+            _, producer_id, seq, sent_us = PREFIX.unpack_from(value)
+            e2e.append(now_us - sent_us)
             key = (producer_id, m.partition())
             seen = streams.get(key)
             if seen is None:

@@ -161,13 +161,13 @@ class NativeProducer(IntervalRole):
     def _burst(self, n: int, on_delivery) -> None:
         """Send ``n`` messages back to back: the hot path, so everything it touches is a local."""
         produce, next_key, pack, topic = self.producer.produce, self.keys.next, PREFIX.pack, self.spec.topic
-        seqs, fillers, pid = self.seqs, self.fillers, self.producer_id
+        seqs, fillers, pid, clock = self.seqs, self.fillers, self.producer_id, time.time_ns
         n_fillers, nbytes = len(fillers), 0
         for _ in range(n):
             key, partition = next_key()
             seq = seqs[partition]
             seqs[partition] = seq + 1
-            value = pack(MAGIC, pid, seq) + fillers[seq % n_fillers]
+            value = pack(MAGIC, pid, seq, clock() // 1000) + fillers[seq % n_fillers]
             nbytes += len(value)
             while True:
                 try:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import bisect
 import struct
 
-# Every native message starts with this 18-byte prefix: magic, producer id, sequence number.
-MAGIC = b"\xa7\x01"
-PREFIX = struct.Struct(">2sQQ")
+# Every native message starts with this 26-byte prefix: magic, producer id, sequence number, and the
+# send time in µs since the epoch (the record's CreateTime has only ms, too coarse on a fast broker).
+MAGIC = b"\xa7\x02"
+PREFIX = struct.Struct(">2sQQQ")
 PREFIX_BYTES = PREFIX.size
 
 
@@ -24,7 +25,7 @@ def decode_prefix(value: bytes | None) -> tuple[int, int] | None:
     """(producer id, sequence number), or None when the message does not come from a native producer."""
     if value is None or len(value) < PREFIX_BYTES or value[:2] != MAGIC:
         return None
-    _, producer_id, seq = PREFIX.unpack_from(value)
+    _, producer_id, seq, _ = PREFIX.unpack_from(value)
     return producer_id, seq
 
 

@@ -56,7 +56,7 @@ def test_lost_messages_are_acked_minus_seen():
 
 
 def test_prefix_round_trips():
-    value = PREFIX.pack(MAGIC, 42, 7) + b"payload"
+    value = PREFIX.pack(MAGIC, 42, 7, 1_700_000_000_000_000) + b"payload"
     assert decode_prefix(value) == (42, 7)
 
 
