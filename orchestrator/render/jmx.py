@@ -29,6 +29,8 @@ LOGIN_MODULES = {
 }
 UNTHROTTLED = -1.0
 STARTUP_ALLOWANCE_S = 600
+# sends a JMeter producer thread keeps outstanding before it waits for the oldest acknowledgement
+IN_FLIGHT_PER_THREAD = 5000
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,13 @@ def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, 
     duration = plan.total_duration if producer else plan.total_duration + workload.drain
     pace = schedule(plan, workload, servers) if producer else f"{plan.total_duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
     threads = math.ceil(workload.instances / servers)
-    loops = math.ceil(workload.max_messages / (threads * servers)) if producer and workload.max_messages else -1
     jmx = render_template(
         "kafka-workload.jmx.j2",
         title=f"{plan.metadata.name}: {workload.name}",
         workload=workload.name,
         label=workload.name,
         threads=threads,
-        loops=loops,
+        loops=-1,
         duration_s=math.ceil(duration) + STARTUP_ALLOWANCE_S,
         setup_script=render_template(f"kafka-{role}-setup.groovy.j2"),
         sampler_script=render_template("kafka-producer-send.groovy.j2" if producer else "kafka-consumer-poll.groovy.j2"),
@@ -63,6 +64,12 @@ def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, 
              "orchestrate.schedule": pace}
     props |= security_properties(security)
     props |= producer_properties(plan, workload) if producer else consumer_properties(workload)
+    if producer:
+        # the sampler sends and reports asynchronously: a thread's share of max_messages is counted
+        # there, not as loops (its last loops only report outstanding acknowledgements)
+        props |= {"orchestrate.in_flight": str(IN_FLIGHT_PER_THREAD),
+                  "orchestrate.max_per_thread": str(math.ceil(workload.max_messages / (threads * servers))
+                                                    if workload.max_messages else -1)}
     props |= {f"kafka.{k}": _text(v) for k, v in workload.properties.items()}
     return KafkaJmx(jmx=jmx, properties=props)
 

@@ -79,7 +79,7 @@ def test_generated_jmx_gets_each_servers_share_of_threads_rate_and_messages():
     jmx = render_kafka_jmx(plan, plan.workloads[0], "127.0.0.1:9092", plan.target.security, servers=2)
     props = {p.get("name"): p.text for p in ET.fromstring(jmx.jmx).find(".//ThreadGroup").iter("stringProp")}
     assert props["ThreadGroup.num_threads"] == "2"  # 3 threads over 2 servers, rounded up
-    assert props["LoopController.loops"] == "251"  # 1001 messages over 2 x 2 threads, rounded up
+    assert jmx.properties["orchestrate.max_per_thread"] == "251"  # 1001 messages over 2 x 2 threads, rounded up
     assert jmx.properties["orchestrate.schedule"] == schedule(plan, plan.workloads[0], servers=2) == "10:500:500;10:500:1500"
 
 
