@@ -28,7 +28,7 @@ from pathlib import Path
 
 from orchestrator.collect import collect
 from orchestrator.errors import OrchestrateError
-from orchestrator.execute.kafka_dist import java_binary, java_classpath
+from orchestrator.artifacts.kafka import java_binary, java_classpath
 from orchestrator.execute.local_kafka import LocalKafka
 from orchestrator.pipeline import apply
 from orchestrator.plan.models import Plan

@@ -4,7 +4,7 @@
 
 Generates a Taurus-style 13-column kpi.jtl (20 labels, ~2,000 samples/s, 1 % errors, log-normal
 elapsed times), then times, each in its own child process, (a) the collector ingest of that file and
-(b) ``jmeter -g file -o dir`` with JMeter 5.6.3 from ``orchestrator.jmeter.install`` (heap: its
+(b) ``jmeter -g file -o dir`` with JMeter 5.6.3 from ``orchestrator.artifacts.jmeter`` (heap: its
 launcher's default 1 GiB, or ``--jmeter-heap``). Peak RSS is the child's ``ru_maxrss`` from ``wait4``.
 Prints a Markdown table for docs/benchmarks.md.
 """
@@ -96,7 +96,7 @@ def main() -> int:
     rows = [("collector ingest", *measure([sys.executable, __file__, "--child-ingest", str(jtl)], work / "collector.log"))]
     print(rows[-1], flush=True)
     if not args.skip_jmeter:
-        from orchestrator.jmeter.install import ensure_jmeter, launcher
+        from orchestrator.artifacts.jmeter import ensure_jmeter, launcher
 
         out = work / "jmeter-dashboard"
         shutil.rmtree(out, ignore_errors=True)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from orchestrator.execute.kafka_dist import java_binary, java_classpath
+from orchestrator.artifacts.kafka import java_binary, java_classpath
 from orchestrator.execute.local_kafka import LocalKafka
 from orchestrator.plan.models import ProducerWorkload
 from orchestrator.render.runner import producer_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.execute.target import client_security
+from orchestrator.cluster import client_security
 from orchestrator.plan.models import (ConsumerWorkload, ExistingTarget, FixedSize, LocalTarget, NormalSize, Phase, Plan,
                                       ProducerWorkload, RampPhase, StepsPhase, UniformSize, Workload)
 from orchestrator.plan.units import format_duration

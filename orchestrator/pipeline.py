@@ -13,7 +13,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +25,9 @@ from orchestrator.errors import OrchestrateError, RunError
 from orchestrator.events import EventLog
 from orchestrator.execute.base import Component
 from orchestrator.execute.target import TargetSession
-from orchestrator.plan.models import ConsumerWorkload, Plan
+from orchestrator.plan.models import ConsumerWorkload, Plan, Workload
 from orchestrator.progress import Progress, Snapshot
+from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.rundir import RunDir
 from orchestrator.summary import Summary
 
@@ -114,23 +115,38 @@ class Components:
         return [*self.helpers, *self.loads]
 
 
+def _native(plan: Plan, workload: Workload, run: RunDir, plan_path: Path, hosts: HostPlaybooks | None) -> Component:
+    if workload.agents:
+        from orchestrator.execute.remote_native import RemoteNativeWorkload
+
+        if hosts is None:
+            raise RunError(f"workload {workload.name}: agents {', '.join(workload.agents)} need the plan's inventory")
+        return RemoteNativeWorkload(plan, workload, run, hosts)
+    from orchestrator.execute.native import NativeWorkload
+
+    return NativeWorkload(plan, workload, run)
+
+
+def _jmeter(plan: Plan, workload: Workload, run: RunDir, plan_path: Path, hosts: HostPlaybooks | None) -> Component:
+    from orchestrator.execute.taurus import TaurusWorkload
+
+    return TaurusWorkload(plan, workload, run, plan_path, hosts)
+
+
+# load engine (the workload's ``engine``) -> the component that runs its load
+LOAD_ENGINES: dict[str, Callable[[Plan, Workload, RunDir, Path, HostPlaybooks | None], Component]] = {
+    "native": _native,
+    "jmeter": _jmeter,
+}
+
+
 def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog, session: TargetSession) -> Components:
+    # one runner of host playbooks for the whole apply, shared by every component that reaches a host
+    hosts = HostPlaybooks(plan, plan_path, run.ansible_dir, session.on_event) if plan.inventory is not None else None
     out = Components()
-    for workload in plan.workloads:
-        if workload.engine == "native" and workload.agents:
-            from orchestrator.execute.remote_native import RemoteNativeWorkload
-
-            out.loads.append(RemoteNativeWorkload(plan, workload, run, plan_path, session.on_event))
-        elif workload.engine == "native":
-            from orchestrator.execute.native import NativeWorkload
-
-            out.loads.append(NativeWorkload(plan, workload, run))
-        else:
-            from orchestrator.execute.taurus import TaurusWorkload
-
-            out.loads.append(TaurusWorkload(plan, workload, run, plan_path, session.on_event))
+    out.loads.extend(LOAD_ENGINES[w.engine](plan, w, run, plan_path, hosts) for w in plan.workloads)
     if plan.monitors.iostat.enabled:
-        out.helpers.append(_iostat(plan, plan_path, run, session))
+        out.helpers.append(_iostat(plan, run, hosts))
     if plan.monitors.kafka_admin.enabled:
         from orchestrator.execute.monitor import KafkaAdminMonitor
 
@@ -138,22 +154,20 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
     if plan.faults:
         from orchestrator.execute.fault import Fault
         from orchestrator.execute.local_kafka import NODE_ID
-        from orchestrator.provision import Provisioner
 
         local = {NODE_ID: session.local} if session.local is not None else {}
         # brokers on other hosts fail through the kafka role's fault steps
-        remote = (Provisioner(plan, plan_path, run.ansible_dir, session.on_event)
-                  if plan.target.kind == "provisioned" else None)
+        remote = hosts if plan.target.kind == "provisioned" else None
         out.helpers.extend(Fault(spec, events, local, remote) for spec in plan.faults)
     return out
 
 
-def _iostat(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession) -> Component:
+def _iostat(plan: Plan, run: RunDir, hosts: HostPlaybooks | None) -> Component:
     """iostat where the brokers' disks are: each inventory broker host (provisioned or not), or this machine."""
-    if plan.inventory is not None and any("broker" in h.roles for h in plan.inventory.hosts):
+    if hosts is not None and any("broker" in h.roles for h in plan.inventory.hosts):
         from orchestrator.execute.remote_iostat import RemoteIostat
 
-        return RemoteIostat(plan, plan_path, run, session.on_event)
+        return RemoteIostat(plan, run, hosts)
     from orchestrator.execute.monitor import IostatMonitor
 
     return IostatMonitor(plan, run)
@@ -348,7 +362,7 @@ def build_report(run: RunDir) -> Summary:
 
 
 def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, progress: Progress) -> Outcome:
-    from orchestrator.execute.remote_native import check_secrets
+    from orchestrator.remote.secrets import check_secrets
 
     check_secrets(plan)
     run = RunDir.create(plan.metadata.name, explicit=run_dir)

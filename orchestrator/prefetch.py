@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from orchestrator.errors import OrchestrateError
-from orchestrator.execute.kafka_dist import kafka_libs
-from orchestrator.jmeter.install import ensure_jmeter
+from orchestrator.artifacts.kafka import kafka_libs
+from orchestrator.artifacts.jmeter import ensure_jmeter
 from orchestrator.plan.models import LocalTarget
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from orchestrator.provision.ansible import TaskEvent
+from orchestrator.remote.ansible import TaskEvent
 
 REDRAW_EVERY_S = 0.5
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.execute.local_kafka import LocalKafka
 
 

@@ -10,7 +10,8 @@ import yaml
 
 from orchestrator import pipeline
 from orchestrator.errors import EngineError, RunError
-from orchestrator.execute.base import BrokerHandle, Cluster, Component, LiveStats
+from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.execute.base import Component, LiveStats
 from orchestrator.plan.models import Plan
 from orchestrator.progress import Progress
 from orchestrator.summary import RunInfo, SloResult, Summary
@@ -227,3 +228,12 @@ def test_redaction_keeps_env_var_names_and_covers_jmeter_properties() -> None:
     data = pipeline.redacted_plan(plan)
     assert data["target"]["security"]["sasl"]["password_env"] == "PW_VAR"
     assert data["workloads"][0]["jmeter_properties"]["kafka.password"] == "<redacted>"
+
+
+def test_every_engine_a_plan_accepts_has_a_load_component() -> None:
+    from typing import get_args
+
+    from orchestrator.pipeline import LOAD_ENGINES
+    from orchestrator.plan.models import Engine
+
+    assert set(get_args(Engine)) == set(LOAD_ENGINES)

@@ -3,11 +3,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.execute.target import TargetSession
 from orchestrator.plan.models import Plan
 from orchestrator.progress import LiveProgress, Progress
-from orchestrator.provision.ansible import TaskEvent
+from orchestrator.remote.ansible import TaskEvent
 from orchestrator.rundir import RunDir
 
 

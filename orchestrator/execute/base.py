@@ -11,29 +11,9 @@ interrupted run still has its raw results.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class BrokerHandle:
-    node_id: int
-    host: str  # inventory host name, or "localhost"
-    address: str  # host:port clients connect to
-    pid: int | None = None  # set for brokers this machine runs itself (faults signal it)
-    data_dir: Path | None = None
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """How to reach the cluster under test, whoever started it."""
-
-    bootstrap_servers: str
-    brokers: list[BrokerHandle]
-    kafka_version: str
-    # librdkafka-style client settings without secrets; secrets stay as env-var references
-    client_config: dict[str, str] = field(default_factory=dict)
-    secret_env: dict[str, str] = field(default_factory=dict)  # client property -> env var name
+from orchestrator.cluster import Cluster
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,11 @@ import psutil
 
 from orchestrator.errors import BrokerError, ProvisionError, RunError
 from orchestrator.events import EventLog
-from orchestrator.execute.base import BrokerHandle, Cluster, Component
+from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.execute.base import Component
 from orchestrator.execute.local_kafka import READY_TIMEOUT_S
 from orchestrator.plan.models import Fault as FaultSpec
-from orchestrator.provision import Provisioner
+from orchestrator.remote.playbooks import HostPlaybooks
 
 EXIT_TIMEOUT_S = 30.0
 LEAD_S = 30.0  # an Ansible step is launched this long before it is due
@@ -103,7 +104,7 @@ class AnsibleBroker:
     ``wait_exit`` has nothing left to wait for.
     """
 
-    def __init__(self, handle: BrokerHandle, provisioner: Provisioner, fault: str):
+    def __init__(self, handle: BrokerHandle, provisioner: HostPlaybooks, fault: str):
         self.handle = handle
         self.provisioner = provisioner
         self.fault = fault
@@ -132,7 +133,7 @@ class AnsibleBroker:
 
 class Fault(Component):
     def __init__(self, spec: FaultSpec, events: EventLog, local: Mapping[int, BrokerProcess],
-                 provisioner: Provisioner | None = None):
+                 provisioner: HostPlaybooks | None = None):
         """``provisioner`` reaches brokers on other hosts; without it only this machine's brokers can fail."""
         self.spec = spec
         self.name = f"fault:{spec.name}"

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.errors import BrokerError
-from orchestrator.execute.base import BrokerHandle, Cluster
-from orchestrator.execute.kafka_dist import java_binary, java_classpath
-from orchestrator.render.templating import render_template
+from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.artifacts.kafka import java_binary, java_classpath
+from orchestrator.templating import render_template
 
 NODE_ID = 0  # the plan's faults default to broker 0
 READY_TIMEOUT_S = 120.0

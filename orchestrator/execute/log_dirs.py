@@ -12,8 +12,8 @@ import subprocess
 import threading
 
 from orchestrator.errors import RunError
-from orchestrator.execute.base import Cluster
-from orchestrator.execute.kafka_dist import java_binary, java_classpath
+from orchestrator.cluster import Cluster
+from orchestrator.artifacts.kafka import java_binary, java_classpath
 from orchestrator.plan.models import LocalTarget
 
 TOOL = "org.apache.kafka.tools.LogDirsCommand"

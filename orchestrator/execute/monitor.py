@@ -31,7 +31,8 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from orchestrator.errors import RunError, ToolMissingError
-from orchestrator.execute.base import BrokerHandle, Cluster, Component
+from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.execute.base import Component
 from orchestrator.execute.log_dirs import Cancelled, LogDirsCommand, refusal
 from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
 from orchestrator.plan.models import Plan

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import EngineError
-from orchestrator.execute.base import Cluster, Component, LiveStats
+from orchestrator.cluster import Cluster
+from orchestrator.execute.base import Component, LiveStats
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
 from orchestrator.render.runner import output_path, runner_specs, spec_path
 from orchestrator.rundir import RunDir

@@ -8,12 +8,13 @@ to ``raw/iostat/<inventory host>.json`` for the collector.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from orchestrator.execute.base import Cluster, Component
+from orchestrator.cluster import Cluster
+
+from orchestrator.execute.base import Component
 from orchestrator.plan.models import Plan
-from orchestrator.provision import Provisioner
-from orchestrator.provision.ansible import EventSink, PlaybookJob
+from orchestrator.remote.ansible import PlaybookJob
+from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.rundir import RunDir
 
 SLACK_S = 600  # teardown and collection happen after the last phase; iostat must outlive them
@@ -22,8 +23,8 @@ SLACK_S = 600  # teardown and collection happen after the last phase; iostat mus
 class RemoteIostat(Component):
     name = "iostat"
 
-    def __init__(self, plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = None):
-        self.provisioner = Provisioner(plan, plan_path, run.ansible_dir, on_event)
+    def __init__(self, plan: Plan, run: RunDir, hosts: HostPlaybooks):
+        self.provisioner = hosts
         self.run = run
         self.settings = plan.monitors.iostat
         self.samples = math.ceil((plan.total_duration + SLACK_S) / self.settings.interval)

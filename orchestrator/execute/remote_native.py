@@ -12,7 +12,7 @@ and log to ``raw/native/<workload>/<i>.jsonl`` and ``<i>.log``, where the collec
 ones too.
 
 Client secrets (``Cluster.secret_env``) are read from this process's environment and handed to the
-runners' environment through load.yml's prompt (see provision/ansible.py): never in a spec, the
+runners' environment through load.yml's prompt (see remote/ansible.py): never in a spec, the
 inventory, extravars or ansible-runner's artifacts.
 """
 
@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from orchestrator.errors import EngineError, ProvisionError
-from orchestrator.execute.base import Cluster, Component, LiveStats
-from orchestrator.execute.target import client_security
-from orchestrator.plan.models import ConsumerWorkload, LocalTarget, Plan, ProducerWorkload
-from orchestrator.provision import Provisioner
-from orchestrator.provision.ansible import EventSink, PlaybookJob, PlaybookResult
+from orchestrator.cluster import Cluster
+from orchestrator.execute.base import Component, LiveStats
+from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
+from orchestrator.remote.playbooks import HostPlaybooks
+from orchestrator.remote.secrets import read_secrets, secret_answers
+from orchestrator.remote.ansible import PlaybookJob, PlaybookResult
 from orchestrator.render.runner import output_path, runner_specs, spec_path
 from orchestrator.rundir import RunDir
 from orchestrator.runner.spec import RunnerSpec
@@ -40,34 +38,7 @@ POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
 SLACK_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
 LEAD_MARGIN_S = 10.0
-SECRETS_PROMPT = "orchestrate client secrets"  # load.yml's vars_prompt
 TAIL_MARGIN = 3  # records beyond one per second since the last poll
-
-
-def read_secrets(names: Iterable[str]) -> dict[str, str]:
-    """The values of the client secrets' environment variables, read now from this process."""
-    missing = [name for name in names if name not in os.environ]
-    if missing:
-        raise EngineError(f"environment variable {missing[0]} is not set; the runners on the agents need it "
-                          "as a client secret (see target.security)")
-    return {name: os.environ[name] for name in names}
-
-
-def secret_answers(extravars: dict[str, object], secret_var: str,
-                   secrets: dict[str, str]) -> tuple[dict[str, object], dict[str, str] | None]:
-    """(extravars, prompt answers) for a playbook whose private prompt ``secret_var`` takes the client
-    secrets: with secrets, the placeholder extra var goes and the prompt is answered (extra vars are
-    recorded by ansible-runner, answers are not); without, the placeholder keeps the prompt quiet."""
-    if not secrets:
-        return extravars, None
-    return {k: v for k, v in extravars.items() if k != secret_var}, {SECRETS_PROMPT: json.dumps(secrets)}
-
-
-def check_secrets(plan: Plan) -> None:
-    """Before anything starts: the client secrets of workloads on agents are all set here."""
-    if isinstance(plan.target, LocalTarget) or not any(w.engine == "native" and w.agents for w in plan.workloads):
-        return
-    read_secrets(client_security(plan.target.security)[1].values())
 
 
 @dataclass
@@ -96,11 +67,10 @@ class _Rates:
 
 
 class RemoteNativeWorkload(Component):
-    def __init__(self, plan: Plan, workload: ProducerWorkload | ConsumerWorkload, run: RunDir, plan_path: Path,
-                 on_event: EventSink | None = None):
+    def __init__(self, plan: Plan, workload: ProducerWorkload | ConsumerWorkload, run: RunDir, hosts: HostPlaybooks):
         self.name = workload.name
         self.plan, self.workload, self.run = plan, workload, run
-        self.provisioner = Provisioner(plan, plan_path, run.ansible_dir, on_event)
+        self.provisioner = hosts
         # polls run every few seconds: the rates line shows their outcome, not their tasks
         self._quiet = replace(self.provisioner, on_event=None)
         self.cluster: Cluster | None = None

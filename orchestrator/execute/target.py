@@ -1,9 +1,7 @@
 """The plan's target as a running cluster for one run, and its teardown.
 
 ``local`` starts an embedded broker in the run directory; ``existing`` is reached through its
-bootstrap servers; ``provisioned`` comes from the provisioning helper. Security settings become
-librdkafka properties; secrets stay references to environment variables (``Cluster.secret_env``)
-that clients read when they connect.
+bootstrap servers; ``provisioned`` comes from the provisioning helper.
 """
 
 from __future__ import annotations
@@ -11,37 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.execute.base import BrokerHandle, Cluster
+from orchestrator.cluster import Cluster, client_security, existing_cluster
 from orchestrator.execute.local_kafka import LocalKafka
-from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan, Security
-from orchestrator.provision.ansible import EventSink
+from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan
+from orchestrator.remote.ansible import EventSink
 from orchestrator.rundir import RunDir
-
-
-def client_security(security: Security) -> tuple[dict[str, str], dict[str, str]]:
-    """(librdkafka properties, property ▶ env var of its secret) for ``security``."""
-    config = {"security.protocol": security.protocol}
-    secrets: dict[str, str] = {}
-    if security.sasl is not None:
-        config |= {"sasl.mechanism": security.sasl.mechanism, "sasl.username": security.sasl.username}
-        secrets["sasl.password"] = security.sasl.password_env
-    ssl = security.ssl
-    if ssl is not None:
-        files = {"ssl.ca.location": ssl.ca_file, "ssl.certificate.location": ssl.cert_file,
-                 "ssl.key.location": ssl.key_file, "ssl.keystore.location": ssl.keystore_file}
-        config |= {k: v for k, v in files.items() if v is not None}
-        config["ssl.endpoint.identification.algorithm"] = "https" if ssl.verify_hostname else "none"
-        envs = {"ssl.key.password": ssl.key_password_env, "ssl.keystore.password": ssl.keystore_password_env}
-        secrets |= {k: v for k, v in envs.items() if v is not None}
-    return config, secrets
-
-
-def existing_cluster(target: ExistingTarget) -> Cluster:
-    config, secrets = client_security(target.security)
-    brokers = [BrokerHandle(node_id=i, host=server.rpartition(":")[0] or server, address=server)
-               for i, server in enumerate(target.bootstrap_servers)]
-    return Cluster(",".join(target.bootstrap_servers), brokers, kafka_version="unknown",
-                   client_config=config, secret_env=secrets)
 
 
 @dataclass

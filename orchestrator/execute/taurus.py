@@ -12,8 +12,8 @@ done), 1 and anything else an error, except a consumer that received nothing (bz
 results"), which is a result. A JMX naming a class no jar provides is reported as a missing
 plugin, whether found before the run (orchestrator.jmeter.script) or in JMeter's log.
 
-A workload with ``agents`` runs in JMeter's distributed mode (orchestrator.jmeter.distributed):
-prepare starts a jmeter-server on each agent (orchestrator.jmeter.servers) before bzt, the ready and
+A workload with ``agents`` runs in JMeter's distributed mode (orchestrator.render.distributed):
+prepare starts a jmeter-server on each agent (orchestrator.execute.jmeter_servers) before bzt, the ready and
 start files live in each server's directory on its agent, and stop fetches the servers' logs to
 ``RUN_DIR/raw/jmeter/<workload>/<agent>.log``.
 """
@@ -34,14 +34,14 @@ from pathlib import Path
 import psutil
 
 from orchestrator.errors import EngineError, ToolMissingError
-from orchestrator.execute.base import Cluster, Component, LiveStats
-from orchestrator.jmeter.distributed import distribution, plugin_jars
-from orchestrator.jmeter.install import ensure_jmeter
-from orchestrator.jmeter.servers import JmeterServers
+from orchestrator.cluster import Cluster
+from orchestrator.execute.base import Component, LiveStats
+from orchestrator.render.distributed import distribution, plugin_jars
+from orchestrator.artifacts.jmeter import ensure_jmeter
+from orchestrator.execute.jmeter_servers import JmeterServers
 from orchestrator.jmeter.plugins import missing_class_hint
 from orchestrator.plan.models import ConsumerWorkload, Plan, ScriptWorkload, Workload
-from orchestrator.provision import Provisioner
-from orchestrator.provision.ansible import EventSink
+from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.render.workload import JmeterTest, render_jmeter_workload
 from orchestrator.rundir import RunDir
 
@@ -70,10 +70,10 @@ def bzt_binary() -> str:
 
 class TaurusWorkload(Component):
     def __init__(self, plan: Plan, workload: Workload, run: RunDir, plan_path: Path = Path("plan.yaml"),
-                 on_event: EventSink | None = None):
+                 hosts: HostPlaybooks | None = None):
         self.name = workload.name
         self.plan, self.workload, self.run, self.plan_path = plan, workload, run, plan_path
-        self.on_event = on_event  # Ansible task events of the jmeter-server playbooks
+        self.hosts = hosts  # runs the jmeter-server playbooks of a distributed workload
         # absolute: bzt runs in work_dir, and HOME must not depend on the caller's directory
         self.work_dir = (run.rendered / "jmeter" / workload.name).resolve()
         self.artifacts = (run.raw / "jmeter" / workload.name).resolve()
@@ -89,8 +89,9 @@ class TaurusWorkload(Component):
                                            self.work_dir, self.artifacts)
         dist = distribution(self.plan, self.workload)
         if dist is not None:
-            self._servers = JmeterServers(Provisioner(self.plan, self.plan_path, self.run.ansible_dir, self.on_event),
-                                          dist, self.name, self.run.root.name)
+            if self.hosts is None:
+                raise EngineError(f"workload {self.name}: its agents need the plan's inventory")
+            self._servers = JmeterServers(self.hosts, dist, self.name, self.run.root.name)
             self._servers.start(home, plugin_jars(self.test.config.jmeter.parent.parent, home),
                                 sorted(set(cluster.secret_env.values())), self.plan.total_duration + READY_TIMEOUT_S)
         if self._early:

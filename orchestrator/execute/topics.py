@@ -16,7 +16,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from orchestrator.errors import BrokerError, RunError
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.plan.models import Topic
 
 ADMIN_TIMEOUT_S = 30.0

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import RunError, ToolMissingError
-from orchestrator.cache import cache_dir
-from orchestrator.jmeter.maven import run_mvn
-from orchestrator.render.templating import render_template
+from orchestrator.artifacts.cache import cache_dir
+from orchestrator.artifacts.maven import run_mvn
+from orchestrator.templating import render_template
 
 COORDINATES = re.compile(r"^([\w.-]+):([\w.-]+):([\w.-]+)$")
 MARKER = ".complete"

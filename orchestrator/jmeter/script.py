@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orchestrator.errors import ToolMissingError
 from orchestrator.jmeter.analysis import Analysis, analyze
-from orchestrator.jmeter.install import ensure_jmeter
+from orchestrator.artifacts.jmeter import ensure_jmeter
 from orchestrator.jmeter.jmx import parse_jmx
 from orchestrator.jmeter.plugins import PluginJars, classes_in, missing_class_hint, resolve_plugins
 from orchestrator.plan.models import Plan, ScriptWorkload

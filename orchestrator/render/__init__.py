@@ -18,8 +18,8 @@ RUNTIME_BOOTSTRAP = "<bootstrap servers: set at run time>"
 
 
 def render_plan(plan: Plan, plan_path: Path, out: Path) -> list[Path]:
-    # imported here: orchestrator.render.templating is used by modules these import in turn
-    from orchestrator.execute.base import Cluster
+    # imported here: orchestrator.templating is used by modules these import in turn
+    from orchestrator.cluster import Cluster
     from orchestrator.render.runner import runner_specs, spec_path
     from orchestrator.render.workload import render_jmeter_workload
     from orchestrator.rundir import RunDir

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from orchestrator.plan.models import (ConsumerWorkload, Plan, ProducerWorkload, RampPhase, Security, StepsPhase,
                                       UniformSize, NormalSize)
 from orchestrator.render.runner import CONSUMER_DEFAULTS
-from orchestrator.render.templating import render_template
+from orchestrator.templating import render_template
 
 LOGIN_MODULES = {
     "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",

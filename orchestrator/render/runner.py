@@ -13,7 +13,7 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.plan.models import ConsumerWorkload, Phase, Plan, ProducerWorkload, RampPhase, StepsPhase
 from orchestrator.rundir import RunDir
 from orchestrator.runner.spec import KeySpec, MessageSpec, PhaseSpec, RunnerSpec

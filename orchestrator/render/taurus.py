@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.jmeter.install import DEFAULT_VERSION, NO_UDP_LISTENER
-from orchestrator.render.templating import render_template
+from orchestrator.artifacts.jmeter import DEFAULT_VERSION, NO_UDP_LISTENER
+from orchestrator.templating import render_template
 
 SHUTDOWN_WAIT_CYCLES = 2  # bzt check intervals to wait for JMeter after a stop request
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.jmeter.distributed import distributed_config, distribution
-from orchestrator.jmeter.install import jmeter_home, launcher
+from orchestrator.render.distributed import distributed_config, distribution
+from orchestrator.artifacts.jmeter import jmeter_home, launcher
 from orchestrator.plan.models import ConsumerWorkload, ExistingTarget, Plan, ProducerWorkload, ProvisionedTarget, Security, Workload
 from orchestrator.render.jmx import render_kafka_jmx
 from orchestrator.render.taurus import TaurusConfig, render_taurus

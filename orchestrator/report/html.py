@@ -21,7 +21,7 @@ from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
 from orchestrator.report.charts import (Chart, Line, Markers, Span, TimeChart, draw_all, interactive_data,
                                         spectrum_chart, time_chart)
-from orchestrator.render.templating import TEMPLATES
+from orchestrator.templating import TEMPLATES
 from orchestrator.report.templates import render
 from orchestrator.summary import Event, Summary
 

@@ -1,10 +1,10 @@
 """Rendering report artefacts (HTML, JUnit XML) through the project's one Jinja2 environment
-(``orchestrator.render.templating``: StrictUndefined, autoescape for .html.j2 and .xml.j2), with
+(``orchestrator.templating``: StrictUndefined, autoescape for .html.j2 and .xml.j2), with
 ``num`` for readable numbers in tables."""
 
 from __future__ import annotations
 
-from orchestrator.render.templating import render_template
+from orchestrator.templating import render_template
 
 
 def format_number(value: float | int | None, digits: int = 3) -> str:

@@ -11,12 +11,12 @@ import pytest
 
 from orchestrator.errors import BrokerError, ProvisionError, RunError
 from orchestrator.events import EventLog
-from orchestrator.execute.base import BrokerHandle, Cluster
+from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.execute.fault import AnsibleBroker, Fault
 from orchestrator.execute.local_kafka import LocalKafka, free_port
 from orchestrator.execute.topics import admin_client
 from orchestrator.plan.models import Fault as FaultSpec
-from orchestrator.provision.ansible import PlaybookResult, run_playbook
+from orchestrator.remote.ansible import PlaybookResult, run_playbook
 
 
 class FakeBroker:
@@ -106,7 +106,7 @@ def test_broker_without_local_process_is_refused_at_prepare(tmp_path) -> None:
 
 
 class FakeProvisioner:
-    """Stands in for Provisioner.run: records each fault.yml step and reports when it took effect
+    """Stands in for HostPlaybooks.run: records each fault.yml step and reports when it took effect
     (a second after it was asked, as if the playbook's startup took that long)."""
 
     def __init__(self, answers: bool = True):
@@ -234,7 +234,7 @@ def test_provisioned_local_broker_is_killed_and_restarted_through_its_service_sc
 
 
 class OneHostProvisioner:
-    """Provisioner.run over a one-host inventory on this machine (Ansible's local connection)."""
+    """HostPlaybooks.run over a one-host inventory on this machine (Ansible's local connection)."""
 
     def __init__(self, root, kafka_home) -> None:
         self.root = root

@@ -4,9 +4,9 @@ import pytest
 from confluent_kafka import Consumer, Producer
 
 from orchestrator.errors import BrokerError, ToolMissingError
-from orchestrator.execute import kafka_dist
+from orchestrator.artifacts import kafka as kafka_dist
 from orchestrator.execute.local_kafka import LocalKafka, random_cluster_id
-from orchestrator.render.templating import render_template
+from orchestrator.templating import render_template
 
 
 def test_server_properties_bind_loopback_only() -> None:

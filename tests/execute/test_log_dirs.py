@@ -5,7 +5,7 @@ import pytest
 
 from orchestrator.errors import RunError
 from orchestrator.execute import log_dirs
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.execute.log_dirs import Cancelled, LogDirsCommand, parse_log_dirs, refusal
 
 ANSWER = {"version": 1, "brokers": [

@@ -12,7 +12,7 @@ from orchestrator.collect.kafka_admin import read_admin_samples
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.errors import ToolMissingError
 from orchestrator.execute import log_dirs, monitor as monitor_module
-from orchestrator.execute.base import BrokerHandle, Cluster
+from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, partition_sizes
 from orchestrator.execute.topics import admin_client, ensure_topics
 from orchestrator.plan.models import Plan

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from orchestrator.errors import EngineError
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.execute.native import NativeWorkload, _Tail
 from orchestrator.execute.topics import ensure_topics
 from orchestrator.plan.models import Plan

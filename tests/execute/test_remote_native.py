@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import EngineError
-from orchestrator.execute.base import Cluster
-from orchestrator.execute.remote_native import SECRETS_PROMPT, RemoteNativeWorkload, check_secrets
+from orchestrator.cluster import Cluster
+from orchestrator.execute.remote_native import RemoteNativeWorkload
+from orchestrator.remote.playbooks import HostPlaybooks
+from orchestrator.remote.secrets import SECRETS_PROMPT, check_secrets
 from orchestrator.plan.models import Plan
-from orchestrator.provision.ansible import PlaybookResult
+from orchestrator.remote.ansible import PlaybookResult
 from orchestrator.rundir import RunDir
 
 SECRET = "pa55-w0rd-xyz"
@@ -52,7 +54,7 @@ class FakeProvisioner:
     calls: list[tuple[str, dict[str, object], dict[str, str] | None]] = field(default_factory=list)
 
     def layout(self):
-        from orchestrator.provision.inventory import layout
+        from orchestrator.remote.inventory import layout
 
         return layout(make_plan(), Path("/state"))
 
@@ -69,7 +71,7 @@ class FakeProvisioner:
 
 def workload(tmp_path: Path, plan: Plan, provisioner: FakeProvisioner) -> RemoteNativeWorkload:
     run = RunDir.create("remote", explicit=tmp_path / "run")
-    w = RemoteNativeWorkload(plan, plan.workloads[0], run, tmp_path / "plan.yaml")
+    w = RemoteNativeWorkload(plan, plan.workloads[0], run, HostPlaybooks(plan, tmp_path / "plan.yaml", tmp_path / "ansible"))
     w.provisioner = w._quiet = provisioner  # type: ignore[assignment]
     return w
 

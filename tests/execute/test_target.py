@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from orchestrator.execute.target import client_security, existing_cluster
+from orchestrator.cluster import client_security, existing_cluster
 from orchestrator.plan.models import ExistingTarget, Security
 
 

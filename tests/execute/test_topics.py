@@ -4,7 +4,7 @@ import pytest
 from confluent_kafka.admin import ConfigResource
 
 from orchestrator.errors import RunError
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.execute.topics import admin_client, client_config, delete_topics, ensure_topics
 from orchestrator.plan.models import Topic
 

@@ -17,10 +17,10 @@ import psutil
 import pytest
 import yaml
 
-from orchestrator.execute.base import Cluster
-from orchestrator.jmeter import distributed
-from orchestrator.jmeter.distributed import distribution
-from orchestrator.jmeter.servers import JmeterServers
+from orchestrator.cluster import Cluster
+from orchestrator.render import distributed
+from orchestrator.render.distributed import distribution
+from orchestrator.execute.jmeter_servers import JmeterServers
 from orchestrator.pipeline import Outcome, apply
 from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan

@@ -16,7 +16,7 @@ import yaml
 from confluent_kafka import ElectionType, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.pipeline import Outcome, apply
 from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan

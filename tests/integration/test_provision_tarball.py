@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from orchestrator.execute.kafka_dist import kafka_libs
+from orchestrator.artifacts.kafka import kafka_libs
 from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import LocalTarget
 from orchestrator.provision import destroy, provision

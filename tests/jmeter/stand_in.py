@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from orchestrator.jmeter.install import ensure_jmeter
+from orchestrator.artifacts.jmeter import ensure_jmeter
 
 STAND_IN = """package com.gslab.pepper.sampler;
 

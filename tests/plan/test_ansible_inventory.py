@@ -13,7 +13,7 @@ from orchestrator.pipeline import write_resolved_plan
 from orchestrator.plan.ansible_inventory import read_inventory
 from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan
-from orchestrator.provision.inventory import ansible_inventory
+from orchestrator.remote.inventory import ansible_inventory
 
 from .sample import BASE
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.execute.base import Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.plan.models import Plan
 from orchestrator.render.runner import runner_specs
 from orchestrator.rundir import RunDir

@@ -56,7 +56,7 @@ def test_nothing_is_written_without_samples(tmp_path):
 @pytest.mark.integration
 def test_hdrhistograms_own_log_processor_reads_them(written, tmp_path):
     """HdrHistogram's Java HistogramLogProcessor (the jar Kafka ships) reads the log and agrees."""
-    from orchestrator.execute.kafka_dist import java_binary, kafka_libs
+    from orchestrator.artifacts.kafka import java_binary, kafka_libs
     from orchestrator.plan.models import LocalTarget
 
     jar = next(kafka_libs(LocalTarget().kafka_version).glob("HdrHistogram-*.jar"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),

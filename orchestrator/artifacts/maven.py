@@ -1,14 +1,21 @@
-"""One way to call Maven, shared by the JMeter installer and the plugin resolver."""
+"""One way to call Maven (and to find a tool on PATH), shared by the Kafka and JMeter artefacts and the plugin resolver."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
-from orchestrator.errors import RunError
-from orchestrator.execute.kafka_dist import require_tool
+from orchestrator.errors import RunError, ToolMissingError
 
 MVN_TIMEOUT_S = 900
+
+
+def require_tool(name: str, fix: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolMissingError(f"{name} not found on PATH; {fix}")
+    return path
 
 
 def run_mvn(args: list[str], what: str, pom: Path | None = None) -> str:

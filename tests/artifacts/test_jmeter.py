@@ -3,7 +3,7 @@ import subprocess
 import pytest
 
 from orchestrator.errors import ToolMissingError
-from orchestrator.jmeter.install import NO_UDP_LISTENER, ensure_jmeter, jmeter_command
+from orchestrator.artifacts.jmeter import NO_UDP_LISTENER, ensure_jmeter, jmeter_command
 
 
 def test_jmeter_home_without_jar_is_a_missing_tool(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestrator.jmeter.distributed import controller_address, distributed_config, distribution, plugin_jars
+from orchestrator.render.distributed import controller_address, distributed_config, distribution, plugin_jars
 from orchestrator.plan.models import Plan
 from orchestrator.render.jmx import render_kafka_jmx, schedule
 from orchestrator.render.taurus import TaurusConfig

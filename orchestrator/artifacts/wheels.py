@@ -9,7 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from orchestrator.errors import RunError
-from orchestrator.cache import cache_dir
+from orchestrator.artifacts.cache import cache_dir
 
 PIP_TIMEOUT_S = 600
 MARKER = ".complete"

@@ -4,10 +4,11 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import EngineError
-from orchestrator.jmeter.distributed import Distribution, JmeterServer
-from orchestrator.jmeter.servers import JmeterServers, home_archive
+from orchestrator.render.distributed import Distribution, JmeterServer
+from orchestrator.artifacts.bundles import jmeter_home_archive as home_archive
+from orchestrator.execute.jmeter_servers import JmeterServers
 from orchestrator.plan.models import Plan
-from orchestrator.provision import Provisioner
+from orchestrator.remote.playbooks import HostPlaybooks
 
 
 def test_home_archive_holds_the_home_once(tmp_path, monkeypatch):
@@ -35,7 +36,7 @@ def _servers(tmp_path: Path, hosts: list[str]) -> JmeterServers:
     })
     dist = Distribution(tuple(JmeterServer(h, "127.0.0.1", 1099 + 2 * i, 1100 + 2 * i) for i, h in enumerate(hosts)),
                         "127.0.0.1", 1096)
-    return JmeterServers(Provisioner(plan, tmp_path / "plan.yaml", tmp_path / "ansible"), dist, "p", "run-1")
+    return JmeterServers(HostPlaybooks(plan, tmp_path / "plan.yaml", tmp_path / "ansible"), dist, "p", "run-1")
 
 
 def test_an_agent_named_twice_is_refused_before_anything_runs(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 import tarfile
 from pathlib import Path
 
-from orchestrator.archive import digest, source_files, tar_once
+from orchestrator.artifacts.archive import digest, source_files, tar_once
 
 
 def tree(root: Path) -> Path:

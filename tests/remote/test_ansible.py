@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.provision.ansible import _environment, _event
+from orchestrator.remote.ansible import _environment, _event
 
 
 def raw(event: str, **data: object) -> dict:

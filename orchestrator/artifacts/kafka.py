@@ -12,25 +12,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from orchestrator.cache import cache_dir
+from orchestrator.artifacts.cache import cache_dir
+from orchestrator.artifacts.maven import require_tool, run_mvn
 from orchestrator.errors import RunError, ToolMissingError
 
 POM = Path(__file__).resolve().parents[2] / "tools" / "kafka" / "pom.xml"
 MARKER = ".complete"
-MVN_TIMEOUT_S = 900
-
-
-def require_tool(name: str, fix: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise ToolMissingError(f"{name} not found on PATH; {fix}")
-    return path
 
 
 def kafka_libs(version: str) -> Path:
@@ -68,16 +60,10 @@ def java_binary() -> str:
 
 
 def _maven_download(version: str, libs: Path) -> None:
-    mvn = require_tool("mvn", "install Maven (Debian: apt-get install maven) or set KAFKA_HOME to an unpacked Kafka")
-    cmd = [mvn, "-B", "-q", "-f", str(POM), f"-Dkafka.version={version}",
-           "dependency:copy-dependencies", f"-DoutputDirectory={libs}"]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=MVN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise RunError(f"{POM}: mvn did not resolve Kafka {version} within {MVN_TIMEOUT_S}s") from None
-    if done.returncode != 0 or not any(libs.glob("kafka_*.jar")):
-        last = _last_line(done.stdout + done.stderr) or f"exit status {done.returncode}"
-        raise RunError(f"{POM}: mvn could not resolve Kafka {version}: {last}")
+    run_mvn([f"-Dkafka.version={version}", "dependency:copy-dependencies", f"-DoutputDirectory={libs}"],
+            f"{POM}: Kafka {version}", POM)
+    if not any(libs.glob("kafka_*.jar")):
+        raise RunError(f"{POM}: mvn could not resolve Kafka {version}: no kafka_*.jar in {libs}")
 
 
 def _unpack_tarball(source: str, libs: Path) -> None:
@@ -102,9 +88,3 @@ def _unpack_tarball(source: str, libs: Path) -> None:
             raise RunError(f"ORCHESTRATE_KAFKA_TARBALL={source}: not a Kafka tarball: {err}") from None
     if not any(libs.glob("kafka_*.jar")):
         raise RunError(f"ORCHESTRATE_KAFKA_TARBALL={source}: no libs/kafka_*.jar inside")
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "ERROR" in line]
-    return (errors or lines or [""])[-1]

@@ -1,7 +1,7 @@
 """The jmeter-server processes of one distributed JMeter workload, driven through playbooks/jmeter.yml.
 
 Client secrets the test reads from its environment reach the servers' environment the way they
-reach native runners on agents (orchestrator.execute.remote_native): typed in at the playbook's
+reach native runners on agents (orchestrator.remote.secrets): typed in at the playbook's
 private prompt, never in extra variables, ansible-runner's environment or its artifacts.
 """
 
@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.archive import tar_once
-from orchestrator.cache import cache_dir
+from orchestrator.artifacts.bundles import jmeter_home_archive
 from orchestrator.errors import EngineError
-from orchestrator.execute.remote_native import read_secrets, secret_answers
-from orchestrator.jmeter.distributed import Distribution
-from orchestrator.provision import Provisioner
+from orchestrator.render.distributed import Distribution
+from orchestrator.remote.playbooks import HostPlaybooks
+from orchestrator.remote.secrets import read_secrets, secret_answers
 
 READY_WAIT_S = 20  # one look at the servers waits this long at most on the agents
 # The servers' own bound: Ansible's async wrapper kills a server that outlives it.
@@ -31,13 +30,8 @@ class ServerState:
     waited_s: float  # of the look's round trip, how long the agent waited for the server
 
 
-def home_archive(home: Path) -> Path:
-    """One tar of the JMeter home, unpacked on agents that lack JMeter."""
-    return tar_once(cache_dir("jmeter") / f"{home.name}-home.tar", ((p, p.name) for p in sorted(home.iterdir())))
-
-
 class JmeterServers:
-    def __init__(self, provisioner: Provisioner, dist: Distribution, workload: str, run_id: str):
+    def __init__(self, provisioner: HostPlaybooks, dist: Distribution, workload: str, run_id: str):
         self.provisioner, self.dist, self.workload, self.run_id = provisioner, dist, workload, run_id
         self.started = False
 
@@ -58,7 +52,7 @@ class JmeterServers:
             raise EngineError(f"workload {self.workload}: agents {', '.join(named)}: one JMeter server per agent, "
                               "so name each agent once")
         extravars, answers = secret_answers(
-            self._vars("start", jmeter_archive=str(home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
+            self._vars("start", jmeter_archive=str(jmeter_home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
                        jmeter_timeout=int(lifetime_s + SLACK_S)),
             "jmeter_secret_env", read_secrets(secret_env))
         self.started = True

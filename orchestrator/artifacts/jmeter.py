@@ -18,11 +18,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from orchestrator.cache import cache_dir
+from orchestrator.artifacts.cache import cache_dir
 from orchestrator.errors import ToolMissingError
-from orchestrator.execute.kafka_dist import java_binary
-from orchestrator.jmeter.maven import run_mvn
-from orchestrator.render.templating import render_template
+from orchestrator.artifacts.kafka import java_binary
+from orchestrator.artifacts.maven import run_mvn
+from orchestrator.templating import render_template
 
 POM = Path(__file__).resolve().parents[2] / "tools" / "jmeter" / "pom.xml"
 DEFAULT_VERSION = "5.6.3"

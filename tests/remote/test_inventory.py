@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.plan.models import Plan
-from orchestrator.provision.inventory import LayoutError, ansible_inventory, cluster_id, layout
+from orchestrator.remote.inventory import LayoutError, ansible_inventory, cluster_id, layout
 
 STATE = Path("/state")
 
