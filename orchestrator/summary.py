@@ -61,6 +61,9 @@ class SloResult(Model):
     phase: str | None = None
     sustained_s: float | None = None
     breached_at: float | None = Field(None, description="Epoch seconds of the first breach")
+    stalled_s: int | None = Field(None, description=(
+        "latency SLOs: seconds of the window in which no message completed while outstanding ones had "
+        "already waited past the threshold (each counts as a breach at that wait)"))
     aborted_run: bool = False
 
 

@@ -9,6 +9,9 @@ out-of-order from the consumers' summaries, disk and broker gauges as the maximu
 With ``sustained``, the SLO is breached only when the per-second series violates the threshold for
 that many consecutive seconds; ``breached_at`` is the first second of the first such stretch.
 Without it, ``breached_at`` is the first second that violated the threshold, when the SLO failed.
+In the per-second series a latency second in which messages were outstanding but none completed
+counts at the time the oldest of them had waited (``orchestrator.analyze.stall``), not as a gap, and
+a rate second without data counts as zero, as it does in the window's rate.
 
 Verdicts: pass, fail, no_data. ``no_data`` (nothing was measured for the metric in the window)
 makes the run's verdict fail: an SLO that could not be checked has not been shown to hold.
@@ -23,6 +26,7 @@ from typing import Protocol
 
 from orchestrator.analyze.latency import stat_ms
 from orchestrator.analyze.live import LiveTail
+from orchestrator.analyze.stall import CONSUMER_KINDS, PRODUCER_KINDS, Feeds, feeds, stall_workloads, waited_ms
 from orchestrator.analyze.window import Window, window_for
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.events import phase_spans, read_events
@@ -65,11 +69,16 @@ class MemoHistograms:
         return self._memo[key]
 
 
-def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None) -> list[float | None] | None:
+def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None,
+               sources: Feeds | None = None) -> list[float | None] | None:
     """One value a second for the SLO's scope: workloads combined by sum (rates, counts) or max
-    (latencies, gauges). None when the timeline has no such series."""
+    (latencies, gauges). None when the timeline has no such series. Latencies count stalled seconds
+    (``sources``: the producers of each consumer, for end-to-end latency)."""
     if metric.reduce == "ratio":
         return _ratio_series(timeline, metric, workload)
+    if metric.latency_kind in PRODUCER_KINDS + CONSUMER_KINDS:
+        columns = _latency_columns(timeline, metric, workload, sources or {})
+        return _worst([values for values, _ in columns]) if columns else None
     where = {"workload": workload} if workload is not None else {}
     # JMeter series come per sampler label and for all labels (label None), so the unlabelled one
     # counts when there is one; admin-sampled lag comes only labelled (by consumer group)
@@ -79,6 +88,26 @@ def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None) -> 
         return found[0] if found else None
     combine = sum if metric.reduce in ("rate", "total", "summary") else max
     return [_combine(combine, column) for column in zip(*found)]
+
+
+def _worst(found: list[list[float | None]]) -> list[float | None]:
+    return found[0] if len(found) == 1 else [_combine(max, column) for column in zip(*found)]
+
+
+def _latency_columns(timeline: Timeline, metric: MetricSpec, workload: str | None,
+                     sources: Feeds) -> list[tuple[list[float | None], list[bool]]]:
+    """Per workload in scope: its latency a second, stalled seconds filled in, and which were filled."""
+    kind = metric.latency_kind or ""
+    where = {"workload": workload} if workload is not None else {}
+    measured = {k.workload: v for k, v in timeline.select(metric.metric, label=None, **where).items()}
+    stalled = [w for w in stall_workloads(timeline, kind, sources) if workload is None or w == workload]
+    columns = []
+    for name in sorted(set(measured) | set(stalled), key=str):
+        values = measured.get(name) or [None] * timeline.length
+        waits = waited_ms(timeline, kind, name, sources) if name in stalled else [None] * timeline.length
+        columns.append(([v if v is not None else w for v, w in zip(values, waits)],
+                        [v is None and w is not None for v, w in zip(values, waits)]))
+    return columns
 
 
 def _combine(fn: Callable[[Iterable[float]], float], values: Iterable[float | None]) -> float | None:
@@ -180,7 +209,25 @@ def first_breach(series: list[float | None], timeline: Timeline, window: Window,
     return None
 
 
-def evaluate_one(slo: Slo, measured: Measured) -> SloResult:
+def _judged(series: list[float | None], metric: MetricSpec) -> list[float | None]:
+    """The series a streak is judged on: a rate second without data delivered nothing."""
+    return [0.0 if v is None else v for v in series] if metric.reduce == "rate" else series
+
+
+def stalled_seconds(measured: Measured, metric: MetricSpec, workload: str | None, window: Window,
+                    holds: Callable[[float], bool], sources: Feeds) -> int | None:
+    """Seconds of the window in which nothing completed while outstanding messages had already
+    waited past the threshold; None for metrics without stalls."""
+    if metric.latency_kind not in PRODUCER_KINDS + CONSUMER_KINDS:
+        return None
+    columns = _latency_columns(measured.timeline, metric, workload, sources)
+    return sum(1 for r in window.indices(measured.timeline) for i in r
+               if any(filled[i] and not holds(values[i]) for values, filled in columns))
+
+
+def evaluate_one(slo: Slo, measured: Measured, sources: Feeds | None = None) -> SloResult:
+    """``sources``: the native producers of each consumer workload (``stall.feeds(plan)``)."""
+    sources = sources or {}
     metric = spec(slo.metric)
     threshold = parse_threshold(slo.threshold, metric.unit, f"slo {slo.name!r}")
     holds = lambda v: OPS[slo.op](v, threshold)  # noqa: E731 - a closure over the op and threshold
@@ -190,22 +237,23 @@ def evaluate_one(slo: Slo, measured: Measured) -> SloResult:
     if window is None or not window.spans:
         return SloResult(**result, observed=None, verdict="no_data")
     observed = observe(measured, metric, slo.workload, window, whole_run=slo.phase is None)
-    series = per_second(measured.timeline, metric, slo.workload)
+    series = per_second(measured.timeline, metric, slo.workload, sources)
+    result["stalled_s"] = stalled_seconds(measured, metric, slo.workload, window, holds, sources)
     if slo.sustained:
         if series is None or all(v is None for span in _in_window(series, measured.timeline, window) for v in span):
             return SloResult(**result, observed=observed, verdict="no_data")
-        at = first_breach(series, measured.timeline, window, holds, slo.sustained)
+        at = first_breach(_judged(series, metric), measured.timeline, window, holds, slo.sustained)
         return SloResult(**result, observed=observed, verdict="fail" if at is not None else "pass", breached_at=at)
     if observed is None:
         return SloResult(**result, observed=None, verdict="no_data")
     if holds(observed):
         return SloResult(**result, observed=observed, verdict="pass")
-    at = first_breach(series, measured.timeline, window, holds, 0) if series is not None else None
+    at = first_breach(_judged(series, metric), measured.timeline, window, holds, 0) if series is not None else None
     return SloResult(**result, observed=observed, verdict="fail", breached_at=at)
 
 
-def evaluate(slos: list[Slo], measured: Measured) -> list[SloResult]:
-    return [evaluate_one(slo, measured) for slo in slos]
+def evaluate(slos: list[Slo], measured: Measured, sources: Feeds | None = None) -> list[SloResult]:
+    return [evaluate_one(slo, measured, sources) for slo in slos]
 
 
 def run_verdict(results: list[SloResult]) -> str:
@@ -227,6 +275,8 @@ def explain(r: SloResult) -> str:
     if r.breached_at is not None:
         stamp = datetime.fromtimestamp(r.breached_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         text += f"; breached at {stamp}"
+    if r.stalled_s:
+        text += f"; {r.stalled_s} s in which nothing completed while messages had waited past the threshold"
     return text + ("; the run was aborted" if r.aborted_run else "")
 
 
@@ -244,6 +294,7 @@ class AbortWatch:
     def __init__(self, plan: Plan, run: RunDir):
         self.slos = [s for s in plan.slos if s.abort]
         self.kinds = {p.name: p.kind for p in plan.phases}
+        self.sources = feeds(plan)
         self.run = run
         keep = max([int(s.sustained or 1) for s in self.slos] + [1]) + LIVE_MARGIN_S
         self.tail = LiveTail(run, keep_s=keep)
@@ -257,7 +308,7 @@ class AbortWatch:
             metric = spec(slo.metric)
             threshold = parse_threshold(slo.threshold, metric.unit, f"slo {slo.name!r}")
             window = window_for(slo.phase, phases, timeline)
-            series = per_second(timeline, metric, slo.workload)
+            series = per_second(timeline, metric, slo.workload, self.sources)
             if window is None or series is None:
                 continue
             at = first_breach(series, timeline, window, lambda v: OPS[slo.op](v, threshold), slo.sustained or 1)

@@ -7,6 +7,11 @@ combined per second without holding more than one record per file: counts and ra
 latency statistics come from the instances' histograms merged for that second: every statistic an
 SLO may name (``LATENCY_STATS``: <kind>.p50 … p999, max, mean, in ms), so that ``sustained`` works on
 each of them.
+
+Producers also give ``produce.sent`` (sends that second), and, from runners that record them,
+``produce.in_flight`` (messages without a delivery report at the end of the second, instances summed)
+and ``produce.oldest_in_flight`` (ms the oldest of them had waited at least, the worst instance): what
+``orchestrator.analyze.stall`` needs to tell a stalled second from one without data.
 """
 
 from __future__ import annotations
@@ -120,12 +125,16 @@ class NativeReader:
         kinds = PRODUCER_KINDS if producer else CONSUMER_KINDS
         second_hists = {k: SparseHistogram() for k in kinds}
         lag: int | None = None
+        in_flight: list[tuple[int, float]] = []  # (messages, oldest wait in ms) per producer instance
         for item in intervals:
             r = item.record
             seconds = max(item.ts - item.start, 1e-3)
             try:
                 count = int(r["acked"] if producer else r["received"])
                 nbytes, errors = int(r.get("bytes", 0)), int(r.get("errors", 0))
+                sent = int(r.get("sent", count)) if producer else 0
+                flight = ((int(r["in_flight"]), float(r.get("oldest_in_flight_ms") or 0.0))
+                          if producer and r.get("in_flight") is not None else None)
                 for kind in kinds:
                     data = (r.get("hist") or {}).get(kind)
                     if data:
@@ -139,6 +148,9 @@ class NativeReader:
             self.builder.add(SeriesKey(f"{family}.throughput_mb", workload=total.name), slot, nbytes / 1e6 / seconds)
             if producer:
                 self.builder.add(SeriesKey("produce.errors", workload=total.name), slot, float(errors))
+                self.builder.add(SeriesKey("produce.sent", workload=total.name), slot, float(sent))
+                if flight is not None:
+                    in_flight.append(flight)
             else:
                 total.duplicated += int(r.get("duplicated", 0))
                 total.out_of_order += int(r.get("out_of_order", 0))
@@ -150,6 +162,10 @@ class NativeReader:
             total.first = item.start if total.first is None else min(total.first, item.start)
             total.last = item.ts if total.last is None else max(total.last, item.ts)
         self._percentiles(slot, total, second_hists)
+        if in_flight:
+            self.builder.set(SeriesKey("produce.in_flight", workload=total.name), slot, float(sum(n for n, _ in in_flight)))
+            self.builder.set(SeriesKey("produce.oldest_in_flight", workload=total.name), slot,
+                             max((wait for n, wait in in_flight if n), default=0.0))
         if lag is not None:
             self.builder.set(SeriesKey("consume.lag", workload=total.name), slot, float(lag))
             total.max_lag = lag if total.max_lag is None else max(total.max_lag, lag)

@@ -17,6 +17,7 @@ from pathlib import Path
 from orchestrator import __version__
 from orchestrator.analyze.answers import AnalysisInput, answer_questions
 from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
+from orchestrator.analyze.stall import feeds
 from orchestrator.analyze.window import judged_window
 from orchestrator.collect import Collected, collect
 from orchestrator.errors import InputError
@@ -88,7 +89,7 @@ def local_free_bytes(run: RunDir, plan: Plan) -> float | None:
 def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured | None = None) -> Summary:
     """``measured``: the same measurements with memoised histograms (see ``MemoHistograms``)."""
     measured = measured or collected
-    slos = _mark_aborts(evaluate(list(plan.slos), measured), collected.events)
+    slos = _mark_aborts(evaluate(list(plan.slos), measured, feeds(plan)), collected.events)
     info = run_info(run, collected.events, collected)
     window = judged_window(collected.phases, collected.timeline)
     answers, answer_warnings = answer_questions(AnalysisInput(plan, measured, window, slos, local_free_bytes(run, plan)))

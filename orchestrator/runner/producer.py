@@ -6,6 +6,10 @@
 
 In an unthrottled phase the intended send time is the actual one: the delay is 0 and the corrected
 latency equals the publish latency. Acks are recorded in the interval in which they arrive.
+
+Every interval also says how many messages are in flight (sent, no delivery report yet) and how long
+the oldest of them has waited at least, so that a second without acks while messages wait reads as
+the stall it is, not as a second without data (see ``SendMarks``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections import deque
 from functools import partial
 
 from confluent_kafka import KafkaError, Producer
@@ -27,6 +32,7 @@ from orchestrator.runner.sequence import MAGIC, PREFIX, acked_ranges, decode_pre
 from orchestrator.runner.spec import RunnerSpec
 
 BATCH = 512  # unthrottled: messages between two clock/stop checks
+MARK_NS = 100_000_000  # resolution of the oldest in-flight wait: one send mark per 100 ms at most
 DEFAULTS = {
     "queue.buffering.max.messages": "1000000",
     "queue.buffering.max.kbytes": "1048576",
@@ -63,6 +69,34 @@ class Interval:
                 "corrected_latency": corrected.to_dict()}
 
 
+class SendMarks:
+    """A lower bound on how long the oldest in-flight message has waited, without a timestamp per message.
+
+    Each mark is (messages sent so far, a time by which all of them had been sent). With ``done``
+    messages finished (acked or failed) in whatever order, the oldest unfinished one is among the
+    first ``done + 1`` sent (were those all finished, ``done`` would be larger), so it was sent by
+    the time of the first mark that counts more than ``done`` messages. Marks are at most
+    ``MARK_NS`` apart in time, so a long stall keeps about ten a second, not one per message."""
+
+    def __init__(self) -> None:
+        self._marks: deque[tuple[int, int]] = deque()
+        self._opened = 0  # when the newest mark began; sends within MARK_NS move it forward
+
+    def sent(self, total: int, now_ns: int) -> None:
+        if self._marks and now_ns - self._opened < MARK_NS:
+            self._marks[-1] = (total, now_ns)
+        else:
+            self._marks.append((total, now_ns))
+            self._opened = now_ns
+
+    def oldest_wait_ns(self, done: int, now_ns: int) -> int:
+        """0 when nothing is in flight."""
+        marks = self._marks
+        while marks and marks[0][0] <= done:
+            marks.popleft()
+        return max(0, now_ns - marks[0][1]) if marks else 0
+
+
 class NativeProducer(IntervalRole):
     interval_type = Interval
     total_names = ("sent", "acked", "errors", "bytes")
@@ -78,6 +112,7 @@ class NativeProducer(IntervalRole):
         self.fatal: str | None = None
         self.producer: Producer | None = None
         self.keys: KeyChooser | None = None
+        self.marks = SendMarks()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -162,22 +197,31 @@ class NativeProducer(IntervalRole):
         """Send ``n`` messages back to back: the hot path, so everything it touches is a local."""
         produce, next_key, pack, topic = self.producer.produce, self.keys.next, PREFIX.pack, self.spec.topic
         seqs, fillers, pid, clock = self.seqs, self.fillers, self.producer_id, time.time_ns
-        n_fillers, nbytes = len(fillers), 0
-        for _ in range(n):
+        n_fillers, nbytes, counted = len(fillers), 0, 0
+        for i in range(n):
             key, partition = next_key()
             seq = seqs[partition]
             seqs[partition] = seq + 1
             value = pack(MAGIC, pid, seq, clock() // 1000) + fillers[seq % n_fillers]
-            nbytes += len(value)
             while True:
                 try:
                     produce(topic, value, key, partition, on_delivery)
                     break
-                except BufferError:  # local queue full: let librdkafka drain it
+                except BufferError:
+                    # local queue full: count what went out, let librdkafka drain, and keep writing
+                    # intervals, so that a stalled broker shows as seconds with messages in flight
+                    self._count_sent(i - counted, nbytes)
+                    counted, nbytes = i, 0
                     self.producer.poll(0.001)
+                    self.roll_if_due(clock())
+            nbytes += len(value)
+        self._count_sent(n - counted, nbytes)
+
+    def _count_sent(self, n: int, nbytes: int) -> None:
         cur = self.cur
         cur.sent += n
         cur.bytes += nbytes
+        self.marks.sent(self._sent(), time.time_ns())
 
     def _serve(self, timeout_s: float) -> None:
         self.producer.poll(timeout_s)
@@ -210,5 +254,9 @@ class NativeProducer(IntervalRole):
     # ------------------------------------------------------------------ intervals
 
     def interval_fields(self, cur: Interval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
+        # the totals already hold this interval (``roll`` adds it first)
+        done = self.totals["acked"] + self.totals["errors"]
         return {"sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,
+                "in_flight": self.totals["sent"] - done,
+                "oldest_in_flight_ms": self.marks.oldest_wait_ns(done, end_ns) / 1e6,
                 "target_rate": tp.rate_at((start_ns + end_ns) // 2) if tp else None, "hist": cur.histograms()}

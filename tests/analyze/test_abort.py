@@ -98,3 +98,16 @@ def test_memory_is_bounded_to_the_sustain_window(run):
     _write(run, {s: 2.0 for s in range(60)}, mode="w")
     watch.check(now=T0 + 100)
     assert max(len(points) for points in watch.tail.points.values()) <= 3 + 10
+
+
+def test_a_stall_without_acknowledgements_aborts(run):
+    _write(run, {s: 2.0 for s in range(20)}, mode="w")
+    stalled = [json.dumps({"type": "interval", "ts": T0 + s + 1, "start": T0 + s, "workload": "p", "instance": 0,
+                           "role": "producer", "sent": 100, "acked": 0, "bytes": 0, "errors": 0, "hist": {},
+                           "in_flight": 100 * (s - 19), "oldest_in_flight_ms": 1000.0 * (s - 20)}) + "\n"
+               for s in range(20, 30)]
+    with (run.raw / "native" / "p-0.jsonl").open("a") as out:
+        out.writelines(stalled)
+    breach = _watch(run).check(now=T0 + 40)
+    # the first stalled second's wait (0 ms) holds; from the next one on (1 s, 2 s, …) they are past 20 ms
+    assert breach is not None and breach.breached_at == T0 + 21 and breach.observed == 1000.0

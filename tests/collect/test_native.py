@@ -67,3 +67,18 @@ def test_every_latency_stat_an_slo_may_name_is_a_per_second_series(tmp_path):
         stats = {s: timeline.series[SeriesKey(f"{kind}.{s}", workload="w")][0] for s in LATENCY_STATS}
         assert stats == {**{name: h.percentile(q) / 1000 for name, q in PERCENTILES}, "max": 100.0, "mean": 50.5}
     assert not timeline.select("e2e_latency.p50")  # a producer has no end-to-end latency
+
+
+def test_in_flight_messages_and_their_oldest_wait_are_series(tmp_path):
+    stalled = json.loads(_interval(1, acked=0))
+    stalled.update(sent=10, hist={}, in_flight=10, oldest_in_flight_ms=800.0)
+    _, timeline, _ = _read(tmp_path, [_interval(0, in_flight=0, oldest_in_flight_ms=0.0), json.dumps(stalled)])
+    assert timeline.series[SeriesKey("produce.sent", workload="w")] == [10.0, 10.0]
+    assert timeline.series[SeriesKey("produce.in_flight", workload="w")] == [0.0, 10.0]
+    assert timeline.series[SeriesKey("produce.oldest_in_flight", workload="w")] == [0.0, 800.0]
+    assert timeline.series[SeriesKey("publish_latency.p99", workload="w")] == [2.0, None]
+
+
+def test_records_without_in_flight_counts_still_read(tmp_path):
+    _, timeline, warnings = _read(tmp_path, [_interval(0)])
+    assert not timeline.select("produce.in_flight") and not warnings

@@ -56,3 +56,17 @@ def _records(spec):
         return read_records(spec["output"])
     except FileNotFoundError:
         return []
+
+
+@pytest.mark.integration
+def test_every_producer_interval_says_what_is_in_flight(tmp_path, spec_dict, kafka_broker, make_topic):
+    schedule = [{"name": "short", "kind": "steady", "duration_s": 3, "rate_from": 500, "rate_to": 500}]
+    spec = live_spec(spec_dict, kafka_broker, make_topic(), "producer", schedule=schedule)
+    proc = start_runner(write_spec(tmp_path / "spec.json", spec))
+    proc.communicate(timeout=60)
+    intervals = [r for r in read_records(spec["output"]) if r["type"] == "interval"]
+    sent = done = 0
+    for r in intervals:
+        sent, done = sent + r["sent"], done + r["acked"] + r["errors"]
+        assert r["in_flight"] == sent - done and r["oldest_in_flight_ms"] >= 0
+    assert intervals[-1]["in_flight"] == 0 and intervals[-1]["oldest_in_flight_ms"] == 0
