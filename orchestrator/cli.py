@@ -2,7 +2,8 @@
 function and maps the exception tree (orchestrator.errors) to exit codes:
 
     0 all SLOs held · 1 an SLO failed or a regression was found · 2 invalid plan, input or arguments
-    3 the run could not be carried out · 130 interrupted (raw results and a partial report are kept)
+    3 the run could not be carried out, or (report) it was killed or is incomplete
+    130 interrupted (raw results and a partial report are kept)
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 from orchestrator.errors import OrchestrateError, PlanError, UsageError
 
 EXIT_INTERRUPTED = 130
+EXIT_UNFINISHED = 3  # report: apply died (killed) or the run never began (incomplete); it cannot pass
 EXIT_CODES = """exit codes:
   0    the run completed and every SLO held (validate: the plan is valid)
   1    an SLO failed, or compare --fail-if found a regression; the report is still written
   2    invalid plan, input file or arguments: one line per problem, FILE:LINE:COL: path: message
-  3    the run could not be carried out (broker unreachable, tool or plugin missing, Ansible task failed)
+  3    the run could not be carried out (broker unreachable, tool or plugin missing, Ansible task failed);
+       report: the run is killed or incomplete (apply died, or it never began), so its verdict is fail
   130  interrupted; raw results and a partial report are kept"""
 EXAMPLES = {
     "": ["orchestrate apply plans/quickstart.yaml",
@@ -147,7 +150,11 @@ def _run(args: argparse.Namespace) -> int:
         from orchestrator.report import build
 
         summary = build(args.run_dir)
-        print(f"{args.run_dir / 'report' / 'index.html'}: verdict {summary.verdict}")
+        line = f"{args.run_dir / 'report' / 'index.html'}: verdict {summary.verdict}"
+        if summary.run.unfinished:
+            print(f"{line} (run {summary.run.status}: {summary.run.reason})")
+            return EXIT_UNFINISHED
+        print(line)
         return 0 if summary.verdict == "pass" else 1
     if args.command == "compare":
         from orchestrator.report.compare import compare

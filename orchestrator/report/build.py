@@ -39,22 +39,28 @@ def _check_run_dir(run: RunDir) -> None:
 
 
 def run_info(run: RunDir, events: list[Event], collected: Collected) -> RunInfo:
-    """Start and end from run_start/run_end (else the timeline), status from abort/interrupt events.
-    apply writes run_end whenever it wrote run_start, however the run ends, unless the process itself
-    died: a run_start without run_end is a killed run, no run_start at all a run that never began."""
+    """Start and end from run_start/run_end (else the timeline), status from the events.
+
+    apply writes run_start when the load starts and run_end whenever it wrote run_start, however the
+    run ends (an abort before, an interrupt after it), unless the process itself died. So a run
+    without run_start never began (``incomplete``); a run_start without run_end is ``killed``, or
+    ``incomplete`` when an orderly stop (abort, interrupt) had begun and apply died before it ended."""
     tl = collected.timeline
     start = next((e.ts for e in events if e.kind == "run_start"), float(tl.start) if tl.length else None)
     end = next((e.ts for e in reversed(events) if e.kind == "run_end"), float(tl.start + tl.length) if tl.length else start)
+    stop = next((e for e in events if e.kind in ("abort", "interrupt")), None)
     status, reason = "completed", ""
-    if start is not None and not any(e.kind == "run_start" for e in events):
-        status, reason = "incomplete", "no run_start event: the run never began"
-    elif start is not None and not any(e.kind == "run_end" for e in events):
-        status, reason = "killed", "no run_end event: apply died during the run; results up to its death are kept"
-    for event in events:
-        if event.kind in ("abort", "interrupt"):
-            status = "aborted" if event.kind == "abort" else "interrupted"
-            reason = event.detail or event.name
-            break
+    if not any(e.kind == "run_start" for e in events):
+        status, reason = "incomplete", "no run_start event: the run never began (or raw/events.jsonl is lost)"
+    elif not any(e.kind == "run_end" for e in events):
+        if stop is None:
+            status, reason = "killed", "no run_end event: apply died during the run; results up to its death are kept"
+        else:
+            status = "incomplete"
+            reason = (f"no run_end event: apply died while stopping after an {stop.kind} "
+                      f"({stop.detail or stop.name}); results up to its death are kept")
+    elif stop is not None:
+        status, reason = ("aborted" if stop.kind == "abort" else "interrupted"), stop.detail or stop.name
     return RunInfo(id=run.root.name, started=start, ended=end,
                    duration_s=max(0.0, (end or 0.0) - (start or 0.0)), status=status, reason=reason)
 

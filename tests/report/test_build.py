@@ -68,7 +68,8 @@ def test_invalid_resolved_plan_names_the_field(tmp_path):
 @pytest.mark.parametrize("kind,status", [("abort", "aborted"), ("interrupt", "interrupted")])
 def test_status_comes_from_events(kind, status):
     m = make_measured(10, {})
-    events = [Event(ts=T0, kind="run_start"), Event(ts=T0 + 5, kind=kind, name="p99", detail="p99 breached")]
+    events = [Event(ts=T0, kind="run_start"), Event(ts=T0 + 5, kind=kind, name="p99", detail="p99 breached"),
+              Event(ts=T0 + 10, kind="run_end")]
     info = run_info(RunDir(Path("x")), events, m)
     assert (info.status, info.reason, info.started, info.ended) == (status, "p99 breached", T0, T0 + 10)
 
@@ -106,7 +107,10 @@ def test_empty_measurements_still_give_a_report_with_no_data_notes(tmp_path, pla
 
 @pytest.mark.parametrize("events, status", [
     ([Event(ts=T0, kind="run_start")], "killed"),
+    ([Event(ts=T0, kind="run_start"), Event(ts=T0 + 9, kind="interrupt", name="SIGINT")], "incomplete"),
+    ([Event(ts=T0, kind="run_start"), Event(ts=T0 + 9, kind="abort", name="p99")], "incomplete"),
     ([], "incomplete"),
+    ([Event(ts=T0 + 30, kind="run_end"), Event(ts=T0 + 30, kind="interrupt", name="SIGINT")], "incomplete"),
 ])
 def test_a_run_apply_did_not_finish_never_passes(tmp_path, events, status):
     from orchestrator.plan.models import Plan
