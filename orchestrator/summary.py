@@ -60,6 +60,7 @@ class SloResult(Model):
     workload: str | None = None
     phase: str | None = None
     sustained_s: float | None = None
+    window_s: float | None = Field(None, description="Seconds of the window the SLO was judged over; null when it never ran")
     breached_at: float | None = Field(None, description="Epoch seconds of the first breach")
     stalled_s: int | None = Field(None, description=(
         "latency SLOs: seconds of the window in which no message completed while outstanding ones had "

@@ -236,6 +236,7 @@ def evaluate_one(slo: Slo, measured: Measured, sources: Feeds | None = None) -> 
     window = window_for(slo.phase, measured.phases, measured.timeline)
     if window is None or not window.spans:
         return SloResult(**result, observed=None, verdict="no_data")
+    result["window_s"] = window.seconds
     observed = observe(measured, metric, slo.workload, window, whole_run=slo.phase is None)
     series = per_second(measured.timeline, metric, slo.workload, sources)
     result["stalled_s"] = stalled_seconds(measured, metric, slo.workload, window, holds, sources)

@@ -79,7 +79,14 @@ def test_named_phase_window_includes_only_that_phase():
 def test_unknown_phase_is_no_data():
     m = make_measured(10, {"disk.util": [1.0] * 10})
     m.phases = _phases()
-    assert evaluate_one(Slo(name="s", metric="disk.util", threshold=80, phase="nope"), m).verdict == "no_data"
+    r = evaluate_one(Slo(name="s", metric="disk.util", threshold=80, phase="nope"), m)
+    assert (r.verdict, r.window_s) == ("no_data", None)
+
+
+def test_the_result_gives_its_window_in_seconds():
+    m = make_measured(60, {"disk.util": [1.0] * 60})
+    m.phases = _phases()
+    assert evaluate_one(Slo(name="s", metric="disk.util", threshold=80), m).window_s == 50.0  # warm-up left out
 
 
 def test_lost_comes_from_consumer_summaries():
