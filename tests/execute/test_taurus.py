@@ -4,6 +4,7 @@ one mixed apply (native + JMeter) serves several assertions, and one stand-in pl
 from __future__ import annotations
 
 import csv
+import re
 import time
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from orchestrator.execute.taurus import TaurusWorkload, _JtlTail
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 from tests.jmeter.stand_in import build_pepper_box_jar
+from tests.jmx_fixtures import OWN, own, public
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
 RUN_BOUND_S = 300
 
 
@@ -106,25 +107,31 @@ def pepper_box_jar(tmp_path_factory) -> Path:
     return build_pepper_box_jar(tmp_path_factory.mktemp("stand-in"))
 
 
-def _script_plan(bootstrap: str, topic: str, plugins: list[str], fixture: str = "GSLabDev_pepper-box.jmx") -> Plan:
-    return _plan(bootstrap, topic, [{"name": "legacy", "kind": "script", "script": str(FIXTURES / fixture),
+PEPPER_BOX = [own("pepper-box.jmx"), public("GSLabDev_pepper-box.jmx")]
+
+
+def _script_plan(bootstrap: str, topic: str, plugins: list[str], script: Path = OWN / "pepper-box.jmx") -> Plan:
+    return _plan(bootstrap, topic, [{"name": "legacy", "kind": "script", "script": str(script),
                                      "topic": topic, "instances": 1, "duration": "4s", "plugins": plugins}])
 
 
 @pytest.mark.integration
-def test_missing_plugin_is_named_before_jmeter_runs(kafka_broker, tmp_path, topic_name):
-    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, [])
+@pytest.mark.parametrize("script", PEPPER_BOX)
+def test_missing_plugin_is_named_before_jmeter_runs(kafka_broker, tmp_path, topic_name, script):
+    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, [], script)
     workload = TaurusWorkload(plan, plan.workloads[0], RunDir.create("p", explicit=tmp_path / "run"), tmp_path / "plan.yaml")
     with pytest.raises(ToolMissingError) as err:
         workload.prepare(kafka_broker)
     message = str(err.value)
-    assert "class com.gslab.pepper.sampler.PepperBoxKafkaSampler (Pepper-Box) is not on JMeter's classpath" in message
+    assert re.search(r"class com\.gslab\.pepper\.\S+ \(Pepper-Box\) is not on JMeter's classpath", message)
     assert "plugins: [path/to/plugin.jar]" in message and err.value.exit_code == 3
 
 
 @pytest.mark.integration
-def test_script_runs_with_a_supplied_plugin_jar_pointed_at_the_plan_target(kafka_broker, tmp_path, topic_name, pepper_box_jar):
-    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, [str(pepper_box_jar)])
+@pytest.mark.parametrize("script", PEPPER_BOX)
+def test_script_runs_with_a_supplied_plugin_jar_pointed_at_the_plan_target(kafka_broker, tmp_path, topic_name, pepper_box_jar,
+                                                                           script):
+    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, [str(pepper_box_jar)], script)
     run = RunDir.create("p", explicit=tmp_path / "run")
     workload = TaurusWorkload(plan, plan.workloads[0], run, tmp_path / "plan.yaml")
     workload.prepare(kafka_broker)
@@ -141,8 +148,9 @@ def test_script_runs_with_a_supplied_plugin_jar_pointed_at_the_plan_target(kafka
 
 
 @pytest.mark.integration
-def test_kloadgen_is_resolved_from_maven_and_run_as_far_as_it_goes(kafka_broker, tmp_path, topic_name):
-    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, ["com.sngular:kloadgen:5.6.7"], "sngular_kloadgen.jmx")
+@pytest.mark.parametrize("script", [own("kloadgen.jmx"), public("sngular_kloadgen.jmx")])
+def test_kloadgen_is_resolved_from_maven_and_run_as_far_as_it_goes(kafka_broker, tmp_path, topic_name, script):
+    plan = _script_plan(kafka_broker.bootstrap_servers, topic_name, ["com.sngular:kloadgen:5.6.7"], script)
     workload = TaurusWorkload(plan, plan.workloads[0], RunDir.create("p", explicit=tmp_path / "run"), tmp_path / "plan.yaml")
     try:
         workload.prepare(kafka_broker)

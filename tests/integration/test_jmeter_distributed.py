@@ -29,6 +29,7 @@ from orchestrator.rundir import RunDir
 from tests.integration.test_provision_ssh import SKIP_REASON as NETNS_SKIP_REASON
 from tests.integration.test_provision_ssh import Lab as NamespaceLab
 from tests.jmeter.stand_in import build_pepper_box_jar
+from tests.jmx_fixtures import OWN
 
 pytestmark = pytest.mark.integration
 AGENTS = ("a1", "a2")
@@ -36,7 +37,6 @@ RATE = 40
 LOAD_S = 5
 SECRET_ENV = "ORCHESTRATE_TEST_JMETER_SECRET"
 SECRET = "jm3ter-s3cret-never-on-disk"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
 
 
 def free_block(count: int) -> int:
@@ -70,7 +70,7 @@ def write_plan(root: Path, cluster: Cluster, topic: str, plugin: Path) -> Path:
         "topics": [{"name": topic, "partitions": 2}],
         "workloads": [{"name": "jp", "kind": "producer", "engine": "jmeter", "topic": topic, "rate": f"{RATE}/s",
                        "instances": 2, "agents": list(AGENTS), "message": {"size": 100}},
-                      {"name": "legacy", "kind": "script", "script": str(FIXTURES / "GSLabDev_pepper-box.jmx"),
+                      {"name": "legacy", "kind": "script", "script": str(OWN / "pepper-box.jmx"),
                        "topic": topic, "instances": 2, "duration": "4s", "plugins": [str(plugin)], "agents": list(AGENTS)},
                       {"name": "c", "kind": "consumer", "topic": topic, "drain": "3s"}],
         "phases": [{"name": "hold", "kind": "steady", "duration": f"{LOAD_S}s"}],

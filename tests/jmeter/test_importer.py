@@ -1,35 +1,39 @@
-from pathlib import Path
-
 import pytest
 import yaml
 
 from orchestrator.cli import main
 from orchestrator.jmeter.importer import import_jmx
 from orchestrator.plan.models import ScriptWorkload
+from tests.jmx_fixtures import every_plan, own, public
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
-ALL = sorted(p.name for p in FIXTURES.glob("*.jmx"))
-# secret values written in the fixtures; none may ever be printed
-SECRETS = ("Chang3M3", "REDACTED")
+# secret values written in the fixtures (own, then public); none may ever be printed
+SECRETS = ("pepper-tru5tstore-pw", "di-trust-0f-mine", "di-keyst0re-pw", "l0adt3st-sasl-pw", "meter-keyst0re",
+           "kl0adgen-keystore-pw", "registry-s3cret-pw", "inv3ntory-sasl-pw", "Chang3M3", "REDACTED")
+DI_KAFKAMETER = [own("di-kafkameter.jmx"), public("rollno748_di-kafkameter.jmx")]
+JSR223 = [own("jsr223-kafka-clients.jmx", "512", "line 105: needs com.example.loadtest.PayloadFactory",
+              "path/to/jar-with-PayloadFactory.jar"),
+          public("chengkuangan_jmeter-kafka-container.jmx", "100", "line 161: needs blog.braindose.kafka.KafkaPerformance",
+                 "path/to/jar-with-KafkaPerformance.jar")]
 
 
-@pytest.mark.parametrize("fixture", ALL)
-def test_cli_reports_every_fixture_without_secrets(fixture, capsys):
-    assert main(["import-jmx", str(FIXTURES / fixture)]) == 0
+@pytest.mark.parametrize("path", every_plan())
+def test_cli_reports_every_fixture_without_secrets(path, capsys):
+    assert main(["import-jmx", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Kafka elements (" in out and "Thread groups:" in out
     assert not [s for s in SECRETS if s in out]
 
 
-@pytest.mark.parametrize("fixture", ALL)
-def test_snippet_is_a_valid_script_workload(fixture):
-    snippet = yaml.safe_load(import_jmx(FIXTURES / fixture).snippet())
+@pytest.mark.parametrize("path", every_plan())
+def test_snippet_is_a_valid_script_workload(path):
+    snippet = yaml.safe_load(import_jmx(path).snippet())
     workload = ScriptWorkload.model_validate(snippet["workloads"][0])
-    assert workload.script == str(FIXTURES / fixture)
+    assert workload.script == str(path)
 
 
-def test_report_names_plugin_broker_topic_and_security(capsys):
-    main(["import-jmx", str(FIXTURES / "rollno748_di-kafkameter.jmx")])
+@pytest.mark.parametrize("path", DI_KAFKAMETER)
+def test_report_names_plugin_broker_topic_and_security(path, capsys):
+    main(["import-jmx", str(path)])
     out = capsys.readouterr().out
     assert "DI-Kafkameter sampler \"Kafka Producer Sampler\"" in out
     assert "(= ${__P(kafka.brokers,localhost:9092)})" in out
@@ -37,23 +41,30 @@ def test_report_names_plugin_broker_topic_and_security(capsys):
     assert "password (default: present (redacted))" in out
 
 
-def test_report_lists_thread_groups_timers_and_overrides(capsys):
-    main(["import-jmx", str(FIXTURES / "rollno748_di-kafkameter.jmx")])
+@pytest.mark.parametrize("path,thread_group,timer,override", [
+    own("di-kafkameter.jmx", 'ThreadGroup "Consumer": threads 2, ramp-up s 1, loops -1, duration s 130',
+        'ConstantThroughputTimer "Payments per minute": throughput 1200.0, calcMode 1\n',
+        "brokers (line 11) via JMeter property -Jkafka.brokers"),
+    public("rollno748_di-kafkameter.jmx", 'ThreadGroup "Consumer": threads 1, ramp-up s 1, loops 1, duration s 10',
+           'ConstantThroughputTimer "Constant Throughput Timer": throughput 600.0, calcMode 2 [disabled]',
+           "brokers (line 5) via JMeter property -Jkafka.brokers"),
+])
+def test_report_lists_thread_groups_timers_and_overrides(path, thread_group, timer, override, capsys):
+    main(["import-jmx", str(path)])
     out = capsys.readouterr().out
-    assert 'ThreadGroup "Consumer": threads 1, ramp-up s 1, loops 1, duration s 10' in out
-    assert "ConstantThroughputTimer \"Constant Throughput Timer\": throughput 600.0, calcMode 2 [disabled]" in out
-    assert "brokers (line 5) via JMeter property -Jkafka.brokers" in out
+    assert thread_group in out and timer in out and override in out
 
 
-def test_kloadgen_snippet_points_at_maven_coordinates():
-    snippet = yaml.safe_load(import_jmx(FIXTURES / "sngular_kloadgen.jmx").snippet())
+@pytest.mark.parametrize("path", [own("kloadgen.jmx"), public("sngular_kloadgen.jmx")])
+def test_kloadgen_snippet_points_at_maven_coordinates(path):
+    snippet = yaml.safe_load(import_jmx(path).snippet())
     assert snippet["workloads"][0]["plugins"] == ["com.sngular:kloadgen:<version>"]
 
 
-def test_property_knobs_become_jmeter_properties_except_overridden_ones():
-    snippet = yaml.safe_load(import_jmx(FIXTURES / "chengkuangan_jmeter-kafka-container.jmx").snippet())
-    props = snippet["workloads"][0]["jmeter_properties"]
-    assert props["record.size"] == "100" and "bootstrap.servers" not in props and "kafka.topic" not in props
+@pytest.mark.parametrize("path,record_size,_needs,_jar", JSR223)
+def test_property_knobs_become_jmeter_properties_except_overridden_ones(path, record_size, _needs, _jar):
+    props = yaml.safe_load(import_jmx(path).snippet())["workloads"][0]["jmeter_properties"]
+    assert props["record.size"] == record_size and "bootstrap.servers" not in props and "kafka.topic" not in props
 
 
 @pytest.mark.parametrize("text,where", [
@@ -70,10 +81,9 @@ def test_malformed_input_exits_2_with_file_and_element(tmp_path, capsys, text, w
     err = capsys.readouterr().err
     assert str(path) in err and where in err and "Traceback" not in err
 
-def test_script_helper_classes_are_reported_as_jars_to_supply(capsys):
-    main(["import-jmx", str(FIXTURES / "chengkuangan_jmeter-kafka-container.jmx")])
+@pytest.mark.parametrize("path,_record_size,needs,jar", JSR223)
+def test_script_helper_classes_are_reported_as_jars_to_supply(path, _record_size, needs, jar, capsys):
+    main(["import-jmx", str(path)])
     out = capsys.readouterr().out
-    assert "Plugins: none" not in out
-    assert "line 161: needs blog.braindose.kafka.KafkaPerformance" in out
-    snippet = yaml.safe_load(import_jmx(FIXTURES / "chengkuangan_jmeter-kafka-container.jmx").snippet())
-    assert snippet["workloads"][0]["plugins"] == ["path/to/jar-with-KafkaPerformance.jar"]
+    assert "Plugins: none" not in out and needs in out
+    assert yaml.safe_load(import_jmx(path).snippet())["workloads"][0]["plugins"] == [jar]

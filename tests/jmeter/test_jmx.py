@@ -1,11 +1,9 @@
-from pathlib import Path
-
 import pytest
 
 from orchestrator.errors import InputError
 from orchestrator.jmeter.jmx import parse_jmx
+from tests.jmx_fixtures import every_plan
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
 PLAN = """<?xml version="1.0" encoding="UTF-8"?>
 <jmeterTestPlan version="1.2">
   <hashTree>
@@ -87,6 +85,6 @@ def test_missing_file_is_an_input_error(tmp_path):
         parse_jmx(tmp_path / "nope.jmx")
 
 
-@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.jmx")))
-def test_every_public_fixture_parses(fixture):
-    assert parse_jmx(FIXTURES / fixture).thread_groups
+@pytest.mark.parametrize("path", every_plan())
+def test_every_fixture_parses(path):
+    assert parse_jmx(path).thread_groups

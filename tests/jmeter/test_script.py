@@ -1,3 +1,4 @@
+import re
 import zipfile
 from pathlib import Path
 
@@ -9,8 +10,7 @@ from orchestrator.jmeter.jmx import parse_jmx
 from orchestrator.jmeter.plugins import PluginJars
 from orchestrator.jmeter.script import build_overlay, check_classes, load_settings, target_overrides
 from orchestrator.plan.models import Plan
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jmx"
+from tests.jmx_fixtures import own, public
 
 
 def _plan(**workload) -> Plan:
@@ -32,15 +32,17 @@ def _fake_home(tmp_path: Path) -> Path:
     return home
 
 
-def test_overrides_set_properties_and_fields():
-    analysis = analyze(parse_jmx(FIXTURES / "rollno748_di-kafkameter.jmx"))
+@pytest.mark.parametrize("path", [own("di-kafkameter.jmx"), public("rollno748_di-kafkameter.jmx")])
+def test_overrides_set_properties_and_fields(path):
+    analysis = analyze(parse_jmx(path))
     props, set_prop = target_overrides(analysis, "127.0.0.1:9999", "t1")
     assert props == {"kafka.brokers": "127.0.0.1:9999"}
     assert set_prop["Kafka Producer Sampler>kafkaTopic"] == "t1"
 
 
-def test_topic_is_left_alone_when_the_workload_names_none():
-    analysis = analyze(parse_jmx(FIXTURES / "BrightTag_kafkameter.jmx"))
+@pytest.mark.parametrize("path", [own("kafkameter.jmx"), public("BrightTag_kafkameter.jmx")])
+def test_topic_is_left_alone_when_the_workload_names_none(path):
+    analysis = analyze(parse_jmx(path))
     _, set_prop = target_overrides(analysis, "b:1", None)
     assert list(set_prop.values()) == ["b:1"]
 
@@ -67,8 +69,9 @@ def test_overlay_links_jmeter_adds_plugins_and_keeps_jmeters_libraries(tmp_path)
     assert not (overlay / "lib" / "kafka-clients-3.1.0.jar").exists()
 
 
-def test_missing_plugin_class_is_reported_before_running(tmp_path):
-    analysis = analyze(parse_jmx(FIXTURES / "GSLabDev_pepper-box.jmx"))
-    with pytest.raises(ToolMissingError, match=r"GSLabDev_pepper-box.jmx:\d+: class com.gslab.pepper.\S+ \(Pepper-Box\) "
+@pytest.mark.parametrize("path", [own("pepper-box.jmx"), public("GSLabDev_pepper-box.jmx")])
+def test_missing_plugin_class_is_reported_before_running(tmp_path, path):
+    analysis = analyze(parse_jmx(path))
+    with pytest.raises(ToolMissingError, match=rf"{re.escape(path.name)}:\d+: class com.gslab.pepper.\S+ \(Pepper-Box\) "
                                                r"is not on JMeter's classpath; add its jar to workload 'legacy'"):
         check_classes(analysis, _fake_home(tmp_path), "legacy")
