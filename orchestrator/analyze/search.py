@@ -1,0 +1,116 @@
+"""The capacity search's decisions, as a pure function of the probes measured so far.
+
+A search grows the rate by ``growth`` from ``start`` until a probe fails the search's SLOs (or
+shrinks it by ``growth`` while the start rate already fails), then bisects between the highest rate
+that held and the lowest that failed (geometrically: the resolution is relative) until they are at
+most ``resolution`` apart, then confirms the rate that held with a longer probe. A confirmation
+that fails counts as a failure at that rate, and the bisection goes on below it.
+
+The search stops early, and says why, when a probe shows the load generator rather than the
+cluster at its limit (it held the SLOs but sent less than ``GENERATOR_SHORTFALL`` of the intended
+rate, or its publish delay grew by more than ``DELAY_GROWTH_MS`` over the measured window: it fell
+behind its schedule), when a rate of ``max_rate`` held, when not even ``MIN_RATE`` held, or after
+``max_probes`` probes. Rates are whole messages per second, so the same outcomes always lead to the
+same probes: the live search and the analysis that reports it reach the same conclusion.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+GENERATOR_SHORTFALL = 0.95  # achieved / intended below this: the generator did not keep up
+DELAY_GROWTH_MS = 100.0  # median publish delay rising by more than this: the generator fell behind
+MIN_RATE = 1.0  # msg/s: a search that must go lower has nothing to find
+
+Role = Literal["probe", "confirm"]
+Outcome = Literal["held", "failed", "generator"]
+Reason = Literal["converged", "generator", "max_rate", "min_rate", "probe_limit"]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    start: float  # msg/s
+    max_rate: float
+    growth: float  # > 1
+    resolution: float  # relative, e.g. 0.05
+    max_probes: int
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one probe measured over its measured window."""
+
+    rate: float  # intended msg/s
+    role: Role
+    slos_held: bool
+    achieved: float | None  # acknowledged msg/s; None when nothing was acknowledged
+    delay_growth_ms: float | None = None  # median publish delay, last third of the window minus first
+
+    @property
+    def generator_behind(self) -> bool:
+        short = self.achieved is None or self.achieved < GENERATOR_SHORTFALL * self.rate
+        return short or (self.delay_growth_ms is not None and self.delay_growth_ms > DELAY_GROWTH_MS)
+
+    @property
+    def outcome(self) -> Outcome:
+        """An SLO failure is the cluster's answer even when the generator was behind as well; a
+        probe that held while the generator fell short says nothing about the cluster."""
+        if not self.slos_held:
+            return "failed"
+        return "generator" if self.generator_behind else "held"
+
+
+@dataclass(frozen=True)
+class NextProbe:
+    rate: float
+    role: Role
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    reason: Reason
+    capacity: float | None  # the confirmed rate (converged), else None
+    held: float | None  # the highest rate that held below every failure
+    failed: float | None  # the lowest rate that failed
+    limit: float | None = None  # generator: the rate the generator could not drive
+
+
+def _whole(rate: float) -> float:
+    return float(max(1, round(rate)))
+
+
+def _bracket(results: list[ProbeResult]) -> tuple[float | None, float | None]:
+    """(highest rate that held below the lowest failure, lowest failure)."""
+    failed = [r.rate for r in results if r.outcome == "failed"]
+    hi = min(failed) if failed else None
+    held = [r.rate for r in results if r.outcome == "held" and (hi is None or r.rate < hi)]
+    return (max(held) if held else None), hi
+
+
+def next_probe(settings: SearchSettings, results: list[ProbeResult]) -> NextProbe | Conclusion:
+    """The next probe to run after ``results`` (in the order they ran), or why the search is over."""
+    if not results:
+        return NextProbe(_whole(settings.start), "probe")
+    last = results[-1]
+    lo, hi = _bracket(results)
+    if last.outcome == "generator":
+        return Conclusion("generator", None, lo, hi, limit=last.rate)
+    if last.role == "confirm" and last.outcome == "held":
+        return Conclusion("converged", last.rate, lo, hi)
+    if lo is not None and lo >= settings.max_rate and hi is None:
+        return Conclusion("max_rate", None, lo, hi)
+    if len(results) >= settings.max_probes:
+        return Conclusion("probe_limit", None, lo, hi)
+    if hi is None:
+        return NextProbe(_whole(min(settings.max_rate, lo * settings.growth)), "probe")
+    if lo is None:
+        down = _whole(hi / settings.growth)
+        return Conclusion("min_rate", None, None, hi) if down < MIN_RATE or down >= hi else NextProbe(down, "probe")
+    if hi <= lo * (1.0 + settings.resolution):
+        return NextProbe(lo, "confirm")
+    middle = _whole(math.sqrt(lo * hi))
+    if not lo < middle < hi:  # whole rates this close: nothing left between them
+        return NextProbe(lo, "confirm")
+    return NextProbe(middle, "probe")
