@@ -227,3 +227,25 @@ def test_redaction_keeps_env_var_names_and_covers_jmeter_properties() -> None:
     data = pipeline.redacted_plan(plan)
     assert data["target"]["security"]["sasl"]["password_env"] == "PW_VAR"
     assert data["workloads"][0]["jmeter_properties"]["kafka.password"] == "<redacted>"
+
+
+def test_each_step_of_a_steps_phase_is_named_in_the_events(wired, tmp_path) -> None:
+    stairs = make_plan(phases=[{"name": "stairs", "kind": "steps", "step_duration": "0.1s", "rates": ["10/s", "20/s"]}])
+    _apply(tmp_path, stairs)
+    marks = [(e["kind"], e["name"], e["detail"]) for e in _events(tmp_path) if e["kind"] not in ("run_start", "run_end")]
+    assert marks == [("phase_start", "stairs", "steps"), ("step_start", "stairs/1", "step 10 msg/s"),
+                     ("step_end", "stairs/1", ""), ("step_start", "stairs/2", "step 20 msg/s"),
+                     ("step_end", "stairs/2", ""), ("phase_end", "stairs", "")]
+
+
+def test_a_step_cut_short_ends_with_its_phase(wired, tmp_path) -> None:
+    _, comps, _ = wired
+
+    def interrupt_once_stepping() -> None:
+        if any(e["kind"] == "step_start" for e in _events(tmp_path)):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    comps.loads[0].on_poll = interrupt_once_stepping
+    _apply(tmp_path, make_plan(phases=[{"name": "stairs", "kind": "steps", "step_duration": "1h", "rates": ["10/s", "20/s"]}]))
+    ends = [(e["kind"], e["name"], e["detail"]) for e in _events(tmp_path) if e["kind"] in ("step_end", "phase_end")]
+    assert ends == [("step_end", "stairs/1", "cut short"), ("phase_end", "stairs", "cut short")]

@@ -180,16 +180,18 @@ def first_breach(series: list[float | None], timeline: Timeline, window: Window,
     return None
 
 
-def evaluate_one(slo: Slo, measured: Measured) -> SloResult:
+def evaluate_one(slo: Slo, measured: Measured, window: Window | None = None) -> SloResult:
+    """``window``: judge over this instead of the SLO's own window (a search's probes)."""
     metric = spec(slo.metric)
     threshold = parse_threshold(slo.threshold, metric.unit, f"slo {slo.name!r}")
     holds = lambda v: OPS[slo.op](v, threshold)  # noqa: E731 - a closure over the op and threshold
     result = dict(name=slo.name, metric=slo.metric, op=slo.op, threshold=threshold, unit=metric.unit,
                   workload=slo.workload, phase=slo.phase, sustained_s=slo.sustained)
-    window = window_for(slo.phase, measured.phases, measured.timeline)
+    whole_run = slo.phase is None and window is None
+    window = window if window is not None else window_for(slo.phase, measured.phases, measured.timeline)
     if window is None or not window.spans:
         return SloResult(**result, observed=None, verdict="no_data")
-    observed = observe(measured, metric, slo.workload, window, whole_run=slo.phase is None)
+    observed = observe(measured, metric, slo.workload, window, whole_run=whole_run)
     series = per_second(measured.timeline, metric, slo.workload)
     if slo.sustained:
         if series is None or all(v is None for span in _in_window(series, measured.timeline, window) for v in span):
@@ -204,8 +206,9 @@ def evaluate_one(slo: Slo, measured: Measured) -> SloResult:
     return SloResult(**result, observed=observed, verdict="fail", breached_at=at)
 
 
-def evaluate(slos: list[Slo], measured: Measured) -> list[SloResult]:
-    return [evaluate_one(slo, measured) for slo in slos]
+def evaluate(slos: list[Slo], measured: Measured, windows: dict[str, Window] | None = None) -> list[SloResult]:
+    """``windows``: by SLO name, windows that replace the SLOs' own (see ``evaluate_one``)."""
+    return [evaluate_one(slo, measured, (windows or {}).get(slo.name)) for slo in slos]
 
 
 def run_verdict(results: list[SloResult]) -> str:
