@@ -257,9 +257,9 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
     next_check = clock.start_at + ABORT_CHECK_S
     while True:
         now = time.time()
+        clock.advance(now)
         if search is not None and (ended := search.poll(now)) is not None:
             clock.end_at(ended)
-        clock.advance(now)
         end = clock.boundaries()[-1]
         running = [c for c in components.loads if c.poll()]
         for helper in components.helpers:
@@ -279,7 +279,8 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
 
 def _search_driver(plan: Plan, run: RunDir, clock: PhaseClock) -> SearchDriver | None:
     """The driver of the plan's search phase (the last one), which announces its first probe now."""
-    from orchestrator.execute.search import SearchDriver, search_phase
+    from orchestrator.analyze.steps import search_phase
+    from orchestrator.execute.search import SearchDriver
 
     if search_phase(plan) is None:
         return None

@@ -32,6 +32,10 @@ def measured_window(phase: Phase, role: str, start: float, end: float) -> tuple[
     return start, end
 
 
+def search_phase(plan: Plan) -> SearchPhase | None:
+    return next((p for p in plan.phases if isinstance(p, SearchPhase)), None)
+
+
 def search_settings(phase: SearchPhase) -> SearchSettings:
     return SearchSettings(start=float(phase.start_rate), max_rate=float(phase.max_rate), growth=phase.growth,
                           resolution=phase.resolution, max_probes=phase.max_probes)

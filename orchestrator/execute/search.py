@@ -17,10 +17,10 @@ from pathlib import Path
 
 from orchestrator.analyze.live import SETTLE_S, LiveMeasured, LiveTail
 from orchestrator.analyze.search import Conclusion, NextProbe, ProbeResult, next_probe
-from orchestrator.analyze.steps import Judgement, judge, measured_window, search_settings
+from orchestrator.analyze.steps import Judgement, judge, measured_window, search_phase, search_settings
 from orchestrator.collect.histograms import HistogramStore
 from orchestrator.events import EventLog, step_detail, step_name
-from orchestrator.plan.models import Plan, ProducerWorkload, SearchPhase
+from orchestrator.plan.models import Plan, ProducerWorkload
 from orchestrator.rundir import RunDir
 from orchestrator.runner.control import Control, Probe, write_control
 from orchestrator.summary import StepSpan
@@ -29,15 +29,11 @@ LEAD_S = 1.0  # runners look at the control file every 0.1 s: a second ahead rea
 KEEP_MARGIN_S = 10
 
 
-def search_phase(plan: Plan) -> SearchPhase | None:
-    return next((p for p in plan.phases if isinstance(p, SearchPhase)), None)
-
-
 def outcome_text(judgement: Judgement) -> str:
     """How a probe went, for its step_end event."""
     result = judgement.result
-    broken = [f"{r.name} {r.observed:.4g}" if r.observed is not None else f"{r.name} no data"
-              for r in judgement.slos if r.verdict != "pass"]
+    broken = [f"{r.name} {r.observed:.4g}{'' if r.unit == 'count' else ' ' + r.unit}" if r.observed is not None
+              else f"{r.name} no data" for r in judgement.slos if r.verdict != "pass"]
     achieved = "nothing acknowledged" if result.achieved is None else f"achieved {result.achieved:.0f} msg/s"
     if result.outcome == "failed":
         return f"failed: {', '.join(broken)}; {achieved}"
@@ -64,6 +60,7 @@ class SearchDriver:
         self.probes: list[Probe] = []
         self.current: StepSpan | None = None
         self.ended: float | None = None
+        self._announced: tuple[str, str, float] | None = None  # a step_start to write once it begins
         self._begin(NextProbe(self.settings.start, "probe"), phase_start)
 
     def _span(self, n: int, step: NextProbe, start: float) -> StepSpan:
@@ -76,7 +73,7 @@ class SearchDriver:
         per_instance = step.rate / self.producer.instances
         self.probes.append(Probe(self.current.name, int(start * 1e9), {self.producer.name: per_instance}))
         write_control(self.run.search_control, Control(tuple(self.probes)))
-        self.events.write("step_start", self.current.name, step_detail(step.role, step.rate), ts=start)
+        self._announced = (self.current.name, step_detail(step.role, step.rate), start)
 
     def _end(self, at: float, detail: str) -> None:
         write_control(self.run.search_control, Control(tuple(self.probes), int(at * 1e9)))
@@ -88,7 +85,12 @@ class SearchDriver:
         return self.start_at + math.ceil(t - self.start_at)
 
     def poll(self, now: float) -> float | None:
-        """The time the search ends, once it is decided; None while it goes on."""
+        """The time the search ends, once it is decided; None while it goes on. Call it after the
+        phase clock has advanced to ``now``, so a probe's step_start follows its phase_start."""
+        if self._announced is not None and now >= self._announced[2]:
+            name, detail, start = self._announced
+            self.events.write("step_start", name, detail, ts=start)
+            self._announced = None
         span = self.current
         if self.ended is not None or span is None or now < span.measured_to + SETTLE_S + 1:
             return self.ended
@@ -109,12 +111,20 @@ class SearchDriver:
 
     def close(self, now: float) -> None:
         """End a search cut short (abort, interrupt, failure), and drop the live histograms."""
-        if self.ended is None:
+        if self.ended is None and self._announced is None:
             self._end(now, "cut short")
+        elif self.ended is None:  # the probe was announced but never began
+            self.current = None
+            self._end(now, "")
         self.store.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
+_CONCLUSIONS = {"generator": "the load generator is the limit", "max_rate": "max_rate held",
+                "min_rate": "nothing held", "probe_limit": "max_probes reached"}
+
+
 def _conclusion_text(conclusion: Conclusion) -> str:
-    return {"converged": f"confirmed {conclusion.capacity:.0f} msg/s", "generator": "the load generator is the limit",
-            "max_rate": "max_rate held", "min_rate": "nothing held", "probe_limit": "max_probes reached"}[conclusion.reason]
+    if conclusion.reason == "converged":
+        return f"confirmed {conclusion.capacity:.0f} msg/s"
+    return _CONCLUSIONS[conclusion.reason]
