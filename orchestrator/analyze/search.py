@@ -3,8 +3,10 @@
 A search grows the rate by ``growth`` from ``start`` until a probe fails the search's SLOs (or
 shrinks it by ``growth`` while the start rate already fails), then bisects between the highest rate
 that held and the lowest that failed (geometrically: the resolution is relative) until they are at
-most ``resolution`` apart, then confirms the rate that held with a longer probe. A confirmation
-that fails counts as a failure at that rate, and the bisection goes on below it.
+most ``resolution`` apart, then confirms the rate that held with a longer probe. The failure that
+bounds the answer must be seen twice (a stall or a neighbour's burst can fail one probe), so it is
+probed again before the confirmation; a rate's latest probe is what counts, so a failure that does
+not repeat moves the search up again, and a confirmation that fails moves it down.
 
 The search stops early, and says why, when a probe shows the load generator rather than the
 cluster at its limit (it held the SLOs but sent less than ``GENERATOR_SHORTFALL`` of the intended
@@ -82,11 +84,19 @@ def _whole(rate: float) -> float:
 
 
 def _bracket(results: list[ProbeResult]) -> tuple[float | None, float | None]:
-    """(highest rate that held below the lowest failure, lowest failure)."""
-    failed = [r.rate for r in results if r.outcome == "failed"]
+    """(highest rate that held below the lowest failure, lowest failure), by each rate's latest probe."""
+    latest = {r.rate: r.outcome for r in results}
+    failed = [rate for rate, outcome in latest.items() if outcome == "failed"]
     hi = min(failed) if failed else None
-    held = [r.rate for r in results if r.outcome == "held" and (hi is None or r.rate < hi)]
+    held = [rate for rate, outcome in latest.items() if outcome == "held" and (hi is None or rate < hi)]
     return (max(held) if held else None), hi
+
+
+def _narrowed(results: list[ProbeResult], lo: float, hi: float) -> NextProbe:
+    """Bracket narrow enough: probe the bounding failure again unless it already failed twice, then confirm."""
+    if sum(1 for r in results if r.rate == hi and r.outcome == "failed") < 2:
+        return NextProbe(hi, "probe")
+    return NextProbe(lo, "confirm")
 
 
 def next_probe(settings: SearchSettings, results: list[ProbeResult]) -> NextProbe | Conclusion:
@@ -108,9 +118,7 @@ def next_probe(settings: SearchSettings, results: list[ProbeResult]) -> NextProb
     if lo is None:
         down = _whole(hi / settings.growth)
         return Conclusion("min_rate", None, None, hi) if down < MIN_RATE or down >= hi else NextProbe(down, "probe")
-    if hi <= lo * (1.0 + settings.resolution):
-        return NextProbe(lo, "confirm")
     middle = _whole(math.sqrt(lo * hi))
-    if not lo < middle < hi:  # whole rates this close: nothing left between them
-        return NextProbe(lo, "confirm")
+    if hi <= lo * (1.0 + settings.resolution) or not lo < middle < hi:  # or whole rates leave nothing between
+        return _narrowed(results, lo, hi)
     return NextProbe(middle, "probe")

@@ -76,13 +76,43 @@ def test_same_outcomes_same_probes() -> None:
     second = search(System(60_000, noise=0.02, seed=7))
     assert first == second
     assert [r.rate for r in first[1]] == [5000, 10000, 20000, 40000, 80000, 56569, 67272, 61689, 59074,
-                                          59074]
+                                          61689, 59074]
 
 
-def test_a_failed_confirmation_narrows_below_it() -> None:
+def test_the_failure_that_bounds_the_answer_is_probed_twice() -> None:
+    _, results = search(System(60_000, noise=0.02, seed=7))
+    bound = results[-1].rate * (1 + SETTINGS.resolution)
+    failures = [r.rate for r in results if not r.slos_held and r.rate <= bound]
+    assert len(failures) == 2 and len(set(failures)) == 1
+
+
+def test_a_failure_that_does_not_repeat_moves_the_search_up() -> None:
+    class Stall(System):
+        """A stall fails the first probe at 40,000 msg/s only."""
+
+        def probe(self, rate: float, role: str) -> ProbeResult:
+            if rate == 40_000 and not getattr(self, "stalled", False):
+                self.stalled = True
+                return ProbeResult(rate, role, False, rate)
+            return super().probe(rate, role)
+
+    found, results = search(Stall(60_000))
+    assert found.reason == "converged" and 60_000 / 1.05 <= found.capacity <= 60_000
+    assert [r.slos_held for r in results if r.rate == 40_000] == [False, True]
+
+
+def test_a_failed_confirmation_is_probed_again_and_the_latest_probe_counts() -> None:
     found, results = search(System(38_400, fail_confirms=1))
     confirms = [r for r in results if r.role == "confirm"]
     assert len(confirms) == 2 and not confirms[0].slos_held and confirms[1].slos_held
+    assert [(r.role, r.slos_held) for r in results[-3:]] == [("confirm", False), ("probe", True), ("confirm", True)]
+    assert found.reason == "converged" and found.capacity == confirms[0].rate
+
+
+def test_a_confirmation_that_keeps_failing_narrows_below_it() -> None:
+    found, results = search(System(38_400, fail_confirms=2))
+    confirms = [r for r in results if r.role == "confirm"]
+    assert [c.slos_held for c in confirms] == [False, False, True]
     assert found.reason == "converged" and found.capacity < confirms[0].rate
 
 
