@@ -107,7 +107,9 @@ class _Report:
         row.update({f"{s.metric} ({s.unit})" if s.unit != "count" else s.metric: s.observed for s in j.slos})
         row.update({"delay_growth_ms": r.delay_growth_ms, "held": r.slos_held and not r.generator_behind,
                     "outcome": r.outcome,
-                    "window": f"{_since(self.run_start, j.span.measured_from)} ▶ {_since(self.run_start, j.span.measured_to)}"})
+                    # non-breaking spaces keep the window on one line of the report's table
+                    "window": f"{_since(self.run_start, j.span.measured_from)}\u00a0▶\u00a0"
+                              f"{_since(self.run_start, j.span.measured_to)}"})
         return row
 
     def window(self, j: Judgement, what: str) -> AnswerWindow:

@@ -77,7 +77,9 @@ class Producers:
             f.close()
 
 
-def simulate(tmp_path: Path, knee: float, generator: float = float("inf")) -> tuple[SearchDriver, RunDir]:
+def simulate(tmp_path: Path, knee: float, generator: float = float("inf"),
+             seconds: float | None = None) -> tuple[SearchDriver, RunDir]:
+    """``seconds``: cut the run short there, as an abort or an interrupt would."""
     plan = Plan.model_validate(yaml.safe_load(PLAN))
     run = RunDir.create("sim", explicit=tmp_path / "run")
     write_resolved_plan(plan, run.resolved_plan)
@@ -87,7 +89,7 @@ def simulate(tmp_path: Path, knee: float, generator: float = float("inf")) -> tu
     driver = SearchDriver(plan, run, events, clock.boundaries()[-2], T0)
     producers = Producers(run, knee, generator)
     n = 0
-    while n < plan.total_duration:
+    while n < (plan.total_duration if seconds is None else seconds):
         start = T0 + n
         if start >= clock.boundaries()[-1]:
             break
@@ -97,10 +99,12 @@ def simulate(tmp_path: Path, knee: float, generator: float = float("inf")) -> tu
         if (ended := driver.poll(now)) is not None:
             clock.end_at(ended)
         n += 1
-    clock.advance(clock.boundaries()[-1])
-    driver.close(clock.boundaries()[-1])
+    end = clock.boundaries()[-1] if seconds is None else T0 + seconds
+    clock.advance(end)
+    driver.close(end)
+    clock.close(end)
     producers.close()
-    events.write("run_end", "sim", ts=clock.boundaries()[-1])
+    events.write("run_end", "sim", ts=end)
     return driver, run
 
 
@@ -147,3 +151,19 @@ def test_the_search_phase_ends_when_the_answer_is_confirmed(tmp_path) -> None:
     assert end["ts"] == driver.ended < T0 + 5 + Plan.model_validate(yaml.safe_load(PLAN)).phases[1].duration
     control = json.loads(run.search_control.read_text())
     assert control["end"] == pytest.approx(driver.ended) and len(control["probes"]) == len(driver.results)
+
+
+def test_a_cluster_faster_than_max_rate_says_so(tmp_path) -> None:
+    _, run = simulate(tmp_path, knee=1_000_000)
+    summary, answer = _capacity(run)
+    assert (answer.answered, answer.verdict) == (False, "above max_rate")
+    assert "every probe held, up to 200,000 msg/s; raise phases.find.max_rate" in answer.sentence
+    assert summary.verdict == "fail"
+
+
+def test_a_run_cut_short_leaves_the_search_unfinished(tmp_path) -> None:
+    _, run = simulate(tmp_path, knee=23_000, seconds=70)
+    summary, answer = _capacity(run)
+    assert (answer.answered, answer.verdict) == (False, "search unfinished")
+    assert "before the search did (it would have probed 8,000 msg/s next)" in answer.sentence
+    assert summary.steps[-1].end is not None and len(answer.rows) == 3
