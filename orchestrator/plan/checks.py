@@ -287,10 +287,11 @@ def _search_producer(plan: Plan, i: int) -> Iterator[Problem]:
         yield ("phases", i, "kind"), (f"a search sets the rate of one producer workload, and the plan has "
                                       f"{len(producers)} ({names})")
         return
+    for j, other in enumerate(plan.workloads):
+        if other.engine != "native":
+            yield (("workloads", j, "engine"), f"a search tells the runners each probe's rate and its end as it "
+                   f"goes, which only the native engine can follow: workload {other.name!r} uses {other.engine}")
     k, workload = producers[0]
-    if workload.engine != "native":
-        yield (("workloads", k, "engine"), f"a search tells the producers each probe's rate as it goes, which only "
-               f"the native engine can follow: workload {workload.name!r} uses {workload.engine}")
     if workload.agents:
         yield (("workloads", k, "agents"), f"a search tells the producers each probe's rate through a file on this "
                f"machine: run workload {workload.name!r} here (remove 'agents') and raise 'instances' for more load")

@@ -82,8 +82,8 @@ CASES = [
                  ["PLAN:22:17: phases.1.resolution: a fraction must be above 0 and below 1 (100%), got 1.5"],
                  id="fraction"),
     pytest.param(SEARCH.replace("    rate: 1k/s\n", "    rate: 1k/s\n    engine: jmeter\n", 1),
-                 ["PLAN:10:13: workloads.0.engine: a search tells the producers each probe's rate as it goes, which "
-                  "only the native engine can follow: workload 'p' uses jmeter"], id="jmeter"),
+                 ["PLAN:10:13: workloads.0.engine: a search tells the runners each probe's rate and its end as it "
+                  "goes, which only the native engine can follow: workload 'p' uses jmeter"], id="jmeter"),
     pytest.param(SEARCH.replace("  - name: p\n    kind: producer\n    topic: orders\n    rate: 1k/s\n",
                                 "  - name: p\n    kind: producer\n    topic: orders\n    rate: 1k/s\n    max_messages: 5\n"),
                  ["PLAN:10:19: workloads.0.max_messages: max_messages would stop workload 'p' in the middle of the "
