@@ -6,7 +6,7 @@ from pathlib import Path
 
 from orchestrator.cluster import client_security
 from orchestrator.plan.models import (ConsumerWorkload, ExistingTarget, FixedSize, LocalTarget, NormalSize, Phase, Plan,
-                                      ProducerWorkload, RampPhase, StepsPhase, UniformSize, Workload)
+                                      ProducerWorkload, RampPhase, SearchPhase, StepsPhase, UniformSize, Workload)
 from orchestrator.plan.units import format_duration
 
 
@@ -75,7 +75,17 @@ def _workload(w: Workload) -> str:
     return f"{head}: JMeter script {w.script}" + (f", topic {w.topic}" if w.topic else "")
 
 
+def _search(phase: SearchPhase, at: float) -> str:
+    return (f"{_offset(at)} phase {phase.name}: search for the highest rate that holds {', '.join(phase.slos)}, "
+            f"from {_rate(phase.start_rate)} times {phase.growth:g} up to at most {_rate(phase.max_rate)}, then "
+            f"bisecting to {phase.resolution * 100:g} %; each probe settles {format_duration(phase.settle)} and is "
+            f"measured {format_duration(phase.measure)}, the answer confirmed over {format_duration(phase.confirm)}; "
+            f"ends with the answer, at most {phase.max_probes} probes ({format_duration(phase.duration)})")
+
+
 def _phase(phase: Phase, at: float) -> str:
+    if isinstance(phase, SearchPhase):
+        return _search(phase, at)
     if isinstance(phase, RampPhase):
         rate = f"ramp {_rate(phase.rate_from)} → {_rate(phase.rate_to)}"
     elif isinstance(phase, StepsPhase):
@@ -91,7 +101,8 @@ def _timeline(plan: Plan) -> list[str]:
     for phase in plan.phases:
         lines.append(_phase(phase, at))
         at += phase.duration
-    lines.append(f"{_offset(at)} phases end; consumers drain, then every component stops")
+    latest = " at the latest (the search ends when it has its answer)" if isinstance(plan.phases[-1], SearchPhase) else ""
+    lines.append(f"{_offset(at)} phases end{latest}; consumers drain, then every component stops")
     return lines
 
 
@@ -110,9 +121,12 @@ def _observers(plan: Plan) -> list[str]:
 
 def _slos(plan: Plan) -> list[str]:
     lines = []
+    searched = {name for p in plan.phases if isinstance(p, SearchPhase) for name in p.slos}
     for s in plan.slos:
         scope = f"workload {s.workload}" if s.workload else "all workloads"
         phase = f"phase {s.phase}" if s.phase else "every phase but warm-ups"
+        if s.name in searched:
+            phase = "each probe of the search; the verdict over its confirmation and the phases before it"
         extra = (f", sustained {format_duration(s.sustained)}" if s.sustained else "") + (
             ", aborts the run when breached" if s.abort else "")
         lines.append(f"SLO {s.name}: {s.metric} {s.op} {s.threshold} ({scope}, {phase}{extra})")

@@ -1,6 +1,8 @@
 """raw/events.jsonl: an append-only log of what happened when, one ``summary.Event`` per line.
 
 Every line is flushed as it is written, so a run that is killed keeps the events up to that moment.
+A step of a steps phase or a probe of a search is a ``step_start`` named ``step_name`` with
+``step_detail`` (its role and intended rate), and a ``step_end``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Literal
 
 from orchestrator.summary import Event
 
-EventKind = Literal["run_start", "run_end", "phase_start", "phase_end", "fault_start", "fault_end",
-                    "slo_breach", "abort", "interrupt"]
+EventKind = Literal["run_start", "run_end", "phase_start", "phase_end", "step_start", "step_end", "fault_start",
+                    "fault_end", "slo_breach", "abort", "interrupt"]
 
 
 class EventLog:
@@ -27,3 +29,13 @@ class EventLog:
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(event.model_dump_json() + "\n")
         return event
+
+
+def step_name(phase: str, n: int) -> str:
+    """The name of step ``n`` (from 1) of a phase."""
+    return f"{phase}/{n}"
+
+
+def step_detail(role: str, rate: float) -> str:
+    """A step_start's detail: ``step``, ``probe`` or ``confirm``, and the intended msg/s."""
+    return f"{role} {rate:.10g} msg/s"

@@ -17,19 +17,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from orchestrator.describe import describe
 from orchestrator.errors import OrchestrateError, RunError
-from orchestrator.events import EventLog
+from orchestrator.events import EventKind, EventLog, step_detail, step_name
 from orchestrator.execute.base import Component
 from orchestrator.execute.target import TargetSession
-from orchestrator.plan.models import ConsumerWorkload, Plan, Workload
+from orchestrator.plan.models import ConsumerWorkload, Plan, StepsPhase, Workload
 from orchestrator.progress import Progress, Snapshot
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.rundir import RunDir
 from orchestrator.summary import Summary
+
+if TYPE_CHECKING:
+    from orchestrator.execute.search import SearchDriver
 
 __all__ = ["Outcome", "apply", "describe"]
 
@@ -189,40 +193,61 @@ def _stop_all(components: list[Component]) -> list[str]:
 
 @dataclass
 class PhaseClock:
-    """Writes phase_start/phase_end at the scheduled boundaries as the run passes them."""
+    """Writes phase_start/phase_end at the scheduled boundaries as the run passes them, and
+    step_start/step_end around each step of a steps phase. A search (always the last phase) ends
+    when it has its answer: ``end_at`` moves the final boundary there."""
 
     plan: Plan
     start_at: float
     events: EventLog
-    passed: int = 0  # boundaries written so far (start of phase 0 is boundary 0)
+    passed: int = 0  # marks written so far
     current: str = "starting"
+    ended_at: float | None = None
 
     def boundaries(self) -> list[float]:
         times, at = [], self.start_at
         for phase in self.plan.phases:
             times.append(at)
             at += phase.duration
-        return [*times, at]
+        end = at if self.ended_at is None else min(at, self.ended_at)
+        return [*times, end]
+
+    def end_at(self, ts: float) -> None:
+        self.ended_at = ts
+
+    def marks(self) -> list[tuple[float, EventKind, str, str]]:
+        times, out = self.boundaries(), []
+        for i, phase in enumerate(self.plan.phases):
+            out.append((times[i], "phase_start", phase.name, phase.kind))
+            if isinstance(phase, StepsPhase):
+                for n, rate in enumerate(phase.rates):
+                    at, name = times[i] + n * phase.step_duration, step_name(phase.name, n + 1)
+                    out += [(at, "step_start", name, step_detail("step", rate)), (at + phase.step_duration, "step_end", name, "")]
+            out.append((times[i + 1], "phase_end", phase.name, ""))
+        return out
 
     def advance(self, now: float) -> None:
-        times = self.boundaries()
-        while self.passed < len(times) and times[self.passed] <= now:
-            ts = times[self.passed]
-            if self.passed > 0:
-                self.events.write("phase_end", self.plan.phases[self.passed - 1].name, ts=ts)
-            if self.passed < len(self.plan.phases):
-                phase = self.plan.phases[self.passed]
-                self.events.write("phase_start", phase.name, phase.kind, ts=ts)
-                self.current = phase.name
-            else:
+        marks = self.marks()
+        while self.passed < len(marks) and marks[self.passed][0] <= now:
+            ts, kind, name, detail = marks[self.passed]
+            self.events.write(kind, name, detail, ts=ts)
+            if kind == "phase_start":
+                self.current = name
+            elif kind == "phase_end" and self.passed == len(marks) - 1:
                 self.current = "draining"
             self.passed += 1
 
     def close(self, now: float) -> None:
-        """End a phase cut short (abort, interrupt, failure) at ``now``."""
-        if 0 < self.passed <= len(self.plan.phases):
-            self.events.write("phase_end", self.plan.phases[self.passed - 1].name, "cut short", ts=now)
-            self.passed = len(self.plan.phases) + 1
+        """End the step and phase cut short (abort, interrupt, failure) at ``now``."""
+        marks = self.marks()
+        if not 0 < self.passed < len(marks):
+            return
+        pending = marks[self.passed:]
+        started = {name for _, kind, name, _ in marks[:self.passed] if kind in ("phase_start", "step_start")}
+        for _, kind, name, _ in pending:
+            if kind in ("step_end", "phase_end") and name in started:
+                self.events.write(kind, name, "cut short", ts=now)
+        self.passed = len(marks)
 
 
 def _drain_bound(plan: Plan) -> float:
@@ -238,20 +263,22 @@ def _snapshot(clock: PhaseClock, components: Components, now: float) -> Snapshot
                     consumed_per_s=sum(s.consumed_per_s for s in stats), errors=sum(s.errors for s in stats))
 
 
-def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, progress: Progress) -> None:
+def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, progress: Progress,
+          search: SearchDriver | None = None) -> None:
     """Poll every component until the loads finish after the last phase, an abort SLO breaks, or
-    the time bound passes."""
-    end = clock.boundaries()[-1]
-    hard_stop = end + _drain_bound(plan)
+    the time bound passes. A search decides its probes as it goes and ends the last phase early."""
     watch = _abort_watch(plan, run)
     next_check = clock.start_at + ABORT_CHECK_S
     while True:
         now = time.time()
         clock.advance(now)
+        if search is not None and (ended := search.poll(now)) is not None:
+            clock.end_at(ended)
+        end = clock.boundaries()[-1]
         running = [c for c in components.loads if c.poll()]
         for helper in components.helpers:
             helper.poll()
-        if (now >= end and not running) or now >= hard_stop:
+        if (now >= end and not running) or now >= end + _drain_bound(plan):
             return
         if watch is not None and now >= next_check:
             next_check = now + ABORT_CHECK_S
@@ -262,6 +289,16 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
                 return
         progress.update(_snapshot(clock, components, now))
         time.sleep(POLL_S)
+
+
+def _search_driver(plan: Plan, run: RunDir, clock: PhaseClock) -> SearchDriver | None:
+    """The driver of the plan's search phase (the last one), which announces its first probe now."""
+    from orchestrator.analyze.steps import search_phase
+    from orchestrator.execute.search import SearchDriver
+
+    if search_phase(plan) is None:
+        return None
+    return SearchDriver(plan, run, clock.events, clock.boundaries()[-2], clock.start_at)
 
 
 def _abort_watch(plan: Plan, run: RunDir):
@@ -312,6 +349,7 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
     ensure_topics(cluster, plan.topics)
     components = build_components(plan, plan_path, run, events, session)
     clock: PhaseClock | None = None
+    search: SearchDriver | None = None
     try:
         for component in components.all:
             progress.step(f"preparing {component.name}")
@@ -319,12 +357,15 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
         start_at = time.time() + max([START_LEAD_S, *(c.lead_s for c in components.all)])
         clock = PhaseClock(plan, start_at, events)
         events.write("run_start", plan.metadata.name, f"bootstrap {cluster.bootstrap_servers}", ts=start_at)
+        search = _search_driver(plan, run, clock)
         for component in components.all:
             component.schedule(start_at)
             component.start()
-        drive(plan, run, components, clock, progress)
+        drive(plan, run, components, clock, progress, search)
     finally:
         guard.shielded = True
+        if search is not None:
+            search.close(time.time())
         if clock is not None:
             clock.close(time.time())
         progress.step("stopping")

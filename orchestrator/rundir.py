@@ -43,6 +43,11 @@ class RunDir:
         return self.raw / "events.jsonl"
 
     @property
+    def search_control(self) -> Path:
+        """The running search's probes, written by apply and followed by the native runners."""
+        return self.root / "search-control.json"
+
+    @property
     def broker_dir(self) -> Path:
         return self.root / "broker"
 

@@ -75,9 +75,25 @@ class PhaseSpan(Model):
     end: float | None = None
 
 
+class StepSpan(Model):
+    """One step of a ``steps`` phase or one probe of a ``search``: its intended rate and the window
+    that judges it (epoch seconds)."""
+
+    name: str = Field(description="<phase>/<n>, n from 1")
+    phase: str
+    role: Literal["step", "probe", "confirm"]
+    rate: float = Field(description="intended msg/s of the producer workload")
+    start: float
+    end: float | None = Field(None, description="None when the run ended during the step")
+    measured_from: float = Field(description="start of the judged window: a probe's settle is left out")
+    measured_to: float
+
+
 class Event(Model):
     ts: float
-    kind: str  # run_start, run_end, phase_start, phase_end, fault_start, fault_end, slo_breach, abort, interrupt
+    # run_start, run_end, phase_start, phase_end, step_start, step_end, fault_start, fault_end,
+    # slo_breach, abort, interrupt
+    kind: str
     name: str = ""
     detail: str = ""
 
@@ -137,6 +153,7 @@ class Summary(Model):
     verdict: Literal["pass", "fail"]
     environment: Environment = Field(default_factory=Environment)
     phases: list[PhaseSpan] = Field(default_factory=list)
+    steps: list[StepSpan] = Field(default_factory=list, description="steps of steps phases and probes of searches, in order")
     workloads: list[WorkloadSummary] = Field(default_factory=list)
     slos: list[SloResult] = Field(default_factory=list)
     answers: list[Answer] = Field(default_factory=list, description="the questions this run answers, in plan order")

@@ -26,7 +26,8 @@
     return String(Number(v.toPrecision(4)));
   }
 
-  // phases as alternating grey bands with their names, faults as red bands, breaches as red lines
+  // phases as alternating grey bands with their names, the judged window of each step or probe as
+  // a light blue band with its number and rate, faults as red bands, breaches as red lines
   function markers(chart) {
     return {
       hooks: {
@@ -40,6 +41,11 @@
               if (band++ % 2) { ctx.fillStyle = 'rgba(100,116,139,0.07)'; ctx.fillRect(x0, top, x1 - x0, height); }
               ctx.fillStyle = '#475569';
               ctx.fillText(s.label, x0 + 3 * devicePixelRatio, top + 11 * devicePixelRatio);
+            } else if (s.kind === 'step') {
+              ctx.fillStyle = 'rgba(59,130,246,0.06)';
+              ctx.fillRect(x0, top, x1 - x0, height);
+              ctx.fillStyle = '#1d4ed8';
+              ctx.fillText(s.label, x0 + 2 * devicePixelRatio, top + 23 * devicePixelRatio);
             } else {
               ctx.fillStyle = 'rgba(220,38,38,0.12)';
               ctx.fillRect(x0, top, x1 - x0, height);

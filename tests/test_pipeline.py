@@ -237,3 +237,34 @@ def test_every_engine_a_plan_accepts_has_a_load_component() -> None:
     from orchestrator.plan.models import Engine
 
     assert set(get_args(Engine)) == set(LOAD_ENGINES)
+
+
+def test_each_step_of_a_steps_phase_is_named_in_the_events(wired, tmp_path) -> None:
+    stairs = make_plan(phases=[{"name": "stairs", "kind": "steps", "step_duration": "0.1s", "rates": ["10/s", "20/s"]}])
+    _apply(tmp_path, stairs)
+    marks = [(e["kind"], e["name"], e["detail"]) for e in _events(tmp_path) if e["kind"] not in ("run_start", "run_end")]
+    assert marks == [("phase_start", "stairs", "steps"), ("step_start", "stairs/1", "step 10 msg/s"),
+                     ("step_end", "stairs/1", ""), ("step_start", "stairs/2", "step 20 msg/s"),
+                     ("step_end", "stairs/2", ""), ("phase_end", "stairs", "")]
+
+
+def test_a_step_cut_short_ends_with_its_phase(wired, tmp_path) -> None:
+    _, comps, _ = wired
+
+    def interrupt_once_stepping() -> None:
+        if any(e["kind"] == "step_start" for e in _events(tmp_path)):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    comps.loads[0].on_poll = interrupt_once_stepping
+    _apply(tmp_path, make_plan(phases=[{"name": "stairs", "kind": "steps", "step_duration": "1h", "rates": ["10/s", "20/s"]}]))
+    ends = [(e["kind"], e["name"], e["detail"]) for e in _events(tmp_path) if e["kind"] in ("step_end", "phase_end")]
+    assert ends == [("step_end", "stairs/1", "cut short"), ("phase_end", "stairs", "cut short")]
+
+
+def test_describe_tells_what_a_search_does() -> None:
+    plan = Plan.model_validate(yaml.safe_load((Path(__file__).parents[1] / "plans" / "capacity-at-latency-slo.yaml").read_text()))
+    text = "\n".join(pipeline.describe(plan, Path("plan.yaml")))
+    assert ("+0:00:30 phase search: search for the highest rate that holds p99-under-50ms, no-send-errors, from "
+            "5,000 msg/s times 2 up to at most 500,000 msg/s, then bisecting to 5 %") in text
+    assert "phases end at the latest (the search ends when it has its answer)" in text
+    assert "(all workloads, each probe of the search; the verdict over its confirmation and the phases before it)" in text

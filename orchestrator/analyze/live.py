@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.collect.diagnostics import Diagnostics
@@ -20,6 +21,8 @@ from orchestrator.collect.histograms import HistogramStore
 from orchestrator.collect.native import NativeReader
 from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
 from orchestrator.rundir import RunDir
+from orchestrator.runner.histogram import Histogram
+from orchestrator.summary import PhaseSpan, WorkloadSummary
 
 SETTLE_S = 3
 
@@ -38,8 +41,11 @@ def _kind_and_slot(line: bytes) -> tuple[str, int | None]:
 
 
 class LiveTail:
-    def __init__(self, run: RunDir, keep_s: int):
-        self.run, self.keep_s = run, keep_s
+    """``histograms``: a store that keeps every second's latency histograms as they are read (a
+    search judges its probes on them); without one they are dropped after each read."""
+
+    def __init__(self, run: RunDir, keep_s: int, histograms: HistogramStore | None = None):
+        self.run, self.keep_s, self.histograms = run, keep_s, histograms
         self.offsets: dict[Path, int] = {}
         self.headers: dict[Path, list[bytes]] = {}  # start records: the parser needs each file's role
         self.points: dict[SeriesKey, dict[int, float]] = {}
@@ -69,9 +75,10 @@ class LiveTail:
                     chunk.write_bytes(b"".join(self.headers.get(path, [])) + b"".join(lines))
                     chunks.append(chunk)
             builder = TimelineBuilder()
-            store = HistogramStore(Path(tmp) / "histograms.jsonl")
+            store = self.histograms or HistogramStore(Path(tmp) / "histograms.jsonl")
             NativeReader(builder, store, Diagnostics(Path(tmp))).read(chunks)
-            store.close()
+            if store is not self.histograms:
+                store.close()
             self._keep(builder.build())
         return self._timeline()
 
@@ -95,3 +102,16 @@ class LiveTail:
         for key, points in self.points.items():
             timeline.series[key] = [points.get(ts) for ts in timeline.times()]
         return timeline
+
+
+@dataclass
+class LiveMeasured:
+    """What a ``LiveTail`` with a histogram store has read, as the ``Measured`` that verdicts take."""
+
+    timeline: Timeline
+    store: HistogramStore
+    phases: list[PhaseSpan] = field(default_factory=list)
+    workloads: list[WorkloadSummary] = field(default_factory=list)
+
+    def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
+        return self.store.histogram(kind, workload, start, end)

@@ -225,19 +225,22 @@ def stalled_seconds(measured: Measured, metric: MetricSpec, workload: str | None
                if any(filled[i] and not holds(values[i]) for values, filled in columns))
 
 
-def evaluate_one(slo: Slo, measured: Measured, sources: Feeds | None = None) -> SloResult:
-    """``sources``: the native producers of each consumer workload (``stall.feeds(plan)``)."""
+def evaluate_one(slo: Slo, measured: Measured, window: Window | None = None,
+                 sources: Feeds | None = None) -> SloResult:
+    """``window``: judge over this instead of the SLO's own window (a search's probes);
+    ``sources``: the native producers of each consumer workload (``stall.feeds(plan)``)."""
     sources = sources or {}
     metric = spec(slo.metric)
     threshold = parse_threshold(slo.threshold, metric.unit, f"slo {slo.name!r}")
     holds = lambda v: OPS[slo.op](v, threshold)  # noqa: E731 - a closure over the op and threshold
     result = dict(name=slo.name, metric=slo.metric, op=slo.op, threshold=threshold, unit=metric.unit,
                   workload=slo.workload, phase=slo.phase, sustained_s=slo.sustained)
-    window = window_for(slo.phase, measured.phases, measured.timeline)
+    whole_run = slo.phase is None and window is None
+    window = window if window is not None else window_for(slo.phase, measured.phases, measured.timeline)
     if window is None or not window.spans:
         return SloResult(**result, observed=None, verdict="no_data")
     result["window_s"] = window.seconds
-    observed = observe(measured, metric, slo.workload, window, whole_run=slo.phase is None)
+    observed = observe(measured, metric, slo.workload, window, whole_run=whole_run)
     series = per_second(measured.timeline, metric, slo.workload, sources)
     result["stalled_s"] = stalled_seconds(measured, metric, slo.workload, window, holds, sources)
     if slo.sustained:
@@ -253,8 +256,10 @@ def evaluate_one(slo: Slo, measured: Measured, sources: Feeds | None = None) -> 
     return SloResult(**result, observed=observed, verdict="fail", breached_at=at)
 
 
-def evaluate(slos: list[Slo], measured: Measured, sources: Feeds | None = None) -> list[SloResult]:
-    return [evaluate_one(slo, measured, sources) for slo in slos]
+def evaluate(slos: list[Slo], measured: Measured, windows: dict[str, Window] | None = None,
+             sources: Feeds | None = None) -> list[SloResult]:
+    """``windows``: by SLO name, windows that replace the SLOs' own (see ``evaluate_one``)."""
+    return [evaluate_one(slo, measured, (windows or {}).get(slo.name), sources) for slo in slos]
 
 
 def run_verdict(results: list[SloResult]) -> str:

@@ -42,7 +42,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def plan_problems(plan: Plan) -> list[Problem]:
-    checks = (_unique_names, _workload_refs, _slo_refs, _phase_rates, _faults, _topology, _agents)
+    checks = (_unique_names, _workload_refs, _slo_refs, _phase_rates, _searches, _faults, _topology, _agents)
     return [problem for check in checks for problem in check(plan)]
 
 
@@ -124,6 +124,10 @@ def _phase_rates(plan: Plan) -> Iterator[Problem]:
             for j, rate in enumerate(phase.rates):
                 if rate == "max":
                     yield ("phases", i, "rates", j), "steps need numeric rates such as '1k/s', not 'max'"
+        if phase.kind == "search":
+            for key in ("start_rate", "max_rate"):
+                if getattr(phase, key) == "max":
+                    yield ("phases", i, key), "a search needs numeric rates such as '1k/s', not 'max'"
     if plan.total_duration > MAX_DURATION_S:
         yield (("phases",), f"the phases add up to {format_duration(plan.total_duration)}, more than the "
                f"maximum of {format_duration(MAX_DURATION_S)}")
@@ -205,3 +209,92 @@ def _agents(plan: Plan) -> Iterator[Problem]:
             if agent not in agents:
                 yield (("workloads", i, "agents", j), f"no inventory host {agent!r} with role 'agent'"
                        f"{did_you_mean(agent, agents)}")
+
+
+# metrics the native clients report every second, which is what a probe is judged on while the
+# search runs: not the end-of-run sequence checks, the monitors or JMeter
+_LIVE_METRICS = ("produce.", "publish_latency.", "publish_delay.", "corrected_latency.", "e2e_latency.",
+                 "consume.rate", "consume.throughput_mb", "consume.errors", "consume.error_rate", "consume.lag")
+MIN_PERCENTILE_SAMPLES = 10  # a percentile needs this many samples beyond it, e.g. 1,000 for a p99
+_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+
+def _searches(plan: Plan) -> Iterator[Problem]:
+    for i, phase in enumerate(plan.phases):
+        if phase.kind != "search":
+            continue
+        if i != len(plan.phases) - 1:
+            yield ("phases", i, "kind"), ("a search must be the last phase: it ends when it has its answer, so "
+                                          "nothing can be scheduled after it")
+        yield from _search_slos(plan, i, phase)
+        yield from _search_windows(i, phase)
+        yield from _search_producer(plan, i)
+
+
+def _search_slos(plan: Plan, i: int, phase) -> Iterator[Problem]:
+    slos = {s.name: (k, s) for k, s in enumerate(plan.slos)}
+    if not phase.slos:
+        yield ("phases", i, "slos"), (f"search {phase.name!r} names no SLO to search on: list the names of the SLOs "
+                                      "each probe must hold under 'slos'")
+    for j, name in enumerate(phase.slos):
+        if name not in slos:
+            yield ("phases", i, "slos", j), f"no SLO named {name!r}{did_you_mean(name, slos)}"
+            continue
+        k, slo = slos[name]
+        if not slo.metric.startswith(_LIVE_METRICS):
+            yield (("phases", i, "slos", j), f"SLO {name!r} ({slo.metric}) is known only after the run; a search "
+                   "judges each probe as it ends, on what the native clients report every second: produce.*, "
+                   "consume.rate/throughput_mb/errors/error_rate/lag and the latencies")
+        if slo.abort:
+            yield (("slos", k, "abort"), f"search {phase.name!r} searches on SLO {name!r}: probes above the capacity "
+                   "break it by design, so it cannot abort the run")
+        if slo.phase is not None and slo.phase != phase.name:
+            yield (("slos", k, "phase"), f"search {phase.name!r} searches on SLO {name!r}, which is judged only in "
+                   f"phase {slo.phase!r}: remove 'phase' or name {phase.name!r}")
+        if slo.sustained is not None and slo.sustained > phase.measure:
+            yield (("slos", k, "sustained"), f"sustained {format_duration(slo.sustained)} is longer than the "
+                   f"{format_duration(phase.measure)} measure window of search {phase.name!r}")
+        stat = slo.metric.rpartition(".")[2]
+        if stat in _PERCENTILES and phase.start_rate != "max":
+            needed = MIN_PERCENTILE_SAMPLES * 100.0 / (100.0 - _PERCENTILES[stat])
+            held = phase.start_rate * phase.measure
+            if held < needed:
+                yield (("phases", i, "measure"), f"at {phase.start_rate:g} msg/s a {format_duration(phase.measure)} "
+                       f"measure window holds {held:,.0f} messages, too few for the {stat} of SLO {name!r} "
+                       f"(at least {needed:,.0f}): raise start_rate or measure")
+
+
+def _search_windows(i: int, phase) -> Iterator[Problem]:
+    if phase.start_rate != "max" and phase.max_rate != "max" and phase.max_rate <= phase.start_rate:
+        yield ("phases", i, "max_rate"), f"max_rate ({phase.max_rate:g}/s) must be above start_rate ({phase.start_rate:g}/s)"
+    # a rate counted over M whole seconds is known to 1 part in M: a second at either edge of the
+    # window may still carry acks of the previous probe's rate
+    finest = 1.0 / max(1, int(phase.measure))
+    if phase.resolution < finest:
+        yield (("phases", i, "resolution"), f"resolution {phase.resolution * 100:g}% is finer than a "
+               f"{format_duration(phase.measure)} measure window can tell rates apart (1 part in "
+               f"{max(1, int(phase.measure))}): use a resolution of at least {finest * 100:.3g}% or a measure window of "
+               f"at least {format_duration(float(-(-1 // phase.resolution)))}")
+    if phase.confirm < phase.measure:
+        yield (("phases", i, "confirm"), f"confirm ({format_duration(phase.confirm)}) is shorter than measure "
+               f"({format_duration(phase.measure)}): the confirmation is the longest look at the answer")
+
+
+def _search_producer(plan: Plan, i: int) -> Iterator[Problem]:
+    producers = [(k, w) for k, w in enumerate(plan.workloads) if w.kind == "producer"]
+    if len(producers) != 1:
+        names = ", ".join(w.name for _, w in producers) or "none"
+        yield ("phases", i, "kind"), (f"a search sets the rate of one producer workload, and the plan has "
+                                      f"{len(producers)} ({names})")
+        return
+    for j, other in enumerate(plan.workloads):
+        if other.engine != "native":
+            yield (("workloads", j, "engine"), f"a search tells the runners each probe's rate and its end as it "
+                   f"goes, which only the native engine can follow: workload {other.name!r} uses {other.engine}")
+    k, workload = producers[0]
+    if workload.agents:
+        yield (("workloads", k, "agents"), f"a search tells the producers each probe's rate through a file on this "
+               f"machine: run workload {workload.name!r} here (remove 'agents') and raise 'instances' for more load")
+    if workload.max_messages is not None:
+        yield (("workloads", k, "max_messages"), f"max_messages would stop workload {workload.name!r} in the middle "
+               "of the search: remove it")

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from orchestrator.plan.checks import FieldProblems, plan_problems
-from orchestrator.plan.units import Duration, Rate, Size
+from orchestrator.plan.units import Duration, Fraction, Rate, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -362,7 +362,7 @@ class PhaseBase(Model):
 class WarmupPhase(PhaseBase):
     """Load that is measured but excluded from SLO verdicts."""
 
-    kind: Literal["warmup"] = Field(description="warmup, steady, ramp or steps")
+    kind: Literal["warmup"] = Field(description="warmup, steady, ramp, steps or search")
     duration: Duration = Field(gt=0, description="How long the phase lasts")
     rate: Rate | None = Field(None, description="Producer rate during warm-up; default: each workload's rate")
 
@@ -370,7 +370,7 @@ class WarmupPhase(PhaseBase):
 class SteadyPhase(PhaseBase):
     """Hold a constant rate."""
 
-    kind: Literal["steady"] = Field(description="warmup, steady, ramp or steps")
+    kind: Literal["steady"] = Field(description="warmup, steady, ramp, steps or search")
     duration: Duration = Field(gt=0, description="How long the phase lasts")
     rate: Rate | None = Field(None, description="Producer rate; default: each workload's rate")
 
@@ -378,7 +378,7 @@ class SteadyPhase(PhaseBase):
 class RampPhase(PhaseBase):
     """Change the producer rate linearly from one value to another."""
 
-    kind: Literal["ramp"] = Field(description="warmup, steady, ramp or steps")
+    kind: Literal["ramp"] = Field(description="warmup, steady, ramp, steps or search")
     duration: Duration = Field(gt=0, description="How long the ramp lasts")
     rate_from: Rate = Field(alias="from", description="Rate at the start (a number, not 'max')")
     rate_to: Rate = Field(alias="to", description="Rate at the end (a number, not 'max')")
@@ -387,7 +387,7 @@ class RampPhase(PhaseBase):
 class StepsPhase(PhaseBase):
     """Hold each rate in turn for step_duration: a staircase to find capacity."""
 
-    kind: Literal["steps"] = Field(description="warmup, steady, ramp or steps")
+    kind: Literal["steps"] = Field(description="warmup, steady, ramp, steps or search")
     step_duration: Duration = Field(gt=0, description="How long each step lasts")
     rates: list[Rate] = Field(min_length=1, description="The rate of each step (numbers, not 'max')")
 
@@ -396,7 +396,39 @@ class StepsPhase(PhaseBase):
         return self.step_duration * len(self.rates)
 
 
-Phase = Annotated[Union[WarmupPhase, SteadyPhase, RampPhase, StepsPhase], Field(discriminator="kind")]
+# the orchestrator decides the next probe at most this long after a probe's measured window ends
+# (the runners' last second settles, then they are told the next rate a second ahead): only the
+# upper bound of a search's length counts it
+PROBE_DECISION_S = 10.0
+
+
+class SearchPhase(PhaseBase):
+    """Search for the highest rate that holds the named SLOs: probe rates, growing then bisecting,
+    and confirm the answer. Ends when it has the answer, so it must be the last phase."""
+
+    kind: Literal["search"] = Field(description="warmup, steady, ramp, steps or search")
+    slos: list[Name] = Field(default_factory=list, description="The SLOs the search holds each probe to (names under 'slos')")
+    start_rate: Rate = Field(description="Rate of the first probe (a number, not 'max')")
+    max_rate: Rate = Field(description="The search never probes above this rate (a number, not 'max')")
+    growth: float = Field(2.0, gt=1.0, le=10.0, description="Each probe's rate times this until a probe fails")
+    resolution: Fraction = Field(0.05, description="Stop narrowing when the rate that held and the one that failed are this close ('5%')")
+    settle: Duration = Field("10s", description="Start of each probe excluded from its verdict, while the new rate settles")
+    measure: Duration = Field("20s", gt=0, description="Measured window of each probe, after its settle")
+    confirm: Duration = Field("1m", gt=0, description="Measured window of the final probe at the answer")
+    max_probes: int = Field(20, strict=True, ge=2, le=200, description="At most this many probes (the confirmation included)")
+
+    @property
+    def probe_bound(self) -> float:
+        """The longest a probe can last: settle, the longer of the two windows, and the decision."""
+        return self.settle + max(self.measure, self.confirm) + PROBE_DECISION_S
+
+    @property
+    def duration(self) -> float:
+        """An upper bound: the search usually ends well before it."""
+        return self.probe_bound * self.max_probes
+
+
+Phase = Annotated[Union[WarmupPhase, SteadyPhase, RampPhase, StepsPhase, SearchPhase], Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- SLOs

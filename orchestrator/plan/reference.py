@@ -80,7 +80,7 @@ def _default(prop: dict) -> str:
 
 
 def _type(prop: dict, defs: dict) -> str:
-    if "format" in prop and prop["format"] in ("duration", "size", "rate"):
+    if "format" in prop and prop["format"] in ("duration", "size", "rate", "fraction"):
         return f"[{prop['format']}](#units)"
     if "$ref" in prop:
         name = prop["$ref"].rsplit("/", 1)[-1]

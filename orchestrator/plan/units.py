@@ -1,7 +1,8 @@
 """Human units in plans: durations ("30s", "2h", "7d", "1h30m"), rates ("5k/s", "max"),
-sizes ("1KiB", "64kB", "1.5MB"). Each parser accepts a bare number in the base unit too.
+sizes ("1KiB", "64kB", "1.5MB"), fractions ("5%"). Each parser accepts a bare number in the base
+unit too.
 
-Base units: seconds, messages per second, bytes. Every value must be finite and non-negative;
+Base units: seconds, messages per second, bytes, fractions of 1. Every value must be finite and non-negative;
 rates must also be positive and at most ``MAX_RATE`` (or "max").
 """
 
@@ -84,6 +85,27 @@ def parse_rate(value: object) -> float | Literal["max"]:
     return number / _PER[match.group(3)]
 
 
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def parse_fraction(value: object) -> float:
+    """A fraction of 1 from "5%" or a number (0.05)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a fraction such as '5%' or 0.05, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _PERCENT.match(str(value))
+    if not match:
+        raise ValueError(f"expected a fraction such as '5%' or 0.05, got {value!r}")
+    return float(match.group(1)) / 100.0
+
+
+def _check_fraction(value: float) -> float:
+    if not math.isfinite(value) or not 0.0 < value < 1.0:
+        raise ValueError(f"a fraction must be above 0 and below 1 (100%), got {value:g}")
+    return value
+
+
 def _finite_non_negative(value: float, what: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{what} must be a finite, non-negative value, got {value:g}")
@@ -133,6 +155,17 @@ _RATE_SCHEMA = {
     "description": "Messages per second as a number, or '500/s', '5k/s', '300/min', or 'max' (as fast as possible)",
 }
 
+_FRACTION_SCHEMA = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"}],
+    "format": "fraction",
+    "description": "A fraction: a number between 0 and 1, or a percentage such as '5%'",
+}
+
+Fraction = Annotated[
+    float, BeforeValidator(parse_fraction), AfterValidator(_check_fraction),
+    PlainSerializer(lambda v: f"{v * 100:g}%", return_type=str), WithJsonSchema(_FRACTION_SCHEMA),
+]
 Duration = Annotated[
     float, BeforeValidator(parse_duration), AfterValidator(_check_duration),
     PlainSerializer(format_duration, return_type=str), WithJsonSchema(_DURATION_SCHEMA),

@@ -3,7 +3,8 @@
 A workload's rate (and each phase's) is the total over its instances; every instance gets an equal
 share, in messages per second. Phases become the runner's schedule: ``steps`` expands into
 consecutive steady segments that keep the phase's name, a phase without a rate takes the workload's,
-and ``max`` becomes an unthrottled segment.
+and ``max`` becomes an unthrottled segment. A ``search`` starts at its ``start_rate`` for as long as
+its bound, and every runner of a plan with one follows the run's search control file.
 Consumers follow the same schedule, which only labels their intervals.
 """
 
@@ -14,7 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.cluster import Cluster
-from orchestrator.plan.models import ConsumerWorkload, Phase, Plan, ProducerWorkload, RampPhase, StepsPhase
+from orchestrator.plan.models import (ConsumerWorkload, Phase, Plan, ProducerWorkload, RampPhase, SearchPhase,
+                                      StepsPhase)
 from orchestrator.rundir import RunDir
 from orchestrator.runner.spec import KeySpec, MessageSpec, PhaseSpec, RunnerSpec
 
@@ -46,6 +48,7 @@ def _spec(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cl
         bootstrap_servers=cluster.bootstrap_servers, topic=workload.topic,
         output=str(output_path(run, workload.name, instance).resolve()), start_at=start_at,
         secret_env=dict(cluster.secret_env), seed=zlib.crc32(f"{workload.name}/{instance}".encode()),
+        control=str(run.search_control.resolve()) if any(isinstance(p, SearchPhase) for p in plan.phases) else None,
     )
     if producer:
         share = 1.0 / workload.instances
@@ -70,6 +73,8 @@ def schedule(phases: list[Phase], workload_rate: float | str, share: float) -> l
             out.extend(_segment(phase.name, "steps", phase.step_duration, r, r, share) for r in phase.rates)
         elif isinstance(phase, RampPhase):
             out.append(_segment(phase.name, "ramp", phase.duration, phase.rate_from, phase.rate_to, share))
+        elif isinstance(phase, SearchPhase):
+            out.append(_segment(phase.name, "search", phase.duration, phase.start_rate, phase.start_rate, share))
         else:
             rate = workload_rate if phase.rate is None else phase.rate
             out.append(_segment(phase.name, phase.kind, phase.duration, rate, rate, share))

@@ -15,9 +15,12 @@ import shutil
 from pathlib import Path
 
 from orchestrator import __version__
+from orchestrator.analyze import capacity  # noqa: F401 - registers the capacity answer
 from orchestrator.analyze.answers import AnalysisInput, answer_questions
+from orchestrator.analyze.capacity import search_slo_scope, search_slo_windows
 from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
 from orchestrator.analyze.stall import feeds
+from orchestrator.analyze.steps import step_spans
 from orchestrator.analyze.window import judged_window
 from orchestrator.collect import Collected, collect
 from orchestrator.errors import InputError
@@ -85,6 +88,11 @@ def _mark_aborts(results: list[SloResult], events: list[Event]) -> list[SloResul
     return [r.model_copy(update={"aborted_run": r.name in aborted_by}) for r in results]
 
 
+def _search_scoped(results: list[SloResult], scope: dict[str, str]) -> list[SloResult]:
+    """A search's SLOs say what they were judged over (its confirmation) instead of their phase."""
+    return [r.model_copy(update={"phase": scope[r.name]}) if r.name in scope else r for r in results]
+
+
 def local_free_bytes(run: RunDir, plan: Plan) -> float | None:
     """Free space under the local broker's data directory, when this run started the broker."""
     if isinstance(plan.target, LocalTarget) and run.broker_dir.is_dir():
@@ -95,14 +103,17 @@ def local_free_bytes(run: RunDir, plan: Plan) -> float | None:
 def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured | None = None) -> Summary:
     """``measured``: the same measurements with memoised histograms (see ``MemoHistograms``)."""
     measured = measured or collected
-    slos = _mark_aborts(evaluate(list(plan.slos), measured, feeds(plan)), collected.events)
+    steps = step_spans(collected.events, plan)
+    slos = _mark_aborts(_search_scoped(evaluate(list(plan.slos), measured, search_slo_windows(plan, measured, steps), feeds(plan)),
+                                       search_slo_scope(plan, measured, steps)), collected.events)
     info = run_info(run, collected.events, collected)
     window = judged_window(collected.phases, collected.timeline)
-    answers, answer_warnings = answer_questions(AnalysisInput(plan, measured, window, slos, local_free_bytes(run, plan)))
+    answers, answer_warnings = answer_questions(
+        AnalysisInput(plan, measured, window, slos, local_free_bytes(run, plan), steps))
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),
-        environment=environment(plan, collected), phases=collected.phases, workloads=collected.workloads,
+        environment=environment(plan, collected), phases=collected.phases, steps=steps, workloads=collected.workloads,
         slos=slos, answers=answers, events=collected.events, warnings=collected.warnings + answer_warnings)
 
 

@@ -3,7 +3,8 @@ page is one self-contained file and each chart's SVG ids stay private to it.
 
 Long series are downsampled to at most ``MAX_POINTS`` buckets: the line is the bucket mean and a
 shaded envelope spans the bucket's min and max, so a one-second spike in a 24-hour run stays
-visible. Every time chart shows the run's phases (shaded spans) and faults and breaches (red).
+visible. Every time chart shows the run's phases (shaded spans), the judged window of each step or
+search probe (light blue), and faults and breaches (red).
 
 Time charts also carry their data (``interactive_data``, at up to ``INTERACTIVE_POINTS`` buckets:
 per second for runs up to about an hour) for the page's interactive charts; the SVG stays as the
@@ -56,7 +57,7 @@ class Span:
     label: str
     start: float  # seconds since the timeline's start
     end: float
-    kind: str  # "phase" or "fault"
+    kind: str  # "phase", "step" (a step's or probe's judged window) or "fault"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,10 @@ def _draw_markers(ax: Axes, markers: Markers) -> None:
             ax.annotate(span.label, (span.start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
                         textcoords="offset points", va="top", fontsize=7, color="#475569")
             phase_index += 1
+        elif span.kind == "step":
+            ax.axvspan(span.start, span.end, color="#3b82f6", alpha=0.06, lw=0)
+            ax.annotate(span.label, (span.start, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -11),
+                        textcoords="offset points", va="top", fontsize=6, color="#1d4ed8")
         else:
             ax.axvspan(span.start, span.end, color="#dc2626", alpha=0.12, lw=0)
             ax.annotate(span.label, (span.start, 0.0), xycoords=("data", "axes fraction"), xytext=(3, 3),

@@ -11,12 +11,14 @@ from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestrator.analyze.latency import SPECTRUM, percentiles_ms
+from orchestrator.analyze.latency import SPECTRUM, percentiles_ms, stat_ms
 from orchestrator.analyze.retention import broker_projections, topic_projections
-from orchestrator.analyze.slo import Measured, explain, merged_histogram
+from orchestrator.analyze.slo import Measured, explain, merged_histogram, observe
+from orchestrator.analyze.steps import slot_window
 from orchestrator.analyze.window import Window
 from orchestrator.collect.jtl import JmeterLabel
 from orchestrator.collect.timeline import SeriesKey, Timeline
+from orchestrator.plan.metrics import spec
 from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
 from orchestrator.report.charts import (Chart, Line, Markers, Span, TimeChart, draw_all, interactive_data,
@@ -72,8 +74,15 @@ def _script_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
+def _short_rate(rate: float) -> str:
+    return f"{rate / 1000:.3g}k" if rate >= 1000 else f"{rate:.3g}"
+
+
 def _markers(events: list[Event], summary: Summary, t0: int) -> Markers:
     spans = [Span(p.name, p.start - t0, (p.end if p.end is not None else p.start) - t0, "phase") for p in summary.phases]
+    # each step's or probe's judged window, labelled with its number and intended rate
+    spans += [Span(f"{s.name.rpartition('/')[2]}: {_short_rate(s.rate)}", s.measured_from - t0,
+                   min(s.measured_to, s.end if s.end is not None else s.measured_to) - t0, "step") for s in summary.steps]
     open_faults: dict[str, float] = {}
     instants = []
     for e in events:
@@ -175,6 +184,19 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
     ]
 
 
+def _step_rows(summary: Summary, measured: Measured) -> list[dict[str, object]]:
+    """Per step of a steps phase: what was intended and what came out over the step."""
+    rows = []
+    for step in (s for s in summary.steps if s.role == "step"):
+        window = slot_window(step.measured_from, step.measured_to)
+        achieved = observe(measured, spec("produce.rate"), None, window, whole_run=False)
+        merged = merged_histogram(measured, "publish_latency", None, window)
+        errors = observe(measured, spec("produce.errors"), None, window, whole_run=False)
+        rows.append({"step": step.name, "rate": step.rate, "achieved": achieved, "errors": errors,
+                     "p99": stat_ms(merged, "p99") if merged is not None else None, "start": step.start})
+    return rows
+
+
 def _stamp(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if ts is not None else "–"
 
@@ -204,7 +226,10 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
         since=lambda ts: f"+{format_duration(max(1, round(ts - (summary.run.started or ts))))}" if ts - (summary.run.started or ts) >= 1 else "+0s",
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",
         latency_kinds=[k for k, _ in LATENCY_KINDS] + ["elapsed"], fmt_duration=format_duration,
-        events=[e for e in summary.events if e.kind not in ("phase_start", "phase_end")],
+        # a probe's step_end says how it went; the rest of the phase and step marks are on the charts
+        events=[e for e in summary.events if e.kind not in ("phase_start", "phase_end", "step_start")
+                and not (e.kind == "step_end" and not e.detail)],
+        step_rows=_step_rows(summary, measured),
         chart_data=_script_json(data), **_page_assets(),
     )
 

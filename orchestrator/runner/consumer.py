@@ -65,14 +65,15 @@ class NativeConsumer(IntervalRole):
             self.consumer.close()
 
     def _consume_until_drained(self) -> None:
-        schedule_end = self.phases[-1].end_ns
-        hard_end = schedule_end + int(self.spec.drain_max_s * 1e9)
+        drain_max_ns = int(self.spec.drain_max_s * 1e9)
         idle_ns = int(self.spec.drain_s * 1e9)
         last_message = 0
         consume = self.consumer.consume
         while not self.stop.requested:
             messages = consume(BATCH, 0) or consume(1, POLL_S)
             now = time.time_ns()
+            schedule_end = self.schedule_end_ns(now)
+            hard_end = schedule_end + drain_max_ns
             if messages:
                 self._handle(messages, now)
                 last_message = now

@@ -10,6 +10,10 @@ latency equals the publish latency. Acks are recorded in the interval in which t
 Every interval also says how many messages are in flight (sent, no delivery report yet) and how long
 the oldest of them has waited at least, so that a second without acks while messages wait reads as
 the stall it is, not as a second without data (see ``SendMarks``).
+
+In a search phase the rate is the current probe's, from the control file: each probe has its own
+open-model schedule from its start, so a probe that fell behind leaves its backlog behind instead
+of sending it at the next probe's rate.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from functools import partial
 from confluent_kafka import KafkaError, Producer
 
 from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, topic_partitions, wait_until
+from orchestrator.runner.control import CHECK_NS
 from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.keys import KeyChooser
 from orchestrator.runner.payload import fillers
@@ -129,7 +134,7 @@ class NativeProducer(IntervalRole):
                 for tp in self.phases:
                     if not self._go():
                         break
-                    (self._throttled if tp.throttled else self._unthrottled)(tp)
+                    self._phase_loop(tp)(tp)
         finally:
             self._finish()
         if self.fatal:
@@ -165,6 +170,11 @@ class NativeProducer(IntervalRole):
 
     # ------------------------------------------------------------------ sending
 
+    def _phase_loop(self, tp: TimedPhase):
+        if tp.phase.kind == "search":
+            return self._controlled
+        return self._throttled if tp.throttled else self._unthrottled
+
     def _unthrottled(self, tp: TimedPhase) -> None:
         poll, limit = self.producer.poll, self.spec.max_messages
         while self._go():
@@ -187,6 +197,35 @@ class NativeProducer(IntervalRole):
                 return
             now = time.time_ns()
             self.roll_if_due(now)
+            delay_us = (now - intended) // 1000
+            self.cur.delays.append(delay_us)
+            self._burst(1, partial(self._acked_late, delay_us))
+            k += 1
+            poll(0)
+
+    def _controlled(self, tp: TimedPhase) -> None:
+        reader, poll, name = self.control, self.producer.poll, self.spec.workload
+        seen, probe = None, None
+        start, rate, k = tp.start_ns, tp.phase.rate_from, 0
+        end = switch = tp.end_ns
+        while self._go():
+            now = time.time_ns()
+            self.roll_if_due(now)
+            control = reader.refresh(now)
+            if control is not seen or now >= switch:
+                seen, current = control, reader.probe_at(now)
+                if current is not None and (current.name, current.start_ns) != probe:
+                    probe, start, k = (current.name, current.start_ns), current.start_ns, 0
+                    rate = current.rates.get(name, rate)
+                end = min(tp.end_ns, control.end_ns or tp.end_ns)
+                switch = min(reader.next_start(now) or end, end)
+            if now >= end:
+                return
+            intended = start + int(k * 1e9 / rate)
+            if intended > now:
+                if not wait_until(min(intended, switch, now + CHECK_NS), self.stop, self._serve):
+                    return
+                continue
             delay_us = (now - intended) // 1000
             self.cur.delays.append(delay_us)
             self._burst(1, partial(self._acked_late, delay_us))
@@ -259,4 +298,12 @@ class NativeProducer(IntervalRole):
         return {"sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,
                 "in_flight": self.totals["sent"] - done,
                 "oldest_in_flight_ms": self.marks.oldest_wait_ns(done, end_ns) / 1e6,
-                "target_rate": tp.rate_at((start_ns + end_ns) // 2) if tp else None, "hist": cur.histograms()}
+                "target_rate": self._target_rate(tp, (start_ns + end_ns) // 2), "hist": cur.histograms()}
+
+    def _target_rate(self, tp: TimedPhase | None, t_ns: int) -> float | None:
+        if tp is None:
+            return None
+        if tp.phase.kind == "search":
+            probe = self.control.probe_at(t_ns)
+            return probe.rates.get(self.spec.workload, tp.phase.rate_from) if probe else tp.phase.rate_from
+        return tp.rate_at(t_ns)

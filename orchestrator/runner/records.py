@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from orchestrator.runner.control import ControlReader
 from orchestrator.runner.schedule import TimedPhase, phase_at, timed_phases
 from orchestrator.runner.spec import RunnerSpec
 
@@ -51,6 +52,7 @@ def public_config(spec: RunnerSpec) -> dict[str, Any]:
         "secret_env": spec.secret_env, "start_at": spec.start_at, "max_messages": spec.max_messages,
         "seed": spec.seed, "schedule": [vars(p) for p in spec.schedule],
         "message": vars(spec.message), "keys": vars(spec.keys), "group": spec.group, "start": spec.start,
+        "control": spec.control,
     }
 
 
@@ -88,6 +90,15 @@ class IntervalRole:
         self.clock = IntervalClock(spec.start_at)
         self.cur = self.interval_type()
         self.totals = dict.fromkeys(self.total_names, 0)
+        self.control = ControlReader(Path(spec.control)) if spec.control else None
+
+    def schedule_end_ns(self, now_ns: int) -> int:
+        """The end of the last phase, or earlier when the search (always last) announced its end."""
+        end = self.phases[-1].end_ns
+        if self.control is not None:
+            announced = self.control.refresh(now_ns).end_ns
+            end = min(end, announced) if announced is not None else end
+        return end
 
     def interval_fields(self, cur: Any, phase: TimedPhase | None, start_ns: int, end_ns: int) -> dict[str, Any]:
         raise NotImplementedError
@@ -102,4 +113,6 @@ class IntervalRole:
         for name in self.totals:
             self.totals[name] += getattr(cur, name)
         tp = phase_at(self.phases, start)
+        if tp is not None and start >= self.schedule_end_ns(now_ns):
+            tp = None  # after a search's announced end: the final flush, outside the phases
         self.writer.interval(start, end, tp.phase.name if tp else None, self.interval_fields(cur, tp, start, end))

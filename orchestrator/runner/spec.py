@@ -5,7 +5,8 @@ to the name of an environment variable that the runner reads when it starts.
 
 Rates are per instance, in messages per second; ``null`` means unthrottled. ``start_at`` is the
 epoch second at which every process of a run starts its schedule, so phases line up across
-processes and with the pipeline's clock.
+processes and with the pipeline's clock. A ``search`` phase starts at its rate and then follows the
+``control`` file (``orchestrator.runner.control``); its ``duration_s`` is only the search's bound.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROLES = ("producer", "consumer")
-PHASE_KINDS = ("warmup", "steady", "ramp", "steps")
+PHASE_KINDS = ("warmup", "steady", "ramp", "steps", "search")
 SIZE_DISTRIBUTIONS = ("fixed", "uniform", "normal")
 KEY_DISTRIBUTIONS = ("none", "round_robin", "random", "zipf")
 MAX_MESSAGE_BYTES = 64 * 1024**2
@@ -76,6 +77,7 @@ class RunnerSpec:
     start: str = "earliest"  # consumer: earliest | latest
     drain_s: float = 10.0  # consumer: after the schedule, consume until idle this long ...
     drain_max_s: float = 120.0  # ... but never longer than this
+    control: str | None = None  # the search's control file; required with a search phase
 
     @property
     def duration_s(self) -> float:
@@ -140,7 +142,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "kind": (str,), "duration_s": (int, float),
     "rate_from": (int, float, type(None)), "rate_to": (int, float, type(None)),
     "distribution": (str,), "size": (int,), "min": (int,), "max": (int,), "mean": (int,), "stddev": (int,),
-    "payload_file": (str, type(None)), "cardinality": (int,), "skew": (int, float),
+    "payload_file": (str, type(None)), "cardinality": (int,), "skew": (int, float), "control": (str, type(None)),
 }
 
 
@@ -184,6 +186,7 @@ def _check(spec: RunnerSpec) -> None:
                 f"schedule[{i}]: rate_from and rate_to must both be numbers or both null")
         require(p.rate_from is None or (p.rate_from >= 0 and p.rate_to >= 0 and p.rate_from + p.rate_to > 0),
                 f"schedule[{i}]: rates must not be negative and not both 0")
+        require(p.kind != "search" or spec.control is not None, f"schedule[{i}]: a search phase needs 'control'")
     require(not any(k.lower() in ("sasl.password", "ssl.key.password") for k in spec.client_config),
             "client_config: holds a secret; give it through secret_env instead")
     _check_message(spec.message, require)

@@ -45,7 +45,7 @@ RECOVERS = Slo(name="latency-recovers", metric="e2e_latency.p99", op="<=", thres
 
 
 def test_a_stall_and_its_catch_up_breach_a_sustained_e2e_slo():
-    r = evaluate_one(RECOVERS, _broker_failure(), SOURCES)
+    r = evaluate_one(RECOVERS, _broker_failure(), sources=SOURCES)
     # the stall's seconds count at the wait of the oldest unconsumed message: 3 s from its 4th second
     assert r.verdict == "fail" and r.breached_at == T0 + 43
     assert r.stalled_s == 13
@@ -59,7 +59,7 @@ def test_without_the_producers_of_its_topic_the_stall_is_a_gap():
 
 
 def test_a_healthy_run_passes():
-    r = evaluate_one(RECOVERS, _broker_failure(stalled=False), SOURCES)
+    r = evaluate_one(RECOVERS, _broker_failure(stalled=False), sources=SOURCES)
     assert (r.verdict, r.breached_at, r.stalled_s) == ("pass", None, 0)
 
 

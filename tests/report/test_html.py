@@ -12,6 +12,7 @@ from orchestrator.plan.models import Plan
 from orchestrator.report.build import summarize
 from orchestrator.report.html import render_report
 from orchestrator.rundir import RunDir
+from orchestrator.summary import Event
 from tests.fakes import PLAN_YAML, make_measured, rich_measured
 
 NASTY = '<script>alert("x")</script>'
@@ -72,3 +73,24 @@ def test_sections_without_data_say_so(tmp_path):
                  "No JMeter samples were recorded.", "No log-dir sizes were recorded"):
         assert note in html
     assert html.count("data:image/svg+xml") == 1
+
+
+def test_each_step_gets_its_row_and_its_band_on_the_charts(tmp_path):
+    plan = Plan.model_validate(yaml.safe_load(PLAN_YAML.replace(
+        "{name: hold, kind: steady, duration: 540s}", "{name: hold, kind: steps, step_duration: 30s, rates: [5k/s, 6k/s]}")))
+    m = rich_measured(120)
+    t0 = m.timeline.start
+    m.events += [Event(ts=t0 + 60, kind="step_start", name="hold/1", detail="step 5000 msg/s"),
+                 Event(ts=t0 + 90, kind="step_end", name="hold/1"),
+                 Event(ts=t0 + 90, kind="step_start", name="hold/2", detail="step 6000 msg/s"),
+                 Event(ts=t0 + 120, kind="step_end", name="hold/2")]
+    summary = summarize(RunDir(tmp_path), plan, m)
+    assert [(s.name, s.rate, s.measured_from - t0, s.measured_to - t0) for s in summary.steps] == [
+        ("hold/1", 5000.0, 60, 90), ("hold/2", 6000.0, 90, 120)]
+    page = render_report(plan, summary, m, judged_window(m.phases, m.timeline), [])
+    rows = re.findall(r"<tr><td>(hold/\d)</td><td>(\+\S+)</td><td class=\"num\">([\d,]+)</td><td class=\"num\">([\d,]+)</td>",
+                      page.split('id="steps"')[1])
+    assert [(name, start, rate) for name, start, rate, _ in rows] == [("hold/1", "+1m", "5,000"), ("hold/2", "+90s", "6,000")]
+    assert all(4000 < int(achieved.replace(",", "")) < 6000 for *_, achieved in rows)
+    data = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1))
+    assert [s["label"] for s in data[0]["spans"] if s["kind"] == "step"] == ["1: 5k", "2: 6k"]
