@@ -16,7 +16,7 @@ from orchestrator.errors import PlanError, PlanIssue, ProvisionError
 from orchestrator.execute.base import BrokerHandle, Cluster
 from orchestrator.plan.models import Plan, Provision
 from orchestrator.provision.ansible import EventSink, PlaybookJob, PlaybookResult, TaskEvent, run_playbook
-from orchestrator.provision.inventory import Layout, LayoutError, ansible_inventory, layout
+from orchestrator.provision.inventory import Layout, LayoutError, ansible_inventory, layout, node_log_dirs
 from orchestrator.rundir import RunDir
 
 RUNNER_SRC = Path(__file__).resolve().parents[1] / "runner"
@@ -163,7 +163,8 @@ def running_cluster(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSin
         local = node.host.connection == "local"
         brokers.append(BrokerHandle(node.node_id, node.host.name, node.bootstrap,
                                     int(pid) if local and pid.isdigit() else None,
-                                    Path(node.home) / "kafka" if local else None))
+                                    Path(node.home) / "kafka" if local else None,
+                                    tuple(Path(d) for d in node_log_dirs(node, p.settings)) if local else ()))
     return Cluster(lay.bootstrap_servers, brokers, p.settings.kafka_version)
 
 
