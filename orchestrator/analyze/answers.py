@@ -13,11 +13,12 @@ Adding a question is a subclass with ``question`` set and ``@register``; nothing
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from orchestrator.analyze.slo import Measured
 from orchestrator.analyze.window import Window
+from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.plan.models import Plan
 from orchestrator.summary import Answer, SloResult
 
@@ -29,6 +30,7 @@ class AnalysisInput:
     window: Window  # the judged window: the run without its warm-up
     slos: list[SloResult]
     local_free_bytes: float | None = None  # free space under the local broker's data dir, if local
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)  # what the admin samples said about the cluster
 
 
 class QuestionAnalysis(ABC):

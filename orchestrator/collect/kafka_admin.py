@@ -38,14 +38,22 @@ from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.summary import Event
 
 
+@dataclass(frozen=True)
+class TopicLayout:
+    """A topic as the cluster holds it (the last sample that listed its partitions)."""
+
+    partitions: int
+    replication_factor: int  # the most replicas any of its partitions has
+    replicas: dict[str, int]  # broker id -> replicas of the topic it holds
+
+
 @dataclass
 class ClusterFacts:
     """What the admin samples say about the cluster itself, for the analyses."""
 
     topic_configs: dict[str, dict[str, str]] = field(default_factory=dict)  # topic -> Kafka config name -> value
     broker_configs: dict[str, dict[str, str]] = field(default_factory=dict)  # broker id -> config name -> value
-    # topic -> broker id -> replicas it holds, from the last sample that listed the topic's partitions
-    replicas: dict[str, dict[str, int]] = field(default_factory=dict)
+    topics: dict[str, TopicLayout] = field(default_factory=dict)
     log_dirs_sources: set[str] = field(default_factory=set)  # "local", "describeLogDirs"
 
 
@@ -96,7 +104,7 @@ def _sample(ts: float, sample: dict, previous: dict, builder: TimelineBuilder, r
         if "isr" in previous:
             result.events.extend(_isr_events(ts, previous["isr"], isr))
         previous["isr"] = isr
-        result.cluster.replicas.update(_replicas(sample["partitions"]))
+        result.cluster.topics.update(_layouts(sample["partitions"]))
     result.brokers.update(str(b) for b in sample.get("brokers") or [])
     _groups(sample.get("groups") or {}, second, builder, result)
     _log_dirs(sample, second, builder, result.cluster)
@@ -106,12 +114,16 @@ def _sample(ts: float, sample: dict, previous: dict, builder: TimelineBuilder, r
                                               for b, c in configs.get("brokers", {}).items()})
 
 
-def _replicas(partitions: list[dict]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
+def _layouts(partitions: list[dict]) -> dict[str, TopicLayout]:
+    by_topic: dict[str, list[list]] = {}
     for p in partitions:
-        held = out.setdefault(p["topic"], {})
-        for broker in p.get("replicas") or []:
+        by_topic.setdefault(p["topic"], []).append(p.get("replicas") or [])
+    out = {}
+    for topic, replica_lists in by_topic.items():
+        held: dict[str, int] = {}
+        for broker in (b for replicas in replica_lists for b in replicas):
             held[str(broker)] = held.get(str(broker), 0) + 1
+        out[topic] = TopicLayout(len(replica_lists), max(len(r) for r in replica_lists), held)
     return out
 
 

@@ -6,7 +6,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.iostat import read_iostat
-from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.kafka_admin import TopicLayout, read_admin_samples
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.errors import RunError, ToolMissingError
 from orchestrator.execute import monitor as monitor_module
@@ -188,7 +188,8 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
     result = read_admin_samples(monitor.output, builder, diag, 1.0)
     assert result.max_lag == {"in": 9}
-    assert result.cluster.replicas == {topic_name: {str(kafka_broker.brokers[0].node_id): 2}}
+    assert result.cluster.topics[topic_name] == TopicLayout(2, 1, {str(kafka_broker.brokers[0].node_id): 2})
+    assert result.cluster.topic_configs[topic_name]["retention.ms"] == "604800000"
     timeline = builder.build()
     assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
     assert diag.lines() == []
