@@ -20,6 +20,8 @@ class BrokerHandle:
     address: str  # host:port clients connect to
     pid: int | None = None  # set for brokers this machine runs itself (faults signal it)
     data_dir: Path | None = None
+    # the broker's log.dirs when this machine can read them (the monitor lists them for sizes and free space)
+    log_dirs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,8 @@ class Answer(Model):
     unit: str = ""
     verdict: str | None = Field(None, description="where one applies, e.g. fits / does not fit, held / not held")
     answered: bool = Field(True, description="False when the analysis refused to answer; ``sentence`` says why")
+    alarm: bool = Field(False, description="the verdict is bad news (e.g. the disk does not fit): the report "
+                                           "header shows the sentence even when every SLO held")
     windows: list[AnswerWindow] = Field(default_factory=list)
     inputs: dict[str, str | float | int | bool | None] = Field(
         default_factory=dict, description="what the analysis used and where each came from")

@@ -10,6 +10,7 @@ import pytest
 from orchestrator.collect.collector import latency_stats
 from orchestrator.collect.histograms import SparseHistogram
 from orchestrator.collect.jtl import JmeterLabel
+from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.runner.histogram import Histogram
 from orchestrator.summary import Environment, Event, PhaseSpan, Throughput, WorkloadSummary
@@ -28,6 +29,7 @@ class FakeMeasured:
     warnings: list[str] = field(default_factory=list)
     environment: Environment = field(default_factory=Environment)
     jmeter_labels: list[JmeterLabel] = field(default_factory=list)
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)
 
     def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
         merged = SparseHistogram()

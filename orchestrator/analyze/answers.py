@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from orchestrator.analyze.slo import Measured
 from orchestrator.analyze.window import Window
+from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.plan.models import Plan
 from orchestrator.summary import Answer, SloResult, StepSpan
 
@@ -30,6 +31,7 @@ class AnalysisInput:
     slos: list[SloResult]
     local_free_bytes: float | None = None  # free space under the local broker's data dir, if local
     steps: list[StepSpan] = field(default_factory=list)  # steps and search probes, from the events
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)  # what the admin samples said about the cluster
 
 
 class QuestionAnalysis(ABC):

@@ -26,7 +26,7 @@ from orchestrator.collect.events import phase_spans, read_events
 from orchestrator.collect.histograms import PERCENTILES, HistogramStore
 from orchestrator.collect.iostat import read_iostat
 from orchestrator.collect.jtl import JmeterLabel, JtlAggregator, elapsed_stats, read_jtl
-from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.kafka_admin import ClusterFacts, read_admin_samples
 from orchestrator.collect.native import NativeReader, NativeWorkload
 from orchestrator.collect.ranges import Ranges, add_ranges, missing
 from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
@@ -51,6 +51,7 @@ class Collected:
     jmeter_labels: list[JmeterLabel]
     warnings: list[str]
     store: HistogramStore = field(repr=False)
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)
 
     def histogram(self, kind: str, workload: str | None, start: float, end: float) -> Histogram | None:
         """Latency histogram (µs) of ``kind`` merged over the seconds overlapping [start, end); workload None: all.
@@ -90,7 +91,8 @@ def collect(run: RunDir) -> Collected:
                               agents=sorted(native.hosts | _jmeter_hosts(plan, labels)))
     return Collected(plan=plan, timeline=_timeline(builder, events), workloads=summaries,
                      phases=phase_spans(events, {p.name: p.kind for p in plan.phases}), events=events,
-                     environment=environment, jmeter_labels=labels, warnings=diag.lines(), store=store)
+                     environment=environment, jmeter_labels=labels, warnings=diag.lines(), store=store,
+                     cluster=admin.cluster)
 
 
 def _jmeter_hosts(plan: Plan, labels: list[JmeterLabel]) -> set[str]:

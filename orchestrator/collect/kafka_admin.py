@@ -1,19 +1,30 @@
-"""Kafka admin samples (raw/kafka_admin/samples.jsonl, written by ``KafkaAdminMonitor``) ▶ series and events.
+"""Kafka admin samples (raw/kafka_admin/samples.jsonl, written by ``KafkaAdminMonitor``) ▶ series, events and cluster facts.
 
 One JSON object per sample::
 
     {"ts": 1795596805.2, "controller": 1, "brokers": [1, 2, 3],
      "partitions": [{"topic": "orders", "partition": 0, "leader": 1, "replicas": [1, 2, 3], "isr": [1, 2]}],
      "groups": {"<workload>": {"group": "orchestrate-<workload>", "lag": {"orders/0": 12}}},
-     "log_dirs": {"<broker id>": {"orders-0": 1048576}} | null, "log_dirs_source": "local" | "describeLogDirs" | "local+describeLogDirs" | "unavailable",
+     "log_dirs": {"<broker id>": {"orders-0": 1048576}} | null,
+     "log_dir_space": {"<broker id>": [{"dir": "/data/kafka", "total": 5e11, "usable": 2e11, "device": "64768" | null}]} | null,
+     "log_dirs_source": "local" | "describeLogDirs" | "local+describeLogDirs" | "unavailable",
+     "segments": {"<broker id>": {"count": 14, "deleted": 3}},
+     "configs": {"topics": {"orders": {"retention.ms": "604800000", ...}}, "brokers": {"1": {"log.retention.check.interval.ms": "300000"}}},
      "errors": ["describe_topics: ..."]}
 
+``segments`` (listed brokers only) counts the plan topics' segments and those deleted since the
+monitor started; ``configs`` appears once, in the first sample that could read them.
+
 Series: ``consume.lag`` per workload (sum over partitions; ``label`` holds the consumer group, to
-tell it from the runner's own lag), ``broker.log_dir_bytes`` per broker (``host`` = broker id),
-``broker.under_replicated`` and ``broker.offline_partitions`` for the cluster. Events: ``isr_change``
-for a partition whose in-sync replicas differ from the previous sample. No event comes from
-``controller``: in KRaft a Metadata response names an arbitrary live broker as controller, not the
-active quorum controller, so it changes between samples of a steady cluster.
+tell it from the runner's own lag), ``broker.log_dir_bytes`` per broker (``host`` = broker id) and
+per broker and topic (``label`` = topic), ``broker.log_dir_free_bytes`` per broker and file system
+(``device``: "dev:<number>" for a file system this machine listed, so brokers sharing one disk share
+its key; the log dir's path for DescribeLogDirs), ``broker.segments`` and
+``broker.segments_deleted`` per listed broker, ``broker.under_replicated`` and
+``broker.offline_partitions`` for the cluster. Events: ``isr_change`` for a partition whose
+in-sync replicas differ from the previous sample. No event comes from ``controller``: in KRaft a
+Metadata response names an arbitrary live broker as controller, not the active quorum controller,
+so it changes between samples of a steady cluster.
 """
 
 from __future__ import annotations
@@ -27,11 +38,31 @@ from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 from orchestrator.summary import Event
 
 
+@dataclass(frozen=True)
+class TopicLayout:
+    """A topic as the cluster holds it (the last sample that listed its partitions)."""
+
+    partitions: int
+    replication_factor: int  # the most replicas any of its partitions has
+    replicas: dict[str, int]  # broker id -> replicas of the topic it holds
+
+
+@dataclass
+class ClusterFacts:
+    """What the admin samples say about the cluster itself, for the analyses."""
+
+    topic_configs: dict[str, dict[str, str]] = field(default_factory=dict)  # topic -> Kafka config name -> value
+    broker_configs: dict[str, dict[str, str]] = field(default_factory=dict)  # broker id -> config name -> value
+    topics: dict[str, TopicLayout] = field(default_factory=dict)
+    log_dirs_sources: set[str] = field(default_factory=set)  # "local", "describeLogDirs"
+
+
 @dataclass
 class AdminResult:
     events: list[Event] = field(default_factory=list)
     brokers: set[str] = field(default_factory=set)
     max_lag: dict[str, int] = field(default_factory=dict)  # workload -> peak group lag
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)
 
 
 def _partition_state(partitions: list[dict]) -> tuple[dict[str, tuple[int, ...]], int, int]:
@@ -73,10 +104,47 @@ def _sample(ts: float, sample: dict, previous: dict, builder: TimelineBuilder, r
         if "isr" in previous:
             result.events.extend(_isr_events(ts, previous["isr"], isr))
         previous["isr"] = isr
+        result.cluster.topics.update(_layouts(sample["partitions"]))
     result.brokers.update(str(b) for b in sample.get("brokers") or [])
     _groups(sample.get("groups") or {}, second, builder, result)
+    _log_dirs(sample, second, builder, result.cluster)
+    if configs := sample.get("configs"):
+        result.cluster.topic_configs.update({t: {k: str(v) for k, v in c.items()} for t, c in configs.get("topics", {}).items()})
+        result.cluster.broker_configs.update({str(b): {k: str(v) for k, v in c.items()}
+                                              for b, c in configs.get("brokers", {}).items()})
+
+
+def _layouts(partitions: list[dict]) -> dict[str, TopicLayout]:
+    by_topic: dict[str, list[list]] = {}
+    for p in partitions:
+        by_topic.setdefault(p["topic"], []).append(p.get("replicas") or [])
+    out = {}
+    for topic, replica_lists in by_topic.items():
+        held: dict[str, int] = {}
+        for broker in (b for replicas in replica_lists for b in replicas):
+            held[str(broker)] = held.get(str(broker), 0) + 1
+        out[topic] = TopicLayout(len(replica_lists), max(len(r) for r in replica_lists), held)
+    return out
+
+
+def _log_dirs(sample: dict, second: int, builder: TimelineBuilder, cluster: ClusterFacts) -> None:
+    if sample.get("log_dirs") is not None:
+        cluster.log_dirs_sources.update(s for s in str(sample.get("log_dirs_source", "")).split("+") if s != "unavailable")
     for broker, sizes in (sample.get("log_dirs") or {}).items():
         builder.set(SeriesKey("broker.log_dir_bytes", host=str(broker)), second, float(sum(int(v) for v in sizes.values())))
+        by_topic: dict[str, float] = {}
+        for partition, size in sizes.items():
+            topic = partition.rpartition("-")[0]
+            by_topic[topic] = by_topic.get(topic, 0.0) + int(size)
+        for topic, size in by_topic.items():
+            builder.set(SeriesKey("broker.log_dir_bytes", host=str(broker), label=topic), second, size)
+    for broker, dirs in (sample.get("log_dir_space") or {}).items():
+        for d in dirs:
+            device = f"dev:{d['device']}" if d.get("device") is not None else str(d["dir"])
+            builder.set(SeriesKey("broker.log_dir_free_bytes", host=str(broker), device=device), second, float(d["usable"]))
+    for broker, counts in (sample.get("segments") or {}).items():
+        builder.set(SeriesKey("broker.segments", host=str(broker)), second, float(counts["count"]))
+        builder.set(SeriesKey("broker.segments_deleted", host=str(broker)), second, float(counts["deleted"]))
 
 
 def _isr_events(ts: float, before: dict[str, tuple[int, ...]], after: dict[str, tuple[int, ...]]) -> list[Event]:

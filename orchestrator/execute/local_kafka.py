@@ -81,6 +81,11 @@ class LocalKafka:
         return self.data_dir / "logs"
 
     @property
+    def kafka_log_dir(self) -> Path:
+        """The broker's log.dirs: partition data (``log_dir`` holds its server logs)."""
+        return self.data_dir / "data"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "server.log"
 
@@ -108,7 +113,7 @@ class LocalKafka:
 
     def cluster(self) -> Cluster:
         handle = BrokerHandle(node_id=NODE_ID, host="localhost", address=self.bootstrap,
-                              pid=self.pid, data_dir=self.data_dir)
+                              pid=self.pid, data_dir=self.data_dir, log_dirs=(self.kafka_log_dir,))
         return Cluster(bootstrap_servers=self.bootstrap, brokers=[handle], kafka_version=self.version,
                        client_config=self.client_config)
 
@@ -160,7 +165,7 @@ class LocalKafka:
     def _write_config(self) -> None:
         self.config_file.write_text(render_template(
             "server.properties.j2", node_id=NODE_ID, broker_port=self.broker_port,
-            controller_port=self.controller_port, log_dir=self.data_dir / "data", properties=self.properties))
+            controller_port=self.controller_port, log_dir=self.kafka_log_dir, properties=self.properties))
         (self.data_dir / "log4j2.properties").write_text(render_template("log4j2.properties.j2", log_file=self.log_file))
 
     def _java(self, main_class: str, *args: str, heap_mb: int) -> list[str]:

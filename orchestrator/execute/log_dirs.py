@@ -1,99 +1,207 @@
-"""Partition sizes per broker from Kafka's own describeLogDirs, through ``org.apache.kafka.tools.LogDirsCommand``.
+"""Partition sizes and disk space of a broker's log dirs, from Kafka's DescribeLogDirs request (API key 35).
 
-confluent-kafka's AdminClient has no describeLogDirs, so the Java tool is run as a bounded
-subprocess. It is given only ``--bootstrap-server``: a cluster that needs secrets would need them in
-a command-config file, and secrets are never written to files, so such clusters are refused.
+confluent-kafka's AdminClient has no describeLogDirs, and Kafka's LogDirsCommand prints sizes but
+not the total and usable bytes of each log dir that DescribeLogDirs v4 returns (KIP-827, Kafka 3.3+),
+so the request is made here over a plain socket, one broker at a time: ApiVersions v0 first, then
+DescribeLogDirs at the highest version both sides know (v2-v4; v2 and v3 answer sizes only). Only
+PLAINTEXT listeners without secrets: TLS and SASL are librdkafka's business, and secrets are never
+handed to anything else.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import threading
+import socket
+import struct
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError
 
 from orchestrator.errors import RunError
 from orchestrator.cluster import Cluster
-from orchestrator.artifacts.kafka import java_binary, java_classpath
-from orchestrator.plan.models import LocalTarget
 
-TOOL = "org.apache.kafka.tools.LogDirsCommand"
-TIMEOUT_S = 20.0
-# a short-lived tool: a small heap and no optimising JIT keep it light beside the load
-JVM_OPTIONS = ["-Xms16m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+API_VERSIONS, DESCRIBE_LOG_DIRS = 18, 35
+OLDEST, NEWEST = 2, 4  # v2 is the first flexible version (Kafka 2.4); v4 adds total and usable bytes
+CLIENT_ID = b"orchestrate-monitor"
+MAX_RESPONSE = 256 * 1024**2
 
 
 def refusal(cluster: Cluster) -> str | None:
     """Why describeLogDirs cannot be asked of ``cluster``, or None when it can."""
     if cluster.secret_env:
-        return "describeLogDirs would need the cluster's secrets in a command-config file"
-    if cluster.client_config.get("security.protocol", "PLAINTEXT") != "PLAINTEXT":
-        return "describeLogDirs runs only against PLAINTEXT listeners"
+        return "describeLogDirs would need the cluster's secrets"
+    if cluster.client_config.get("security.protocol", "PLAINTEXT").upper() != "PLAINTEXT":
+        return "describeLogDirs is asked only of PLAINTEXT listeners"
     return None
 
 
-class Cancelled(RunError):
-    """The monitor stopped while the tool ran: not a failure of the cluster or the tool."""
+@dataclass(frozen=True)
+class LogDir:
+    path: str
+    partitions: dict[str, int] = field(default_factory=dict)  # "<topic>-<partition>" -> bytes of its segments
+    total_bytes: int | None = None  # None: the broker answers below v4
+    usable_bytes: int | None = None
+    error: str | None = None
 
 
-class LogDirsCommand:
-    """One ``--describe`` at a time; ``cancel()`` kills a running one from another thread."""
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
 
-    def __init__(self, cluster: Cluster, topics: list[str], timeout: float = TIMEOUT_S):
-        # the admin protocol is negotiated, so any tools version serves; an existing cluster's version
-        # is unknown, and then the jars of the default (prefetched) version are used
-        version = cluster.kafka_version if cluster.kafka_version[:1].isdigit() else LocalTarget().kafka_version
-        self.command = [java_binary(), *JVM_OPTIONS, "-cp", java_classpath(version), TOOL,
-                        "--bootstrap-server", cluster.bootstrap_servers, "--describe"]
-        if topics:
-            self.command += ["--topic-list", ",".join(topics)]
-        self.timeout = timeout
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen | None = None
-        self._cancelled = False
+    def take(self, fmt: str) -> int:
+        (value,) = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return value
 
-    def run(self) -> tuple[dict[str, dict[str, int]], list[str]]:
-        """({broker id: {"<topic>-<partition>": bytes}}, errors of single log dirs); RunError when the tool fails."""
-        with self._lock:
-            if self._cancelled:
-                raise Cancelled(f"{TOOL}: cancelled")
-            self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                             stdin=subprocess.DEVNULL, text=True, errors="replace")
+    def uvarint(self) -> int:
+        shift = value = 0
+        while True:
+            byte = self.take("B")
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return value
+            shift += 7
+            if shift > 63:
+                raise ValueError("varint too long")
+
+    def compact_string(self) -> str:
+        length = self.uvarint() - 1
+        text = self.data[self.pos:self.pos + max(0, length)].decode("utf-8")
+        self.pos += max(0, length)
+        return text
+
+    def compact_count(self) -> int:
+        return max(0, self.uvarint() - 1)  # 0 encodes a null array
+
+    def skip_tags(self) -> None:
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.pos += self.uvarint()
+
+
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _compact_string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return _uvarint(len(raw) + 1) + raw
+
+
+def _error(code: int) -> str:
+    return KafkaError(code).name() if code > 0 else f"error {code}"
+
+
+class _Connection:
+    def __init__(self, address: str, timeout: float):
+        host, _, port = address.rpartition(":")
         try:
-            stdout, stderr = self._process.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
-            raise RunError(f"{TOOL}: no answer within {self.timeout:g}s") from None
-        if self._cancelled:
-            raise Cancelled(f"{TOOL}: cancelled")
-        if self._process.returncode != 0:
-            last = ([line for line in stderr.splitlines() if line.strip()] or [f"exit status {self._process.returncode}"])[-1]
-            raise RunError(f"{TOOL}: {last.strip()}")
-        return parse_log_dirs(stdout)
+            self.sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+        except (OSError, ValueError) as err:
+            raise RunError(f"describeLogDirs {address}: cannot connect: {err}") from None
+        self.address, self.correlation = address, 0
 
-    def cancel(self) -> None:
-        with self._lock:
-            self._cancelled = True
-            if self._process is not None and self._process.poll() is None:
-                self._process.kill()
+    def request(self, api_key: int, version: int, body: bytes, flexible: bool) -> _Reader:
+        self.correlation += 1
+        header = struct.pack(">hhih", api_key, version, self.correlation, len(CLIENT_ID)) + CLIENT_ID
+        frame = header + (b"\x00" if flexible else b"") + body
+        try:
+            self.sock.sendall(struct.pack(">i", len(frame)) + frame)
+            (size,) = struct.unpack(">i", self._exactly(4))
+            if not 0 < size <= MAX_RESPONSE:
+                raise RunError(f"describeLogDirs {self.address}: response of {size} bytes")
+            reader = _Reader(self._exactly(size))
+        except OSError as err:
+            raise RunError(f"describeLogDirs {self.address}: {err}") from None
+        if reader.take(">i") != self.correlation:
+            raise RunError(f"describeLogDirs {self.address}: response to another request")
+        if flexible:
+            reader.skip_tags()
+        return reader
+
+    def _exactly(self, count: int) -> bytes:
+        chunks, left = [], count
+        while left:
+            chunk = self.sock.recv(min(left, 1 << 20))
+            if not chunk:
+                raise OSError("connection closed by the broker")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self.sock.close()
 
 
-def parse_log_dirs(stdout: str) -> tuple[dict[str, dict[str, int]], list[str]]:
-    """The JSON line of LogDirsCommand's output ▶ sizes per broker id, summed over its log dirs."""
-    line = next((line for line in stdout.splitlines() if line.startswith("{")), None)
-    if line is None:
-        raise RunError(f"{TOOL}: no JSON line in its output")
+def _version(conn: _Connection) -> int:
+    """The highest DescribeLogDirs version in [OLDEST, NEWEST] the broker supports."""
+    reader = conn.request(API_VERSIONS, 0, b"", flexible=False)
+    code = reader.take(">h")
+    if code:
+        raise RunError(f"describeLogDirs {conn.address}: ApiVersions: {_error(code)}")
+    for _ in range(reader.take(">i")):
+        key, _low, high = reader.take(">h"), reader.take(">h"), reader.take(">h")
+        if key == DESCRIBE_LOG_DIRS:
+            if high < OLDEST:
+                raise RunError(f"describeLogDirs {conn.address}: the broker answers only up to v{high}")
+            return min(high, NEWEST)
+    raise RunError(f"describeLogDirs {conn.address}: the broker does not offer DescribeLogDirs")
+
+
+def _request_body(topics: dict[str, list[int]] | None) -> bytes:
+    if topics is None:
+        return b"\x00\x00"  # null topics: every topic; no tagged fields
+    body = _uvarint(len(topics) + 1)
+    for name, partitions in sorted(topics.items()):
+        body += _compact_string(name) + _uvarint(len(partitions) + 1)
+        body += b"".join(struct.pack(">i", p) for p in partitions) + b"\x00"
+    return body + b"\x00"
+
+
+def parse_response(reader: _Reader, version: int, wanted: set[str] | None) -> list[LogDir]:
+    """The DescribeLogDirs response body ▶ log dirs, with only the ``wanted`` topics (None: all)."""
+    reader.take(">i")  # throttle time
+    if version >= 3 and (code := reader.take(">h")):
+        raise RunError(f"describeLogDirs: {_error(code)}")
+    dirs = []
+    for _ in range(reader.compact_count()):
+        code, path = reader.take(">h"), reader.compact_string()
+        sizes: dict[str, int] = {}
+        for _ in range(reader.compact_count()):
+            topic = reader.compact_string()
+            for _ in range(reader.compact_count()):
+                partition, size = reader.take(">i"), reader.take(">q")
+                reader.take(">q")  # offset lag
+                future = reader.take("?")
+                reader.skip_tags()
+                # a replica being moved between dirs is counted where it is now
+                if not future and (wanted is None or topic in wanted):
+                    sizes[f"{topic}-{partition}"] = size
+            reader.skip_tags()
+        total = usable = None
+        if version >= 4:
+            total, usable = reader.take(">q"), reader.take(">q")
+        reader.skip_tags()
+        dirs.append(LogDir(path, sizes, total if total is not None and total >= 0 else None,
+                           usable if usable is not None and usable >= 0 else None, _error(code) if code else None))
+    reader.skip_tags()
+    return dirs
+
+
+def describe_log_dirs(address: str, topics: dict[str, list[int]] | None, timeout: float) -> list[LogDir]:
+    """The log dirs of the broker at ``address`` ("host:port"), with the sizes of the partitions of
+    ``topics`` (topic -> partitions; None: every topic). RunError when the broker cannot answer."""
+    conn = _Connection(address, timeout)
     try:
-        sizes: dict[str, dict[str, int]] = {}
-        errors = []
-        for broker in json.loads(line)["brokers"]:
-            partitions = sizes.setdefault(str(broker["broker"]), {})
-            for log_dir in broker["logDirs"]:
-                if log_dir.get("error"):
-                    errors.append(f"broker {broker['broker']} {log_dir['logDir']}: {log_dir['error']}")
-                for p in log_dir.get("partitions") or []:
-                    if not p.get("isFuture"):  # a replica being moved between dirs is counted where it is now
-                        partitions[p["partition"]] = partitions.get(p["partition"], 0) + int(p["size"])
-        return sizes, errors
-    except (ValueError, KeyError, TypeError) as err:
-        raise RunError(f"{TOOL}: unexpected JSON: {err!r}") from None
+        version = _version(conn)
+        reader = conn.request(DESCRIBE_LOG_DIRS, version, _request_body(topics), flexible=True)
+        try:
+            return parse_response(reader, version, set(topics) if topics is not None else None)
+        except (struct.error, ValueError, UnicodeDecodeError) as err:
+            raise RunError(f"describeLogDirs {address}: malformed response: {err}") from None
+    finally:
+        conn.close()

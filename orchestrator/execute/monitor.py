@@ -8,11 +8,11 @@ command and read by the same parser.
 ``KafkaAdminMonitor`` samples the cluster from a background thread every
 ``monitors.kafka_admin.interval`` into raw/kafka_admin/samples.jsonl (format: see
 ``orchestrator.collect.kafka_admin``). Every admin call is bounded by a timeout; a failed call is
-recorded in the sample's ``errors`` and sampling goes on. confluent-kafka's AdminClient has no
-describeLogDirs, so log-dir sizes come from the partition directories on disk for brokers this
-machine runs (``BrokerHandle.data_dir``), and for the others from Kafka's LogDirsCommand
-(``orchestrator.execute.log_dirs``), run every ``LOG_DIRS_EVERY_S`` at most; in between the last
-answer is repeated.
+recorded in the sample's ``errors`` and sampling goes on. Log-dir sizes and free space come from
+listing the broker's log dirs for the brokers whose ``BrokerHandle.log_dirs`` this machine sees (the
+local target, provisioned brokers with ``connection: local``), and from Kafka's DescribeLogDirs
+(``orchestrator.execute.log_dirs``) for every other broker. The topics' effective configs and the
+brokers' clean-up settings are recorded once, in the first sample that could read them.
 """
 
 from __future__ import annotations
@@ -24,22 +24,22 @@ import shutil
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, OffsetSpec, ResourceType
 
 from orchestrator.errors import RunError, ToolMissingError
-from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.cluster import Cluster
 from orchestrator.execute.base import Component
-from orchestrator.execute.log_dirs import Cancelled, LogDirsCommand, refusal
+from orchestrator.execute.log_dirs import describe_log_dirs, refusal
 from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
 STOP_TIMEOUT_S = 5.0
-LOG_DIRS_EVERY_S = 15.0  # a JVM start per call: slower than the other samples
 
 
 class IostatMonitor(Component):
@@ -91,25 +91,19 @@ class KafkaAdminMonitor(Component):
         self.topics = sorted({t.name for t in plan.topics} | {w.topic for w in plan.workloads if w.topic})
         self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
         self._cluster_handle: Cluster | None = None
-        self._brokers: list[BrokerHandle] = []
-        self._describe: LogDirsCommand | None = None
+        self._local: dict[str, tuple[Path, ...]] = {}  # broker id -> log dirs this machine lists
         self._describe_refused: str | None = None
-        self._described_at: float | None = None
-        self._described: tuple[dict[str, dict[str, int]], list[str]] = ({}, [])
+        self._addresses: dict[str, str] = {}  # broker id -> host:port, from the last metadata
+        self._segments = SegmentLedger()
+        self._configs_recorded = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def prepare(self, cluster: Cluster) -> None:
         client_config(cluster)  # a missing secret fails here, not silently in the thread
         self._cluster_handle = cluster
-        self._brokers = list(cluster.brokers)
-        if not self._brokers or any(b.data_dir is None for b in self._brokers):
-            self._describe_refused = refusal(cluster)
-            if self._describe_refused is None:
-                try:
-                    self._describe = LogDirsCommand(cluster, self.topics)
-                except RunError as err:  # no java or no Kafka jars: the run goes on without these sizes
-                    self._describe_refused = str(err)
+        self._local = {str(b.node_id): b.log_dirs for b in cluster.brokers if b.log_dirs}
+        self._describe_refused = refusal(cluster)
 
     def start(self) -> None:
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -121,8 +115,6 @@ class KafkaAdminMonitor(Component):
 
     def stop(self) -> None:
         self._stop.set()
-        if self._describe is not None:
-            self._describe.cancel()
         if self._thread is not None:
             self._thread.join(self.timeout * 5 + STOP_TIMEOUT_S)
             if not self._thread.is_alive():
@@ -146,7 +138,7 @@ class KafkaAdminMonitor(Component):
     def sample(self, admin: AdminClient) -> dict:
         """One sample; each part that fails is left out and named in ``errors``."""
         sample: dict = {"ts": time.time(), "errors": []}
-        for part in (self._cluster, self._partitions, self._groups, self._log_dirs):
+        for part in (self._cluster, self._partitions, self._groups, self._log_dirs, self._configs):
             try:
                 part(admin, sample)
             except Exception as err:  # any admin failure is data for the report, never fatal
@@ -161,6 +153,7 @@ class KafkaAdminMonitor(Component):
         metadata = admin.list_topics(timeout=self.timeout)
         sample["controller"] = metadata.controller_id if metadata.controller_id >= 0 else None
         sample["brokers"] = sorted(metadata.brokers)
+        self._addresses = {str(i): f"{b.host}:{b.port}" for i, b in metadata.brokers.items()}
 
     def _partitions(self, admin: AdminClient, sample: dict) -> None:
         topics = admin.list_topics(timeout=self.timeout).topics
@@ -201,33 +194,83 @@ class KafkaAdminMonitor(Component):
             consumer.close()
 
     def _log_dirs(self, admin: AdminClient, sample: dict) -> None:
-        local = [b for b in self._brokers if b.data_dir is not None]
-        sizes = {str(b.node_id): partition_sizes(b.data_dir, self.topics) for b in local}
-        sources = ["local"] if local else []
-        if self._describe_refused is not None:
+        """Sizes and disk space per broker: listed from disk for the brokers whose log dirs this
+        machine sees, asked of the others with DescribeLogDirs."""
+        sizes: dict[str, dict[str, int]] = {}
+        space: dict[str, list[dict]] = {}
+        sources = []
+        for broker, dirs in self._local.items():
+            listed = [list_log_dir(d, self.topics) for d in dirs]
+            sizes[broker] = _merged([d.partitions for d in listed])
+            space[broker] = [{"dir": str(path), "total": d.total_bytes, "usable": d.usable_bytes, "device": d.device}
+                             for path, d in zip(dirs, listed) if d.total_bytes is not None]
+            sample.setdefault("segments", {})[broker] = self._segments.see(broker, listed)
+            sources = ["local"]
+        remote = sorted(set(self._addresses) - set(self._local), key=lambda b: (len(b), b))
+        if remote and self._describe_refused is not None:
             sample["errors"].append(f"log_dirs: {self._describe_refused}")
-        elif self._describe is not None:
-            described, errors = self._describe_log_dirs()
-            if described:
-                sources.append("describeLogDirs")
-            for broker, partitions in described.items():
-                sizes.setdefault(broker, partitions)
-            sample["errors"].extend(f"log_dirs: {e}" for e in errors)
+        elif remote:
+            wanted = _partitions_by_topic(sample.get("partitions"))
+            for broker in remote:
+                try:
+                    dirs = describe_log_dirs(self._addresses[broker], wanted, self.timeout)
+                except RunError as err:  # a broker that is down: its series get a gap
+                    sample["errors"].append(f"log_dirs: broker {broker}: {err}")
+                    continue
+                sizes[broker] = _merged([d.partitions for d in dirs if d.error is None])
+                space[broker] = [{"dir": d.path, "total": d.total_bytes, "usable": d.usable_bytes, "device": None}
+                                 for d in dirs if d.error is None and d.total_bytes is not None]
+                sample["errors"].extend(f"log_dirs: broker {broker} {d.path}: {d.error}" for d in dirs if d.error)
+                if "describeLogDirs" not in sources:
+                    sources.append("describeLogDirs")
         sample["log_dirs"] = sizes if sources else None
+        sample["log_dir_space"] = space if sources else None
         sample["log_dirs_source"] = "+".join(sources) or "unavailable"
 
-    def _describe_log_dirs(self) -> tuple[dict[str, dict[str, int]], list[str]]:
-        """LogDirsCommand's answer, asked again once ``LOG_DIRS_EVERY_S`` (at least the interval) has passed."""
-        now = time.monotonic()
-        if self._described_at is None or now - self._described_at >= max(self.interval, LOG_DIRS_EVERY_S):
-            self._described_at = now
+    def _configs(self, admin: AdminClient, sample: dict) -> None:
+        """The topics' effective retention configs and the brokers' clean-up timing, once a run."""
+        if self._configs_recorded or not self.topics:
+            return
+        topics = {t: _described(admin, ConfigResource(ResourceType.TOPIC, t), TOPIC_CONFIGS, self.timeout)
+                  for t in self.topics}
+        brokers = {}
+        for broker in sample.get("brokers") or []:
             try:
-                self._described = self._describe.run()
-            except Cancelled:
-                pass  # stopped mid-describe: the last answer stands
-            except (RunError, OSError) as err:
-                self._described = ({}, [str(err)])
-        return self._described
+                brokers[str(broker)] = _described(admin, ConfigResource(ResourceType.BROKER, str(broker)),
+                                                   BROKER_CONFIGS, self.timeout)
+            except KafkaException as err:  # a broker that is down now; the topics' configs still count
+                sample["errors"].append(f"configs: broker {broker}: {err.args[0].str()}")
+        sample["configs"] = {"topics": topics, "brokers": brokers}
+        self._configs_recorded = True
+
+
+# what the disk projection needs: what retention keeps, and how soon deleted segments leave the disk
+TOPIC_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "segment.bytes", "segment.ms",
+                 "file.delete.delay.ms", "compression.type")
+BROKER_CONFIGS = ("log.retention.check.interval.ms", "log.segment.delete.delay.ms")
+
+
+def _described(admin: AdminClient, resource: ConfigResource, keys: tuple[str, ...], timeout: float) -> dict[str, str]:
+    entries = admin.describe_configs([resource], request_timeout=timeout)[resource].result(timeout)
+    return {k: entries[k].value for k in keys if k in entries and entries[k].value is not None}
+
+
+def _partitions_by_topic(partitions: list[dict] | None) -> dict[str, list[int]] | None:
+    if not partitions:
+        return None
+    out: dict[str, list[int]] = {}
+    for p in partitions:
+        out.setdefault(p["topic"], []).append(int(p["partition"]))
+    return out
+
+
+def _merged(parts: list[dict[str, int]]) -> dict[str, int]:
+    """Sizes of one broker's partitions summed over its log dirs (a replica being moved is in two)."""
+    out: dict[str, int] = {}
+    for part in parts:
+        for name, size in part.items():
+            out[name] = out.get(name, 0) + size
+    return out
 
 
 def _write(out: IO[str], sample: dict) -> None:
@@ -235,25 +278,67 @@ def _write(out: IO[str], sample: dict) -> None:
     out.flush()
 
 
-def partition_sizes(data_dir: Path, topics: list[str]) -> dict[str, int]:
-    """Bytes on disk of each "<topic>-<partition>" directory in ``data_dir`` or one level below it."""
+SEGMENT = re.compile(r"^(\d{20})\.log$")
+
+
+@dataclass(frozen=True)
+class ListedLogDir:
+    partitions: dict[str, int]  # "<topic>-<partition>" -> bytes allocated on disk
+    segments: dict[str, frozenset[int]]  # "<topic>-<partition>" -> base offsets of its .log segments
+    total_bytes: int | None = None  # of the file system; None when the dir does not exist (yet)
+    usable_bytes: int | None = None
+    device: str | None = None  # the file system's device number: log dirs on one disk share its space
+
+
+def list_log_dir(log_dir: Path, topics: list[str]) -> ListedLogDir:
+    """The plan topics' partition directories in one of a broker's log dirs. Sizes are the blocks
+    allocated (what fills the disk: Kafka's preallocated index files are sparse), like ``du``."""
     pattern = re.compile(rf"^({'|'.join(re.escape(t) for t in topics)})-\d+$") if topics else None
     sizes: dict[str, int] = {}
-    if pattern is None:
-        return sizes
-    for parent in [data_dir, *(d for d in data_dir.iterdir() if d.is_dir())] if data_dir.is_dir() else []:
-        for entry in parent.iterdir():
-            if entry.is_dir() and pattern.match(entry.name):
-                sizes[entry.name] = sizes.get(entry.name, 0) + _bytes_in(entry)
-    return sizes
+    segments: dict[str, frozenset[int]] = {}
+    try:
+        entries = list(os.scandir(log_dir))
+        stat, disk = os.stat(log_dir), os.statvfs(log_dir)
+    except FileNotFoundError:
+        return ListedLogDir({}, {})
+    for entry in entries:
+        if pattern is not None and entry.is_dir() and pattern.match(entry.name):
+            sizes[entry.name], segments[entry.name] = _partition_dir(entry.path)
+    return ListedLogDir(sizes, segments, disk.f_blocks * disk.f_frsize, disk.f_bavail * disk.f_frsize, str(stat.st_dev))
 
 
-def _bytes_in(directory: Path) -> int:
-    """Sizes of the files in ``directory``; a segment the broker deletes meanwhile counts as 0."""
-    total = 0
-    for entry in os.scandir(directory):
+def _partition_dir(path: str) -> tuple[int, frozenset[int]]:
+    """Bytes allocated to the files of one partition and its segments' base offsets; a file the
+    broker deletes meanwhile counts as absent."""
+    total, bases = 0, set()
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return 0, frozenset()
+    for entry in entries:
         try:
-            total += entry.stat().st_size if entry.is_file() else 0
+            total += entry.stat().st_blocks * 512 if entry.is_file() else 0
         except FileNotFoundError:
             continue
-    return total
+        if match := SEGMENT.match(entry.name):
+            bases.add(int(match.group(1)))
+    return total, frozenset(bases)
+
+
+class SegmentLedger:
+    """Segments per broker, and how many have gone since the first sample: a segment whose base
+    offset is no longer listed was deleted (by retention, or replaced by the log cleaner)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], frozenset[int]] = {}
+        self._deleted: dict[str, int] = {}
+
+    def see(self, broker: str, listed: list[ListedLogDir]) -> dict[str, int]:
+        now: dict[str, frozenset[int]] = {}
+        for d in listed:
+            for partition, bases in d.segments.items():
+                now[partition] = now.get(partition, frozenset()) | bases
+        gone = sum(len(self._seen.get((broker, p), frozenset()) - bases) for p, bases in now.items())
+        self._deleted[broker] = self._deleted.get(broker, 0) + gone
+        self._seen.update({(broker, p): bases for p, bases in now.items()})
+        return {"count": sum(len(b) for b in now.values()), "deleted": self._deleted[broker]}

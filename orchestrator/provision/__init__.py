@@ -15,6 +15,7 @@ from orchestrator.errors import ProvisionError
 from orchestrator.plan.models import Plan
 from orchestrator.remote.ansible import EventSink, TaskEvent
 from orchestrator.remote.playbooks import HostPlaybooks, state_dir
+from orchestrator.remote.inventory import node_log_dirs
 from orchestrator.rundir import RunDir
 
 
@@ -95,7 +96,8 @@ def running_cluster(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSin
         local = node.host.connection == "local"
         brokers.append(BrokerHandle(node.node_id, node.host.name, node.bootstrap,
                                     int(pid) if local and pid.isdigit() else None,
-                                    Path(node.home) / "kafka" if local else None))
+                                    Path(node.home) / "kafka" if local else None,
+                                    tuple(Path(d) for d in node_log_dirs(node, p.settings)) if local else ()))
     return Cluster(lay.bootstrap_servers, brokers, p.settings.kafka_version)
 
 

@@ -125,9 +125,14 @@ def _connection_vars(host: Host, plan_dir: Path, state_dir: Path) -> dict[str, o
     return out
 
 
+def node_log_dirs(node: KafkaNode, provision: Provision) -> list[str]:
+    """The node's log.dirs: one subdirectory per node on each of the plan's disks, else under its home."""
+    return [f"{disk.rstrip('/')}/kafka-{node.node_id}" for disk in provision.log_dirs] or [f"{node.home}/logs"]
+
+
 def _kafka_vars(node: KafkaNode, provision: Provision) -> dict[str, object]:
     host = node.host
-    log_dirs = [f"{disk.rstrip('/')}/kafka-{node.node_id}" for disk in provision.log_dirs] or [f"{node.home}/logs"]
+    log_dirs = node_log_dirs(node, provision)
     out: dict[str, object] = {
         "kafka_node_id": node.node_id, "kafka_process_roles": ",".join(node.process_roles),
         "kafka_listen_address": host.address, "kafka_port": host.kafka_port,

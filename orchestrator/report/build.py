@@ -18,6 +18,7 @@ from orchestrator import __version__
 from orchestrator.analyze import capacity  # noqa: F401 - registers the capacity answer
 from orchestrator.analyze.answers import AnalysisInput, answer_questions
 from orchestrator.analyze.capacity import search_slo_scope, search_slo_windows
+from orchestrator.analyze.retention import project_disk
 from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
 from orchestrator.analyze.stall import feeds
 from orchestrator.analyze.steps import step_spans
@@ -108,8 +109,8 @@ def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured 
                                        search_slo_scope(plan, measured, steps)), collected.events)
     info = run_info(run, collected.events, collected)
     window = judged_window(collected.phases, collected.timeline)
-    answers, answer_warnings = answer_questions(
-        AnalysisInput(plan, measured, window, slos, local_free_bytes(run, plan), steps))
+    answers, answer_warnings = answer_questions(AnalysisInput(
+        plan, measured, window, slos, local_free_bytes(run, plan), steps=steps, cluster=collected.cluster))
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),
@@ -132,8 +133,8 @@ def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:
     if "hlog" in formats:
         write_hlogs(measured, run.results / "hlog")
     if "html" in formats:
-        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels,
-                                   local_free_bytes(run, plan)), run.report_html)
+        disk = project_disk(plan, collected.timeline, window, collected.cluster, local_free_bytes(run, plan))
+        write_report(render_report(plan, summary, measured, window, collected.jmeter_labels, disk), run.report_html)
     return summary
 
 

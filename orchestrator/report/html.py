@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator.analyze.latency import SPECTRUM, percentiles_ms, stat_ms
-from orchestrator.analyze.retention import broker_projections, topic_projections
+from orchestrator.analyze.retention import DiskProjection, format_elapsed, format_size, project_disk
 from orchestrator.analyze.slo import Measured, explain, merged_histogram, observe
 from orchestrator.analyze.steps import slot_window
 from orchestrator.analyze.window import Window
 from orchestrator.collect.jtl import JmeterLabel
+from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.metrics import spec
 from orchestrator.plan.models import Plan
@@ -202,10 +203,10 @@ def _stamp(ts: float | None) -> str:
 
 
 def render_report(plan: Plan, summary: Summary, measured: Measured, window: Window,
-                  labels: list[JmeterLabel], local_free_bytes: float | None = None) -> str:
+                  labels: list[JmeterLabel], disk: DiskProjection | None = None) -> str:
+    """``disk``: the run's disk projection; without it, one from the timeline alone."""
     tl = measured.timeline
     markers = _markers(summary.events, summary, tl.start)
-    brokers = max(1, len(summary.environment.brokers))
     sections = _sections(plan, summary, measured, window, markers)
     charts = [c for s in sections for c in s.charts]
     images = iter(draw_all(charts))
@@ -221,7 +222,8 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
     return render(
         "report.html.j2", plan=plan, summary=summary, title=plan.report.title or plan.metadata.name,
         slos=[(r, explain(r)) for r in summary.slos], sections=drawn,
-        topics=topic_projections(plan, tl, window, brokers), brokers=broker_projections(tl, local_free_bytes), labels=labels,
+        disk=disk or project_disk(plan, tl, window, ClusterFacts()), size=format_size, elapsed=format_elapsed,
+        alarms=[a for a in summary.answers if a.alarm], labels=labels,
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
         since=lambda ts: f"+{format_duration(max(1, round(ts - (summary.run.started or ts))))}" if ts - (summary.run.started or ts) >= 1 else "+0s",
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",

@@ -1,7 +1,8 @@
+import json
 from pathlib import Path
 
 from orchestrator.collect.diagnostics import Diagnostics
-from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.kafka_admin import TopicLayout, read_admin_samples
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "collect"
@@ -58,3 +59,39 @@ def test_corrupt_sample_sample_errors_and_clock_gap_are_warned():
 def test_missing_samples_file_gives_nothing(tmp_path):
     result = read_admin_samples(tmp_path / "samples.jsonl", TimelineBuilder(), Diagnostics(tmp_path), 5.0)
     assert result.events == [] and result.max_lag == {}
+
+
+def test_space_segments_configs_and_layout_of_a_listed_cluster(tmp_path):
+    samples = [
+        {"ts": T0, "brokers": [1, 2],
+         "partitions": [{"topic": "orders", "partition": 0, "leader": 1, "replicas": [1, 2], "isr": [1, 2]},
+                        {"topic": "orders", "partition": 1, "leader": 2, "replicas": [2], "isr": [2]}],
+         "log_dirs": {"1": {"orders-0": 100, "audit-0": 7}, "2": {"orders-0": 100, "orders-1": 50}},
+         "log_dirs_source": "local",
+         "log_dir_space": {"1": [{"dir": "/a", "total": 1000, "usable": 400, "device": "64768"}],
+                           "2": [{"dir": "/b", "total": 1000, "usable": 400, "device": "64768"}]},
+         "segments": {"1": {"count": 2, "deleted": 0}},
+         "configs": {"topics": {"orders": {"retention.ms": "300000"}}, "brokers": {"1": {"log.retention.check.interval.ms": "15000"}}},
+         "errors": []},
+        {"ts": T0 + 5, "log_dirs": {"2": {"orders-0": 10}}, "log_dirs_source": "describeLogDirs",
+         "log_dir_space": {"2": [{"dir": "/b", "total": 1000, "usable": 300, "device": None}]},
+         "segments": {"1": {"count": 1, "deleted": 3}}, "errors": []},
+    ]
+    path = tmp_path / "samples.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
+    result = read_admin_samples(path, builder, diag, interval=5.0)
+    timeline = builder.build()
+    assert timeline.series[SeriesKey("broker.log_dir_bytes", host="1", label="orders")][0] == 100.0
+    assert timeline.series[SeriesKey("broker.log_dir_bytes", host="2", label="orders")][0] == 150.0
+    assert timeline.series[SeriesKey("broker.log_dir_bytes", host="1", label="audit")][0] == 7.0
+    # both brokers on one listed file system share its key; DescribeLogDirs keys by the dir
+    assert timeline.series[SeriesKey("broker.log_dir_free_bytes", host="1", device="dev:64768")][0] == 400.0
+    assert timeline.series[SeriesKey("broker.log_dir_free_bytes", host="2", device="dev:64768")][0] == 400.0
+    assert timeline.series[SeriesKey("broker.log_dir_free_bytes", host="2", device="/b")][5] == 300.0
+    assert timeline.series[SeriesKey("broker.segments_deleted", host="1")][::5] == [0.0, 3.0]
+    assert result.cluster.topics["orders"] == TopicLayout(2, 2, {"1": 1, "2": 2})
+    assert result.cluster.topic_configs == {"orders": {"retention.ms": "300000"}}
+    assert result.cluster.broker_configs == {"1": {"log.retention.check.interval.ms": "15000"}}
+    assert result.cluster.log_dirs_sources == {"local", "describeLogDirs"}
+    assert diag.lines() == []

@@ -1,93 +1,105 @@
-import json
-import sys
+import socket
+import struct
+import threading
 
 import pytest
 
 from orchestrator.errors import RunError
-from orchestrator.execute import log_dirs
 from orchestrator.cluster import Cluster
-from orchestrator.execute.log_dirs import Cancelled, LogDirsCommand, parse_log_dirs, refusal
-
-ANSWER = {"version": 1, "brokers": [
-    {"broker": 1, "logDirs": [
-        {"logDir": "/d1", "error": None, "partitions": [
-            {"partition": "orders-0", "size": 100, "offsetLag": 0, "isFuture": False},
-            {"partition": "orders-1", "size": 50, "offsetLag": 0, "isFuture": False}]},
-        {"logDir": "/d2", "error": None, "partitions": [
-            {"partition": "orders-0", "size": 7, "offsetLag": 0, "isFuture": False},
-            {"partition": "orders-1", "size": 999, "offsetLag": 0, "isFuture": True}]}]},
-    {"broker": 2, "logDirs": [{"logDir": "/d1", "error": "KafkaStorageException", "partitions": []}]}]}
-OUTPUT = ("Querying brokers for log directories information\n"
-          "Received log directory information from brokers 1,2\n" + json.dumps(ANSWER) + "\n")
+from orchestrator.execute.log_dirs import _Reader, _uvarint, describe_log_dirs, parse_response, refusal
 
 
-def _command(tmp_path, monkeypatch, script: str, timeout: float = 20.0) -> LogDirsCommand:
-    """A LogDirsCommand whose tool is a Python script standing in for the JVM."""
-    monkeypatch.setattr(log_dirs, "java_binary", lambda: sys.executable)
-    monkeypatch.setattr(log_dirs, "java_classpath", lambda version: str(tmp_path / "*"))
-    command = LogDirsCommand(Cluster("127.0.0.1:1", [], "4.1.1"), ["orders"], timeout)
-    command.command = [sys.executable, "-c", script]
-    return command
+def _string(text: str) -> bytes:
+    return _uvarint(len(text) + 1) + text.encode()
 
 
-def test_parse_sums_each_partition_over_log_dirs_and_skips_future_replicas():
-    sizes, errors = parse_log_dirs(OUTPUT)
-    assert sizes == {"1": {"orders-0": 107, "orders-1": 50}, "2": {}}
-    assert errors == ["broker 2 /d1: KafkaStorageException"]
+def _partition(index: int, size: int, future: bool = False) -> bytes:
+    return struct.pack(">iqq?", index, size, 0, future) + b"\x00"
 
 
-def test_parse_without_a_json_line_is_a_run_error():
-    with pytest.raises(RunError, match="no JSON line"):
-        parse_log_dirs("Querying brokers for log directories information\n")
+def _response(version: int, dirs: list[tuple[int, str, list[tuple[str, list[bytes]]], int, int]]) -> bytes:
+    """A DescribeLogDirs response body: (error code, path, [(topic, partitions)], total, usable) per dir."""
+    body = struct.pack(">i", 0) + (struct.pack(">h", 0) if version >= 3 else b"") + _uvarint(len(dirs) + 1)
+    for code, path, topics, total, usable in dirs:
+        body += struct.pack(">h", code) + _string(path) + _uvarint(len(topics) + 1)
+        for topic, partitions in topics:
+            body += _string(topic) + _uvarint(len(partitions) + 1) + b"".join(partitions) + b"\x00"
+        body += (struct.pack(">qq", total, usable) if version >= 4 else b"") + b"\x00"
+    return body + b"\x00"
 
 
-def test_parse_of_json_in_another_shape_is_a_run_error():
-    with pytest.raises(RunError, match="unexpected JSON"):
-        parse_log_dirs('{"brokers": [{"id": 1}]}\n')
+DIRS = [(0, "/d1", [("orders", [_partition(0, 100), _partition(1, 50, future=True)]), ("other", [_partition(0, 7)])], 1000, 400),
+        (56, "/d2", [], -1, -1)]
 
 
-def test_command_asks_for_the_plan_topics_with_the_default_jars_for_an_unknown_version(monkeypatch):
-    versions = []
-    monkeypatch.setattr(log_dirs, "java_binary", lambda: "/usr/bin/java")
-    monkeypatch.setattr(log_dirs, "java_classpath", lambda version: versions.append(version) or "/libs/*")
-    command = LogDirsCommand(Cluster("127.0.0.1:9092", [], "unknown"), ["a", "b"])
-    assert command.command[0] == "/usr/bin/java"
-    assert command.command[-8:] == ["-cp", "/libs/*", "org.apache.kafka.tools.LogDirsCommand",
-                                    "--bootstrap-server", "127.0.0.1:9092", "--describe", "--topic-list", "a,b"]
-    assert versions == ["4.1.1"]
+def test_a_v4_response_gives_sizes_of_the_wanted_topics_and_disk_space_per_dir():
+    d1, d2 = parse_response(_Reader(_response(4, DIRS)), 4, {"orders"})
+    assert (d1.path, d1.partitions, d1.total_bytes, d1.usable_bytes, d1.error) == ("/d1", {"orders-0": 100}, 1000, 400, None)
+    assert d2.error == "KAFKA_STORAGE_ERROR" and d2.total_bytes is None and d2.usable_bytes is None
 
 
-def test_run_returns_the_parsed_answer(tmp_path, monkeypatch):
-    command = _command(tmp_path, monkeypatch, f"import sys; sys.stdout.write({OUTPUT!r})")
-    assert command.run() == parse_log_dirs(OUTPUT)
+def test_a_v3_response_has_sizes_but_no_disk_space():
+    d1, _ = parse_response(_Reader(_response(3, DIRS)), 3, None)
+    assert d1.partitions == {"orders-0": 100, "other-0": 7} and d1.total_bytes is None
 
 
-def test_a_failing_tool_is_a_run_error_with_its_last_stderr_line(tmp_path, monkeypatch):
-    command = _command(tmp_path, monkeypatch, "import sys; sys.stderr.write('warn\\nTimeoutException: no broker\\n'); sys.exit(1)")
-    with pytest.raises(RunError, match="LogDirsCommand: TimeoutException: no broker$"):
-        command.run()
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2**31])
+def test_unsigned_varints_round_trip(value):
+    assert _Reader(_uvarint(value)).uvarint() == value
 
 
-def test_a_tool_that_does_not_answer_in_time_is_killed_and_a_run_error(tmp_path, monkeypatch):
-    command = _command(tmp_path, monkeypatch, "import time; time.sleep(60)", timeout=0.5)
-    with pytest.raises(RunError, match="no answer within 0.5s"):
-        command.run()
+class FakeBroker:
+    """A loopback server that answers ApiVersions v0 and one DescribeLogDirs, as a broker would."""
+
+    def __init__(self, max_version: int, body: bytes):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
+        self.max_version, self.body, self.requests = max_version, body, []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> bytes:
+        head = conn.recv(4, socket.MSG_WAITALL)
+        return conn.recv(struct.unpack(">i", head)[0], socket.MSG_WAITALL) if len(head) == 4 else b""
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with self.server, conn:
+            key, version, correlation = struct.unpack_from(">hhi", self._read(conn))
+            versions = struct.pack(">hi", 0, 1) + struct.pack(">hhh", 35, 0, self.max_version)
+            conn.sendall(struct.pack(">ii", len(versions) + 4, correlation) + versions)
+            second = self._read(conn)
+            if not second:
+                return  # the client hung up after ApiVersions
+            key, version, correlation = struct.unpack_from(">hhi", second)
+            self.requests.append((key, version))
+            reply = struct.pack(">i", correlation) + b"\x00" + self.body
+            conn.sendall(struct.pack(">i", len(reply)) + reply)
 
 
-def test_a_cancelled_command_does_not_start_the_tool(tmp_path, monkeypatch):
-    command = _command(tmp_path, monkeypatch, "raise SystemExit(3)")
-    command.cancel()
-    with pytest.raises(RunError, match="cancelled"):
-        command.run()
+def test_describe_asks_the_highest_common_version_and_parses_its_answer():
+    broker = FakeBroker(9, _response(4, DIRS))
+    (d1, _) = describe_log_dirs(broker.address, {"orders": [0, 1]}, 5.0)
+    assert broker.requests == [(35, 4)] and d1.usable_bytes == 400
 
 
-def test_a_command_cancelled_while_running_is_cancelled_not_failed(tmp_path, monkeypatch):
-    import threading
+def test_a_broker_too_old_for_flexible_requests_is_a_run_error():
+    broker = FakeBroker(1, b"")
+    with pytest.raises(RunError, match="only up to v1"):
+        describe_log_dirs(broker.address, None, 5.0)
 
-    command = _command(tmp_path, monkeypatch, "import time; time.sleep(60)")
-    threading.Timer(0.5, command.cancel).start()
-    with pytest.raises(Cancelled):
-        command.run()
+
+def test_a_malformed_response_is_a_run_error():
+    broker = FakeBroker(4, b"\x00\x00")
+    with pytest.raises(RunError, match="malformed response"):
+        describe_log_dirs(broker.address, None, 5.0)
+
+
+def test_a_broker_that_is_down_is_a_run_error():
+    server = socket.create_server(("127.0.0.1", 0))
+    address = f"127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    with pytest.raises(RunError, match="cannot connect"):
+        describe_log_dirs(address, None, 1.0)
 
 
 @pytest.mark.parametrize(("cluster", "reason"), [

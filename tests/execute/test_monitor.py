@@ -1,6 +1,4 @@
-import json
-import sys
-import threading
+import os
 import time
 
 import pytest
@@ -8,12 +6,13 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.iostat import read_iostat
-from orchestrator.collect.kafka_admin import read_admin_samples
+from orchestrator.collect.kafka_admin import TopicLayout, read_admin_samples
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
-from orchestrator.errors import ToolMissingError
-from orchestrator.execute import log_dirs, monitor as monitor_module
+from orchestrator.errors import RunError, ToolMissingError
+from orchestrator.execute import monitor as monitor_module
 from orchestrator.cluster import BrokerHandle, Cluster
-from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, partition_sizes
+from orchestrator.execute.log_dirs import LogDir
+from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, ListedLogDir, SegmentLedger, list_log_dir
 from orchestrator.execute.topics import admin_client, ensure_topics
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
@@ -37,59 +36,79 @@ def test_iostat_missing_is_a_tool_missing_error(tmp_path, monkeypatch):
         monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1"))
 
 
-def test_partition_sizes_sum_the_plan_topics_partition_directories(tmp_path):
-    for name, size in (("data/orders-0", 100), ("data/orders-1", 50), ("data/other-0", 999), ("orders-extra-0", 7)):
-        (tmp_path / name).mkdir(parents=True)
-        (tmp_path / name / "00000000000000000000.log").write_bytes(b"x" * size)
-    assert partition_sizes(tmp_path, ["orders"]) == {"orders-0": 100, "orders-1": 50}
-    assert partition_sizes(tmp_path / "missing", ["orders"]) == {}
+def _segment(directory, base: int, size: int) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"{base:020d}.log", "wb") as f:
+        f.write(b"x" * size)
+        f.flush()
+        os.fsync(f.fileno())  # allocated blocks are what the listing counts
 
 
-def _remote_monitor(tmp_path, monkeypatch, script: str, cluster: Cluster) -> KafkaAdminMonitor:
-    """A KafkaAdminMonitor whose LogDirsCommand runs ``script`` (Python) instead of the JVM tool."""
-    monkeypatch.setattr(log_dirs, "java_binary", lambda: sys.executable)
-    monkeypatch.setattr(log_dirs, "java_classpath", lambda version: str(tmp_path / "*"))
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
-    monitor.prepare(cluster)
-    monitor._describe.command = [sys.executable, "-c", script]
-    return monitor
+def test_listing_a_log_dir_counts_allocated_bytes_and_segments_of_the_plan_topics(tmp_path):
+    _segment(tmp_path / "orders-0", 0, 5000)
+    _segment(tmp_path / "orders-0", 10, 5000)
+    _segment(tmp_path / "orders-1", 0, 100)
+    _segment(tmp_path / "other-0", 0, 9999)
+    _segment(tmp_path / "orders-extra-0", 0, 7)
+    listed = list_log_dir(tmp_path, ["orders"])
+    assert sorted(listed.partitions) == ["orders-0", "orders-1"]
+    assert listed.partitions["orders-0"] >= 10000 and listed.partitions["orders-0"] % 512 == 0
+    assert listed.segments == {"orders-0": frozenset({0, 10}), "orders-1": frozenset({0})}
+    assert listed.usable_bytes > 0 and listed.total_bytes >= listed.usable_bytes and listed.device
+    assert list_log_dir(tmp_path / "missing", ["orders"]) == ListedLogDir({}, {})
 
 
-def _log_dirs_sample(monitor: KafkaAdminMonitor) -> dict:
-    sample: dict = {"errors": []}
+def test_the_ledger_counts_segments_that_are_gone_as_deleted(tmp_path):
+    ledger = SegmentLedger()
+    first = ListedLogDir({}, {"orders-0": frozenset({0, 10, 20}), "orders-1": frozenset({0})})
+    later = ListedLogDir({}, {"orders-0": frozenset({20, 30}), "orders-1": frozenset({0, 5})})
+    assert ledger.see("1", [first]) == {"count": 4, "deleted": 0}
+    assert ledger.see("1", [later]) == {"count": 4, "deleted": 2}
+    assert ledger.see("1", [later]) == {"count": 4, "deleted": 2}
+
+
+def _log_dirs_sample(monitor: KafkaAdminMonitor, partitions: list[dict] | None = None) -> dict:
+    sample: dict = {"errors": [], **({"partitions": partitions} if partitions else {})}
     monitor._log_dirs(None, sample)
     return sample
 
 
-def test_remote_brokers_log_dirs_come_from_describe_log_dirs_and_local_ones_from_disk(tmp_path, monkeypatch):
-    (tmp_path / "data" / "orders-0").mkdir(parents=True)
-    (tmp_path / "data" / "orders-0" / "0.log").write_bytes(b"x" * 10)
-    answer = {"brokers": [{"broker": b, "logDirs": [{"logDir": "/d", "error": None, "partitions": [
-        {"partition": "orders-0", "size": 500, "isFuture": False}]}]} for b in (1, 2)]}
-    calls = tmp_path / "calls"
-    script = f"open({str(calls)!r}, 'a').write('x'); print('Querying'); print({json.dumps(answer)!r})"
-    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "localhost", "127.0.0.1:1", data_dir=tmp_path / "data"),
+def test_listed_brokers_come_from_disk_and_the_others_from_describe_log_dirs(tmp_path, monkeypatch):
+    _segment(tmp_path / "data" / "orders-0", 0, 10)
+    asked = []
+
+    def describe(address, topics, timeout):
+        asked.append((address, topics))
+        return [LogDir("/d", {"orders-0": 500}, 1000, 400), LogDir("/bad", error="KAFKA_STORAGE_ERROR")]
+
+    monkeypatch.setattr(monitor_module, "describe_log_dirs", describe)
+    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "localhost", "127.0.0.1:1", log_dirs=(tmp_path / "data",)),
                                       BrokerHandle(2, "kafka-2", "kafka-2:9092")], "4.1.1")
-    monkeypatch.setattr(monitor_module, "LOG_DIRS_EVERY_S", 3600.0)
-    monitor = _remote_monitor(tmp_path, monkeypatch, script, cluster)
-    first, second = _log_dirs_sample(monitor), _log_dirs_sample(monitor)
-    assert first == second == {"errors": [], "log_dirs": {"1": {"orders-0": 10}, "2": {"orders-0": 500}},
-                               "log_dirs_source": "local+describeLogDirs"}
-    assert calls.read_text() == "x"  # the second sample repeats the first answer
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor.prepare(cluster)
+    monitor._addresses = {"1": "127.0.0.1:1", "2": "kafka-2:9092"}
+    sample = _log_dirs_sample(monitor, [{"topic": "orders", "partition": 0}, {"topic": "orders", "partition": 1}])
+    assert asked == [("kafka-2:9092", {"orders": [0, 1]})]
+    assert sample["log_dirs"]["2"] == {"orders-0": 500} and sample["log_dirs"]["1"]["orders-0"] > 0
+    (local,) = sample["log_dir_space"]["1"]
+    assert local["dir"] == str(tmp_path / "data") and local["device"] is not None and local["usable"] > 0
+    assert sample["log_dir_space"]["2"] == [{"dir": "/d", "total": 1000, "usable": 400, "device": None}]
+    assert sample["segments"] == {"1": {"count": 1, "deleted": 0}}
+    assert sample["log_dirs_source"] == "local+describeLogDirs"
+    assert sample["errors"] == ["log_dirs: broker 2 /bad: KAFKA_STORAGE_ERROR"]
 
 
-def test_a_failing_describe_log_dirs_is_a_sample_error(tmp_path, monkeypatch):
-    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1")
-    monitor = _remote_monitor(tmp_path, monkeypatch, "print('not json')", cluster)
-    assert _log_dirs_sample(monitor) == {"errors": ["log_dirs: org.apache.kafka.tools.LogDirsCommand: no JSON line in its output"],
-                                         "log_dirs": None, "log_dirs_source": "unavailable"}
+def test_a_broker_that_does_not_answer_describe_log_dirs_is_a_sample_error(tmp_path, monkeypatch):
+    def describe(address, topics, timeout):
+        raise RunError(f"describeLogDirs {address}: cannot connect: refused")
 
-
-def test_stopping_mid_describe_keeps_the_last_answer_and_records_no_error(tmp_path, monkeypatch):
-    cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1")
-    monitor = _remote_monitor(tmp_path, monkeypatch, "import time; time.sleep(60)", cluster)
-    threading.Timer(0.5, monitor._describe.cancel).start()
-    assert _log_dirs_sample(monitor) == {"errors": [], "log_dirs": None, "log_dirs_source": "unavailable"}
+    monkeypatch.setattr(monitor_module, "describe_log_dirs", describe)
+    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor.prepare(Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1"))
+    monitor._addresses = {"1": "kafka-1:9092"}
+    assert _log_dirs_sample(monitor) == {
+        "errors": ["log_dirs: broker 1: describeLogDirs kafka-1:9092: cannot connect: refused"],
+        "log_dirs": None, "log_dir_space": None, "log_dirs_source": "unavailable"}
 
 
 def test_a_cluster_needing_secrets_gets_no_describe_log_dirs_and_says_why(tmp_path):
@@ -97,17 +116,10 @@ def test_a_cluster_needing_secrets_gets_no_describe_log_dirs_and_says_why(tmp_pa
                       client_config={"security.protocol": "SASL_PLAINTEXT"}, secret_env={"sasl.password": "PATH"})
     monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
     monitor.prepare(cluster)
+    monitor._addresses = {"1": "kafka-1:9092"}
     sample = _log_dirs_sample(monitor)
     assert sample["log_dirs"] is None and sample["log_dirs_source"] == "unavailable"
-    assert sample["errors"] == ["log_dirs: describeLogDirs would need the cluster's secrets in a command-config file"]
-
-
-def test_missing_java_is_a_sample_error_not_a_failed_prepare(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.delenv("JAVA_HOME", raising=False)
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
-    monitor.prepare(Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1"))
-    assert _log_dirs_sample(monitor)["errors"][0].startswith("log_dirs: java not found on PATH")
+    assert sample["errors"] == ["log_dirs: describeLogDirs would need the cluster's secrets"]
 
 
 @pytest.mark.integration
@@ -157,13 +169,17 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
     monitor.prepare(kafka_broker)
     with admin_client(kafka_broker) as admin:
-        sample = monitor.sample(admin)
+        sample, again = monitor.sample(admin), monitor.sample(admin)
     assert sample["errors"] == []
     assert sample["controller"] is not None and sample["brokers"]
     assert sorted(p["partition"] for p in sample["partitions"]) == [0, 1]
     assert sample["groups"]["in"]["lag"] == {f"{topic_name}/0": 9}
     assert sample["log_dirs_source"] == "local"
     assert sum(next(iter(sample["log_dirs"].values())).values()) > 0
+    assert next(iter(sample["log_dir_space"].values()))[0]["usable"] > 0
+    assert sample["configs"]["topics"][topic_name]["cleanup.policy"] == "delete"
+    assert "log.retention.check.interval.ms" in next(iter(sample["configs"]["brokers"].values()))
+    assert "configs" not in again  # recorded once a run
 
     monitor.start()
     time.sleep(1.5)
@@ -172,6 +188,8 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
     result = read_admin_samples(monitor.output, builder, diag, 1.0)
     assert result.max_lag == {"in": 9}
+    assert result.cluster.topics[topic_name] == TopicLayout(2, 1, {str(kafka_broker.brokers[0].node_id): 2})
+    assert result.cluster.topic_configs[topic_name]["retention.ms"] == "604800000"
     timeline = builder.build()
     assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
     assert diag.lines() == []
@@ -180,7 +198,7 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
 @pytest.mark.integration
 def test_describe_log_dirs_reports_the_size_of_a_produced_to_topic(tmp_path, kafka_broker, topic_name):
     plan = _produced_plan(kafka_broker, topic_name)
-    # the same broker seen as a remote one: no data_dir, so LogDirsCommand must answer
+    # the same broker seen as a remote one: no log dirs to list, so DescribeLogDirs must answer
     remote = Cluster(kafka_broker.bootstrap_servers, [BrokerHandle(b.node_id, b.host, b.address) for b in kafka_broker.brokers],
                      kafka_broker.kafka_version)
     monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
@@ -192,6 +210,8 @@ def test_describe_log_dirs_reports_the_size_of_a_produced_to_topic(tmp_path, kaf
     sizes = sample["log_dirs"][str(kafka_broker.brokers[0].node_id)]
     assert sorted(sizes) == [f"{topic_name}-0", f"{topic_name}-1"]
     assert sum(sizes.values()) > 0
+    (space,) = sample["log_dir_space"][str(kafka_broker.brokers[0].node_id)]
+    assert 0 < space["usable"] <= space["total"]  # Kafka 4.x answers DescribeLogDirs v4
 
 
 def test_admin_client_failure_is_recorded_as_a_sample_error(tmp_path):
@@ -214,4 +234,5 @@ def test_a_failure_without_a_message_is_named_by_its_type(tmp_path, monkeypatch)
     monkeypatch.setattr(monitor, "_cluster", lambda admin, sample: None)
     monkeypatch.setattr(monitor, "_partitions", lambda admin, sample: None)
     monkeypatch.setattr(monitor, "_log_dirs", lambda admin, sample: None)
+    monkeypatch.setattr(monitor, "_configs", lambda admin, sample: None)
     assert monitor.sample(None)["errors"] == ["groups: TimeoutError"]
