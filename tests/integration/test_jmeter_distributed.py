@@ -9,7 +9,10 @@ import csv
 import json
 import os
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import yaml
 
 from orchestrator.cluster import Cluster
 from orchestrator.render import distributed
-from orchestrator.render.distributed import distribution
+from orchestrator.render.distributed import JmeterServer, distribution
 from orchestrator.execute.jmeter_servers import JmeterServers
 from orchestrator.pipeline import Outcome, apply
 from orchestrator.plan.loader import load_plan
@@ -81,6 +84,29 @@ def write_plan(root: Path, cluster: Cluster, topic: str, plugin: Path) -> Path:
     return path
 
 
+@contextmanager
+def foreign_server(count: int) -> Iterator[None]:
+    """A process of another run on this machine that has this lab's server ports on its command line,
+    as another test session's servers, or one in a network namespace, can have: the secret check
+    must tell this lab's servers from it."""
+    ports = [f"-Dserver_port={distributed.SERVER_PORT + 2 * i}" for i in range(count)]
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)", *ports],
+                            env={k: v for k, v in os.environ.items() if k != SECRET_ENV})
+    try:
+        yield
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def lab_servers(root: Path, servers: Iterable[JmeterServer]) -> list[psutil.Process]:
+    """The jmeter-server processes of ``servers`` that run from this lab's agent directories (under
+    ``root``): a port number alone can be another run's too, in a network namespace or another session."""
+    ports = {f"-Dserver_port={s.port}" for s in servers}
+    return [p for p in psutil.process_iter(["cmdline"])
+            if ports & set(p.info["cmdline"] or []) and str(root) in " ".join(p.info["cmdline"])]
+
+
 @dataclass
 class Lab:
     root: Path
@@ -101,8 +127,7 @@ def lab(kafka_broker: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
                             lifetime_s: float) -> None:
         # as a secured target's password would be: the test reads it from the environment at run time
         start(self, home, plugins, [*secret_env, SECRET_ENV], lifetime_s)
-        ports = {f"-Dserver_port={s.port}" for s in self.dist.servers}
-        server_env.extend(p.environ() for p in psutil.process_iter(["cmdline"]) if ports & set(p.info["cmdline"] or []))
+        server_env.extend(p.environ() for p in lab_servers(root, self.dist.servers))
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_STATE_HOME", str(root / "state"))
@@ -113,7 +138,8 @@ def lab(kafka_broker: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
         plugin = build_pepper_box_jar(root / "stand-in")
         plan_path = write_plan(root, kafka_broker, f"t-jmeter-dist-{os.getpid()}", plugin)
         plan = load_plan(plan_path)
-        outcome = apply(plan, plan_path, root / "run", False, Progress())
+        with foreign_server(2 * len(AGENTS)):
+            outcome = apply(plan, plan_path, root / "run", False, Progress())
         yield Lab(root, plan, plan_path, RunDir(root / "run"), outcome, server_env)
 
 
