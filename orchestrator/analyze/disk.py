@@ -4,9 +4,9 @@ A plan asks it when one of its topics sets a retention (time or bytes) or an SLO
 ``broker.log_dir_bytes``. The answer is the disk projection (``orchestrator.analyze.retention``)
 in one sentence, for example
 
-    At 10.5 MB/s on disk (RF 1; clients sent 10.2 MB/s, 1.03x), retention of 5m or 256 MiB per
-    partition (read from the cluster) needs 1.98 GB per broker; broker 1 has 84.5 GB free: fits.
-    Clean-up keeps up: log size plateaued at 1.83 GB after 3m5s; 41 segments deleted.
+    At 10.5 MB/s on disk (RF 1; clients sent 10.2 MB/s, 1.02x), retention of 5m or 256 MiB per
+    partition (read from the cluster) needs 2.17 GB per broker; broker 0 has 81.6 GB free: fits.
+    Clean-up keeps up: log size plateaued at 1.96 GB after 2m56s; 172 segments deleted.
 
 Its value is the most any broker needs at steady state (bytes), its verdict ``fits`` or
 ``does not fit`` (raising the report's alarm), none when free space is unknown.
@@ -167,7 +167,8 @@ class DiskAnalysis(QuestionAnalysis):
                    else "the topics' log dirs did not grow")
             return Answer(question="disk", sentence=f"Disk not projected: {why} (log-dir source: {disk.log_dirs_source}).",
                           answered=False, inputs=_inputs(disk), section="projection")
-        start = float(data.measured.timeline.start)
+        # elapsed times count from the first phase, as the report's do
+        start = min((p.start for p in data.measured.phases), default=float(data.measured.timeline.start))
         sentence = f"{_rate_clause(measured)}, {_retention_clause(measured)} {_fit_clause(disk)}."
         if cleanup := _cleanup_sentence(measured, disk, start):
             sentence += " " + cleanup

@@ -275,6 +275,13 @@ class DiskProjection:
     free_source: str  # where free space came from
 
     @property
+    def sizes_from(self) -> str:
+        """Where the log-dir sizes came from, in words."""
+        names = {"local": "listing the brokers' log dirs", "describeLogDirs": "Kafka's DescribeLogDirs"}
+        found = [names.get(s, s) for s in self.log_dirs_source.split("+") if s != "none"]
+        return " and ".join(found) or "nowhere"
+
+    @property
     def fits(self) -> bool | None:
         verdicts = [b.fits for b in self.brokers]
         if False in verdicts:
