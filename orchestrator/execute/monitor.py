@@ -279,11 +279,12 @@ def _write(out: IO[str], sample: dict) -> None:
 
 
 SEGMENT = re.compile(r"^(\d{20})\.log$")
+SPARSE_INDEXES = (".index", ".timeindex")
 
 
 @dataclass(frozen=True)
 class ListedLogDir:
-    partitions: dict[str, int]  # "<topic>-<partition>" -> bytes allocated on disk
+    partitions: dict[str, int]  # "<topic>-<partition>" -> bytes of its files (see ``list_log_dir``)
     segments: dict[str, frozenset[int]]  # "<topic>-<partition>" -> base offsets of its .log segments
     total_bytes: int | None = None  # of the file system; None when the dir does not exist (yet)
     usable_bytes: int | None = None
@@ -291,8 +292,7 @@ class ListedLogDir:
 
 
 def list_log_dir(log_dir: Path, topics: list[str]) -> ListedLogDir:
-    """The plan topics' partition directories in one of a broker's log dirs. Sizes are the blocks
-    allocated (what fills the disk: Kafka's preallocated index files are sparse), like ``du``."""
+    """The plan topics' partition directories in one of a broker's log dirs."""
     pattern = re.compile(rf"^({'|'.join(re.escape(t) for t in topics)})-\d+$") if topics else None
     sizes: dict[str, int] = {}
     segments: dict[str, frozenset[int]] = {}
@@ -308,8 +308,10 @@ def list_log_dir(log_dir: Path, topics: list[str]) -> ListedLogDir:
 
 
 def _partition_dir(path: str) -> tuple[int, frozenset[int]]:
-    """Bytes allocated to the files of one partition and its segments' base offsets; a file the
-    broker deletes meanwhile counts as absent."""
+    """Bytes of one partition's files and its segments' base offsets. Files count their size, not
+    their blocks (blocks are allocated when the page cache is written back, up to half a minute
+    later), except the index files Kafka preallocates sparsely (10 MiB for the active segment),
+    which count the blocks they occupy. A file the broker deletes meanwhile counts as absent."""
     total, bases = 0, set()
     try:
         entries = list(os.scandir(path))
@@ -317,9 +319,12 @@ def _partition_dir(path: str) -> tuple[int, frozenset[int]]:
         return 0, frozenset()
     for entry in entries:
         try:
-            total += entry.stat().st_blocks * 512 if entry.is_file() else 0
+            info = entry.stat()
         except FileNotFoundError:
             continue
+        if not entry.is_file():
+            continue
+        total += min(info.st_size, info.st_blocks * 512) if entry.name.endswith(SPARSE_INDEXES) else info.st_size
         if match := SEGMENT.match(entry.name):
             bases.add(int(match.group(1)))
     return total, frozenset(bases)

@@ -1,4 +1,3 @@
-import os
 import time
 
 import pytest
@@ -36,23 +35,24 @@ def test_iostat_missing_is_a_tool_missing_error(tmp_path, monkeypatch):
         monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1"))
 
 
-def _segment(directory, base: int, size: int) -> None:
+def _segment(directory, base: int, size: int, index: int = 0) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f"{base:020d}.log", "wb") as f:
-        f.write(b"x" * size)
-        f.flush()
-        os.fsync(f.fileno())  # allocated blocks are what the listing counts
+    (directory / f"{base:020d}.log").write_bytes(b"x" * size)
+    with open(directory / f"{base:020d}.index", "wb") as f:
+        f.write(b"i" * index)
+        f.truncate(10 * 1024**2)  # preallocated the way Kafka does: sparse beyond what it wrote
 
 
-def test_listing_a_log_dir_counts_allocated_bytes_and_segments_of_the_plan_topics(tmp_path):
-    _segment(tmp_path / "orders-0", 0, 5000)
+def test_listing_a_log_dir_counts_file_sizes_sparse_indexes_by_blocks_and_segments(tmp_path):
+    _segment(tmp_path / "orders-0", 0, 5000, index=4096)
     _segment(tmp_path / "orders-0", 10, 5000)
     _segment(tmp_path / "orders-1", 0, 100)
     _segment(tmp_path / "other-0", 0, 9999)
     _segment(tmp_path / "orders-extra-0", 0, 7)
     listed = list_log_dir(tmp_path, ["orders"])
     assert sorted(listed.partitions) == ["orders-0", "orders-1"]
-    assert listed.partitions["orders-0"] >= 10000 and listed.partitions["orders-0"] % 512 == 0
+    assert 10000 <= listed.partitions["orders-0"] < 10000 + 1024**2  # not 2 x 10 MiB of preallocated index
+    assert listed.partitions["orders-1"] < 1024**2
     assert listed.segments == {"orders-0": frozenset({0, 10}), "orders-1": frozenset({0})}
     assert listed.usable_bytes > 0 and listed.total_bytes >= listed.usable_bytes and listed.device
     assert list_log_dir(tmp_path / "missing", ["orders"]) == ListedLogDir({}, {})
@@ -189,7 +189,6 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     result = read_admin_samples(monitor.output, builder, diag, 1.0)
     assert result.max_lag == {"in": 9}
     assert result.cluster.topics[topic_name] == TopicLayout(2, 1, {str(kafka_broker.brokers[0].node_id): 2})
-    assert result.cluster.topic_configs[topic_name]["retention.ms"] == "604800000"
     timeline = builder.build()
     assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
     assert diag.lines() == []

@@ -22,11 +22,13 @@ def apply(plan: str, run: Path, *overrides: str) -> tuple[int, dict]:
 
 
 def test_disk_fill_under_retention_answers_disk(tmp_path) -> None:
-    # 2 MB/s into 6 partitions that keep 4 MiB each in 1 MiB segments: retention holds the log
-    # within about half a minute, so a 70 s run shows the plateau
+    # 1 MB/s into 6 partitions that keep 4 MiB each in 1 MiB segments: a partition reaches its
+    # limit after about 30 s, so a 90 s run shows the plateau. Not sooner: a broker's first retention
+    # check waits log.initial.task.delay.ms (30 s) after it starts, and a log that is full before
+    # then overshoots its steady state once.
     code, summary = apply("disk-fill-under-retention.yaml", tmp_path / "run",
-                          "phases.warmup.duration=5s", "phases.fill.duration=70s",
-                          "workloads.writer.rate=2k/s", "topics.events.retention=30s",
+                          "phases.warmup.duration=5s", "phases.fill.duration=90s",
+                          "workloads.writer.rate=1k/s", "topics.events.retention=30s",
                           "topics.events.retention_bytes=4MiB", "topics.events.configs.segment.bytes=1048576",
                           "target.properties.log.retention.check.interval.ms=2000",
                           "slos.log-dir-plateaus.threshold=100MiB", "monitors.kafka_admin.interval=2s")
