@@ -132,7 +132,7 @@ def resolve_retention(topic: Topic, plan: Plan, cluster: ClusterFacts) -> Retent
     configs = {**planned, **reported} if reported else planned
     checks = [float(c["log.retention.check.interval.ms"]) for c in cluster.broker_configs.values()
               if "log.retention.check.interval.ms" in c]
-    check_ms = max(checks) if checks and reported else _number(planned, "log.retention.check.interval.ms")
+    check_ms = max(checks) if checks else _number(planned, "log.retention.check.interval.ms")
     layout = cluster.topics.get(topic.name)
     retention_ms, retention_bytes = _number(configs, "retention.ms"), _number(configs, "retention.bytes")
     return Retention(
@@ -175,12 +175,13 @@ def _thinned(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hinge_break(t: np.ndarray, y: np.ndarray) -> float:
-    """The time c that best fits y = a + b * min(t, c): growth until c, flat after it (the last
-    time when a straight line fits best)."""
+    """The time c that best fits y = a + b * min(t, c): growth until c, flat after it. The last
+    time means no break: one straight line fits best."""
     tt, yy = _thinned(t, y)
-    candidates = np.unique(tt[2:-2][np.linspace(0, len(tt) - 5, min(MAX_BREAKS, len(tt) - 4)).round().astype(int)]) \
-        if len(tt) > 5 else np.array([])
-    breaks = np.append(candidates, tt[-1])
+    breaks = np.array([tt[-1]])  # no break: one straight line
+    if len(tt) > 5:  # a break leaves at least two sizes on either side
+        picks = np.linspace(2, len(tt) - 3, min(MAX_BREAKS, len(tt) - 4)).round().astype(int)
+        breaks = np.append(np.unique(tt[picks]), tt[-1])
     x = np.minimum(tt[None, :], breaks[:, None])
     xc = x - x.mean(axis=1, keepdims=True)
     yc = yy - yy.mean()
@@ -238,7 +239,7 @@ class TopicDisk:
     @property
     def replica_rate(self) -> float:
         """Bytes/s into one partition replica."""
-        return max(0.0, self.disk_bytes_per_s or 0.0) / (self.retention.partitions * self.retention.replication_factor)
+        return replica_rate(self.fit, self.retention)
 
     @property
     def cleanup(self) -> str:
@@ -250,6 +251,12 @@ class TopicDisk:
         if self.first_deletion_at is not None and self.fit.last > self.first_deletion_at + self.retention.delete_delay_s:
             return "did not keep up"
         return "not shown"
+
+
+def replica_rate(fit: GrowthFit | None, retention: Retention) -> float:
+    """Bytes/s into one partition replica: the topic's disk rate over all its replicas."""
+    growth = max(0.0, fit.bytes_per_s) if fit else 0.0
+    return growth / (retention.partitions * retention.replication_factor)
 
 
 @dataclass(frozen=True)
@@ -338,8 +345,7 @@ def _topic(plan: Plan, topic: Topic, timeline: Timeline, window: Window, cluster
     measured_from = window.spans[0][0] if window.spans else None
     fit = fit_growth(times, sizes, measured_from)
     payload = _payload(timeline, writers, fit.start, fit.end) if fit else None
-    stub = TopicDisk(topic.name, retention, fit, payload, None, None, None, None)
-    rate = stub.replica_rate
+    rate = replica_rate(fit, retention)
     first = retention.first_deletion_s(rate)
     began = times[0] if times else None
     plateau = max(s for t, s in zip(times, sizes) if t > fit.end) if fit and fit.plateau else None
@@ -391,33 +397,46 @@ def _disk_groups(brokers: list[str], disks: dict[str, dict[str, float]]) -> list
     return [sorted(m, key=lambda b: (len(b), b)) for m, _ in groups]
 
 
+@dataclass(frozen=True)
+class _Load:
+    """What one broker holds and takes on, before its disk is known."""
+
+    current: float | None
+    peak: float | None
+    growth: float
+    needs: float | None
+    week: float | None
+
+
+def _load(broker: str, topics: list[TopicDisk], brokers: int, sizes: list[float | None],
+          cluster: ClusterFacts) -> _Load:
+    held = [(t, n) for t in topics if (n := _replicas_on(t, broker, brokers, cluster))]
+    peaks = [t.peak_per_replica_bytes for t, _ in held]
+    weeks = [t.week_peak_per_replica_bytes for t, _ in held]
+    return _Load(current=_last(sizes), peak=max((v for v in sizes if v is not None), default=None),
+                 growth=sum(t.replica_rate * n for t, n in held),
+                 needs=None if None in peaks else sum(p * n for p, (_, n) in zip(peaks, held)),
+                 week=None if None in weeks else sum(w * n for w, (_, n) in zip(weeks, held)))
+
+
 def _brokers(topics: list[TopicDisk], timeline: Timeline, cluster: ClusterFacts,
              local_free_bytes: float | None) -> list[BrokerDisk]:
     ids = _broker_ids(timeline, cluster)
     disks = _free_by_disk(timeline)
     totals = {k.host: v for k, v in timeline.select("broker.log_dir_bytes", label=None).items() if k.host}
-    plans = {}
-    for broker in ids:
-        shares = [(t, _replicas_on(t, broker, len(ids), cluster)) for t in topics]
-        needs = [(t.peak_per_replica_bytes, t.week_peak_per_replica_bytes, n) for t, n in shares if n]
-        series = totals.get(broker, [])
-        plans[broker] = dict(
-            current=_last(series), peak=max((v for v in series if v is not None), default=None),
-            growth=sum(t.replica_rate * n for t, n in shares),
-            needs=None if any(p is None for p, _, _ in needs) else sum(p * n for p, _, n in needs),
-            week=None if any(w is None for _, w, _ in needs) else sum(w * n for _, w, n in needs))
+    loads = {b: _load(b, topics, len(ids), totals.get(b, []), cluster) for b in ids}
     out = []
     for group in _disk_groups(ids, disks):
         space = {k: v for b in group for k, v in disks.get(b, {}).items()}
         free = sum(space.values()) if space else (local_free_bytes if len(ids) == 1 else None)
-        growth = sum(plans[b]["growth"] for b in group)
-        unbounded = any(plans[b]["needs"] is None for b in group) and growth > 0
-        more = sum(max(0.0, (plans[b]["needs"] or 0.0) - (plans[b]["current"] or 0.0)) for b in group)
+        growth = sum(loads[b].growth for b in group)
+        unbounded = any(loads[b].needs is None for b in group) and growth > 0
+        more = sum(max(0.0, (loads[b].needs or 0.0) - (loads[b].current or 0.0)) for b in group)
         fits = None if free is None else (not unbounded and more <= free)
         fills = free / growth if fits is False and growth > 0 and free is not None else None
         for b in group:
-            p = plans[b]
-            out.append(BrokerDisk(b, p["current"], p["peak"], p["growth"], p["needs"], p["week"], free,
+            load = loads[b]
+            out.append(BrokerDisk(b, load.current, load.peak, load.growth, load.needs, load.week, free,
                                   tuple(x for x in group if x != b), fits, fills))
     return sorted(out, key=lambda b: (len(b.broker), b.broker))
 

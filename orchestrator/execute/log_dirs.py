@@ -144,7 +144,9 @@ def _version(conn: _Connection) -> int:
     if code:
         raise RunError(f"describeLogDirs {conn.address}: ApiVersions: {_error(code)}")
     for _ in range(reader.take(">i")):
-        key, _low, high = reader.take(">h"), reader.take(">h"), reader.take(">h")
+        key = reader.take(">h")
+        reader.take(">h")  # the oldest version it supports
+        high = reader.take(">h")
         if key == DESCRIBE_LOG_DIRS:
             if high < OLDEST:
                 raise RunError(f"describeLogDirs {conn.address}: the broker answers only up to v{high}")

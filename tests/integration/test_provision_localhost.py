@@ -146,6 +146,17 @@ def test_admin_monitor_sampled_the_cluster_even_while_a_broker_was_down(lab: Lab
     assert sum("partitions" in s and "brokers" in s for s in during) > len(during) / 2
 
 
+def test_every_brokers_log_dirs_are_listed_with_the_disk_they_share(lab: Lab) -> None:
+    samples = [json.loads(line) for line in (lab.run.raw / "kafka_admin" / "samples.jsonl").read_text().splitlines()]
+    last = [s for s in samples if s.get("log_dirs")][-1]
+    assert last["log_dirs_source"] == "local"
+    assert sorted(last["log_dirs"]) == ["1", "2", "3"]
+    assert all(sum(sizes.values()) > 0 for sizes in last["log_dirs"].values())
+    # three brokers, one machine: one file system, whose free space the disk projection counts once
+    assert len({d["device"] for dirs in last["log_dir_space"].values() for d in dirs}) == 1
+    assert [b.log_dirs for b in lab.cluster.brokers] == [(lab.plan_path.parent / h / "logs",) for h in HOSTS]
+
+
 def test_cluster_handle_names_each_local_broker_process(lab: Lab) -> None:
     assert [(b.node_id, b.host) for b in lab.cluster.brokers] == [(1, "b1"), (2, "b2"), (3, "b3")]
     assert all(b.pid is not None and "kafka.Kafka" in psutil.Process(b.pid).cmdline() for b in lab.cluster.brokers)
