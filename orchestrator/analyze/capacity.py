@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from orchestrator.analyze.answers import AnalysisInput, QuestionAnalysis, register
 from orchestrator.analyze.search import DELAY_GROWTH_MS, GENERATOR_SHORTFALL, Conclusion, NextProbe, next_probe
 from orchestrator.analyze.slo import Measured
+from orchestrator.analyze.stall import feeds
 from orchestrator.analyze.steps import Judgement, judge, search_phase, search_settings, slot_window
 from orchestrator.analyze.window import Window, judged_window
 from orchestrator.plan.models import Plan, ProducerWorkload, SearchPhase
@@ -45,7 +46,7 @@ def search_outcome(plan: Plan, measured: Measured, steps: list[StepSpan]) -> Sea
     producer = next(w for w in plan.workloads if isinstance(w, ProducerWorkload))
     slos = [s for s in plan.slos if s.name in phase.slos]
     done = [s for s in steps if s.phase == phase.name and s.end is not None and s.end >= s.measured_to]
-    judgements = [judge(measured, slos, producer.name, span) for span in done]
+    judgements = [judge(measured, slos, producer.name, span, feeds(plan)) for span in done]
     return SearchOutcome(phase, producer, judgements, next_probe(search_settings(phase), [j.result for j in judgements]))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from orchestrator.analyze.latency import stat_ms
 from orchestrator.analyze.search import ProbeResult, Role, SearchSettings
 from orchestrator.analyze.slo import Measured, evaluate_one, merged_histogram, observe
+from orchestrator.analyze.stall import Feeds
 from orchestrator.analyze.window import Window
 from orchestrator.plan.metrics import spec
 from orchestrator.plan.models import Phase, Plan, SearchPhase, Slo
@@ -95,10 +96,11 @@ def _delay_growth_ms(measured: Measured, workload: str, window: Window) -> float
     return None if first is None or last is None else last - first
 
 
-def judge(measured: Measured, slos: list[Slo], workload: str, span: StepSpan) -> Judgement:
-    """One step's verdict: every SLO over its measured window, and what the generator achieved."""
+def judge(measured: Measured, slos: list[Slo], workload: str, span: StepSpan, sources: Feeds | None = None) -> Judgement:
+    """One step's verdict: every SLO over its measured window, and what the generator achieved.
+    ``sources``: the native producers of each consumer workload (``stall.feeds``)."""
     window = slot_window(span.measured_from, span.measured_to)
-    results = [evaluate_one(slo, measured, window) for slo in slos]
+    results = [evaluate_one(slo, measured, window, sources) for slo in slos]
     achieved = observe(measured, spec("produce.rate"), workload, window, whole_run=False)
     mb = observe(measured, spec("produce.throughput_mb"), workload, window, whole_run=False)
     role: Role = "confirm" if span.role == "confirm" else "probe"

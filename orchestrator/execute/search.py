@@ -17,6 +17,7 @@ from pathlib import Path
 
 from orchestrator.analyze.live import SETTLE_S, LiveMeasured, LiveTail
 from orchestrator.analyze.search import Conclusion, NextProbe, ProbeResult, next_probe
+from orchestrator.analyze.stall import feeds
 from orchestrator.analyze.steps import Judgement, judge, measured_window, search_phase, search_settings
 from orchestrator.collect.histograms import HistogramStore
 from orchestrator.events import EventLog, step_detail, step_name
@@ -50,6 +51,7 @@ class SearchDriver:
         self.phase, self.run, self.events, self.start_at = phase, run, events, start_at
         self.producer = next(w for w in plan.workloads if isinstance(w, ProducerWorkload))
         self.slos = [s for s in plan.slos if s.name in phase.slos]
+        self.sources = feeds(plan)
         self.settings = search_settings(phase)
         self.bound = phase_start + phase.duration
         self._tmp = Path(tempfile.mkdtemp(prefix="orchestrate-search-"))
@@ -94,7 +96,8 @@ class SearchDriver:
         span = self.current
         if self.ended is not None or span is None or now < span.measured_to + SETTLE_S + 1:
             return self.ended
-        judgement = judge(LiveMeasured(self.tail.read(now), self.store), self.slos, self.producer.name, span)
+        judgement = judge(LiveMeasured(self.tail.read(now), self.store), self.slos, self.producer.name, span,
+                          self.sources)
         self.results.append(judgement.result)
         decision = next_probe(self.settings, self.results)
         start = self._grid_after(now + LEAD_S)

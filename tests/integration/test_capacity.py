@@ -13,10 +13,13 @@ from orchestrator.cli import main
 pytestmark = pytest.mark.integration
 
 PLAN = Path(__file__).parents[2] / "plans" / "capacity-at-latency-slo.yaml"
-SHORT = {"phases.warmup.duration": "10s", "phases.warmup.rate": "1k/s", "phases.search.start_rate": "1k/s",
+# a warm-up long enough for a cold broker (its first seconds can take seconds per ack), then short
+# probes; the verdict depends on how busy this machine is, the shape and the search's own
+# guarantees do not
+SHORT = {"phases.warmup.duration": "20s", "phases.warmup.rate": "1k/s", "phases.search.start_rate": "1k/s",
          "phases.search.max_rate": "64k/s", "phases.search.growth": "4", "phases.search.resolution": "25%",
-         "phases.search.settle": "2s", "phases.search.measure": "4s", "phases.search.confirm": "4s",
-         "phases.search.max_probes": "12"}
+         "phases.search.settle": "2s", "phases.search.measure": "4s", "phases.search.confirm": "8s",
+         "phases.search.max_probes": "14"}
 
 
 def test_the_capacity_plan_answers_with_a_plausible_rate(tmp_path) -> None:
@@ -27,20 +30,23 @@ def test_the_capacity_plan_answers_with_a_plausible_rate(tmp_path) -> None:
     answer = next(a for a in summary["answers"] if a["question"] == "capacity")
     probes = [s for s in summary["steps"] if s["phase"] == "search"]
     assert [row["probe"] for row in answer["rows"]] == [p["name"] for p in probes] and len(probes) >= 2
-    assert probes[0]["rate"] == 1000 and all(1 <= p["rate"] <= 64_000 for p in probes)
+    assert probes[0]["rate"] == 1000 and all(1 <= p["rate"] <= 64_000 for p in probes) and len(probes) <= 14
     for row in answer["rows"]:
         assert row["outcome"] in ("held", "failed", "generator") and row["achieved_msg_s"] > 0
         assert row["publish_latency.p99 (ms)"] > 0 and row["produce.errors"] == 0
+    assert answer["sentence"].startswith("Capacity at publish_latency.p99 <= 50 ms and produce.errors <= 0: ")
+    held, failed = answer["inputs"]["held_msg_s"], answer["inputs"]["failed_msg_s"]
+    # the run passes exactly when the search confirmed an answer (the plan has no other SLOs)
+    assert (code == 0) == (summary["verdict"] == "pass") == (answer["verdict"] == "confirmed")
     if answer["verdict"] == "confirmed":
-        # the answer held its confirmation and a rate at most 25 % above it failed, twice
-        assert code == 0 and summary["verdict"] == "pass" and answer["unit"] == "msg/s"
-        assert 1 <= answer["value"] <= 64_000 and answer["rows"][-1]["role"] == "confirm"
-        failed = answer["inputs"]["failed_msg_s"]
-        assert answer["value"] < failed <= answer["value"] * 1.25
-        assert [r["outcome"] for r in answer["rows"] if r["intended_msg_s"] == failed] == ["failed", "failed"]
-        assert answer["sentence"].startswith("Capacity at publish_latency.p99 <= 50 ms and produce.errors <= 0: ")
-        assert f"{answer['value']:,.0f} msg/s" in answer["sentence"]
+        # the answer held its confirmation, and a rate at most 25 % above it failed twice
+        assert answer["unit"] == "msg/s" and answer["value"] == held and 1 <= held <= 64_000
+        assert answer["rows"][-1]["role"] == "confirm" and answer["rows"][-1]["held"]
+        assert held < failed <= held * 1.25
+        assert [r["outcome"] for r in answer["rows"] if r["intended_msg_s"] == failed].count("failed") >= 2
+        assert f"{held:,.0f} msg/s" in answer["sentence"] and "+/- 25 %" in answer["sentence"]
     else:
-        # this machine could not push the cluster to its limit: the answer must say why, not guess
-        assert answer["verdict"] in ("generator-limited", "above max_rate") and answer["value"] is None
-        assert code == 1 and ("instances" in answer["sentence"] or "max_rate" in answer["sentence"])
+        # the machine could not take the search to an answer: it says why and gives no number
+        assert answer["value"] is None and not answer["answered"]
+        assert answer["verdict"] in ("generator-limited", "above max_rate", "not converged")
+        assert held is None or failed is None or held < failed
