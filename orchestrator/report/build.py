@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 from orchestrator import __version__
-from orchestrator.analyze import capacity  # noqa: F401 - registers the capacity answer
 from orchestrator.analyze.answers import AnalysisInput, answer_questions
 from orchestrator.analyze.capacity import search_slo_scope, search_slo_windows
 from orchestrator.analyze.retention import project_disk
