@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     apply = plan_command("apply", "provision, run, collect and report")
     apply.add_argument("--run-dir", type=Path, help="run directory (default: runs/<plan>-<UTC timestamp>)")
     apply.add_argument("--keep-broker", action="store_true", help="leave the local broker running afterwards")
+    apply.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                       help="outside a terminal, print a progress line this often (default 10; 0: none)")
     render = plan_command("render", "write the files apply would run (Taurus YAML, JMX, runner specs)")
     render.add_argument("--out", type=Path, required=True, help="output directory")
     plan_command("provision", "install and start the plan's cluster and agents through Ansible")
@@ -126,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         from orchestrator.progress import Progress
 
         outcome = apply(_load(args), args.plan, run_dir=args.run_dir, keep_broker=args.keep_broker,
-                        progress=Progress.for_stream(sys.stdout))
+                        progress=Progress.for_stream(sys.stdout, args.progress_every))
         print(outcome.headline())
         return outcome.exit_code()
     if args.command == "render":

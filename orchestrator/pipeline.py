@@ -13,7 +13,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,9 +258,17 @@ def _drain_bound(plan: Plan) -> float:
 def _snapshot(clock: PhaseClock, components: Components, now: float) -> Snapshot:
     stats = [c.live_stats() for c in components.loads]
     end = clock.boundaries()[-1]
+    lags = [s.lag for s in stats if s.lag is not None]
     return Snapshot(phase=clock.current, elapsed_s=now - clock.start_at, remaining_s=end - now,
                     produced_per_s=sum(s.produced_per_s for s in stats),
-                    consumed_per_s=sum(s.consumed_per_s for s in stats), errors=sum(s.errors for s in stats))
+                    consumed_per_s=sum(s.consumed_per_s for s in stats), errors=sum(s.errors for s in stats),
+                    publish_p99_ms=_worst(s.publish_p99_ms for s in stats), e2e_p99_ms=_worst(s.e2e_p99_ms for s in stats),
+                    lag=sum(lags) if lags else None)
+
+
+def _worst(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, progress: Progress,

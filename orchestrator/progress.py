@@ -1,9 +1,11 @@
-"""The live progress line of ``apply``: phase, elapsed and remaining time, live rates.
+"""The live progress of ``apply``: phase, elapsed and remaining time, rates, p99s, lag, errors.
 
-On a terminal it redraws one line in place (``\\r``); anywhere else it stays silent, so logs and
-CI output hold only the final headline. The CLI hands the Progress to ``apply``; library code
-never prints. Ansible's task events (provisioning, teardown, remote components) arrive through
-``Progress.ansible``, possibly from the threads that run playbooks in the background.
+On a terminal it redraws one line in place (``\\r``). Anywhere else (a CI log, a file, a pipe) it
+prints one plain, timestamped line every ``every_s`` seconds, as JMeter's summariser and Kafka's perf
+tools do, so a day-long soak is not silent until it ends; ``every_s`` 0 keeps it silent. The CLI
+hands the Progress to ``apply``; library code never prints. Ansible's task events (provisioning,
+teardown, remote components) arrive through ``Progress.ansible``, possibly from the threads that
+run playbooks in the background.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TextIO
 
 from orchestrator.remote.ansible import TaskEvent
 
 REDRAW_EVERY_S = 0.5
+PLAIN_EVERY_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,21 @@ class Snapshot:
     produced_per_s: float = 0.0
     consumed_per_s: float = 0.0
     errors: int = 0
+    publish_p99_ms: float | None = None  # the newest second's, worst instance
+    e2e_p99_ms: float | None = None
+    lag: int | None = None  # consumers' position lag, summed
 
     def line(self) -> str:
+        produce = f"produce {self.produced_per_s:,.0f}/s" + _p99(self.publish_p99_ms)
+        consume = f"consume {self.consumed_per_s:,.0f}/s" + _p99(self.e2e_p99_ms, "e2e ")
         text = (f"{self.phase} · {_clock(self.elapsed_s)} elapsed · {_clock(self.remaining_s)} left · "
-                f"produce {self.produced_per_s:,.0f}/s · consume {self.consumed_per_s:,.0f}/s")
+                f"{produce} · {consume}")
+        text += f" · lag {self.lag:,}" if self.lag is not None else ""
         return text + (f" · {self.errors} errors" if self.errors else "")
+
+
+def _p99(value_ms: float | None, what: str = "") -> str:
+    return "" if value_ms is None else f" ({what}p99 {value_ms:,.3g} ms)"
 
 
 def _clock(seconds: float) -> str:
@@ -43,8 +57,10 @@ class Progress:
     """Silent: the progress of a run that nobody watches."""
 
     @classmethod
-    def for_stream(cls, stream: TextIO) -> "Progress":
-        return LiveProgress(stream) if stream.isatty() else cls()
+    def for_stream(cls, stream: TextIO, every_s: float = PLAIN_EVERY_S) -> "Progress":
+        if stream.isatty():
+            return LiveProgress(stream)
+        return PlainProgress(stream, every_s) if every_s > 0 else cls()
 
     def step(self, text: str) -> None:
         """A one-off step such as 'starting the local broker'."""
@@ -91,3 +107,27 @@ class LiveProgress(Progress):
                 self.stream.write("\r" + " " * self._width + "\r")
                 self.stream.flush()
                 self._width = 0
+
+
+class PlainProgress(Progress):
+    """One line per step and one every ``every_s`` seconds of the run, each with its UTC time."""
+
+    def __init__(self, stream: TextIO, every_s: float):
+        self.stream, self.every_s = stream, every_s
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def _print(self, text: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
+        with self._lock:
+            self.stream.write(f"{stamp} {text}\n")
+            self.stream.flush()
+
+    def step(self, text: str) -> None:
+        self._print(text)
+
+    def update(self, snapshot: Snapshot) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.every_s
+            self._print(snapshot.line())

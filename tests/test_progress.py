@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import io
+import re
 
-from orchestrator.progress import LiveProgress, Progress, Snapshot
+from orchestrator.progress import LiveProgress, PlainProgress, Progress, Snapshot
 
 
 class Tty(io.StringIO):
@@ -10,9 +11,30 @@ class Tty(io.StringIO):
         return True
 
 
-def test_not_a_terminal_stays_silent() -> None:
+def test_not_a_terminal_gets_a_plain_line_per_step_and_per_interval(monkeypatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("orchestrator.progress.time.monotonic", lambda: clock[0])
     stream = io.StringIO()
-    progress = Progress.for_stream(stream)
+    progress = Progress.for_stream(stream, every_s=10)
+    assert isinstance(progress, PlainProgress)
+    progress.step("starting the local broker")
+    for t in (100.0, 104.0, 109.9, 110.0):
+        clock[0] = t
+        progress.update(Snapshot("hold", t - 100, 60, produced_per_s=2000, consumed_per_s=1990,
+                                 publish_p99_ms=3.14159, e2e_p99_ms=12.5, lag=40))
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert [re.sub(r"^\d\d:\d\d:\d\d ", "", line) for line in lines] == [
+        "starting the local broker",
+        "hold · 0:00 elapsed · 1:00 left · produce 2,000/s (p99 3.14 ms) · consume 1,990/s (e2e p99 12.5 ms) · lag 40",
+        "hold · 0:10 elapsed · 1:00 left · produce 2,000/s (p99 3.14 ms) · consume 1,990/s (e2e p99 12.5 ms) · lag 40",
+    ]
+    assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in lines)
+
+
+def test_progress_every_zero_stays_silent() -> None:
+    stream = io.StringIO()
+    progress = Progress.for_stream(stream, every_s=0)
     progress.step("starting")
     progress.update(Snapshot("hold", 1, 2))
     progress.close()

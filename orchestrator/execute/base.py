@@ -12,17 +12,37 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import Iterable
 
 from orchestrator.cluster import Cluster
+from orchestrator.runner.records import RecordTail
 
 
 @dataclass(frozen=True)
 class LiveStats:
-    """What a running component reports for the progress line."""
+    """What a running component reports for the progress line. The p99s are of the newest second
+    (the worst instance's); lag is the consumers' position lag summed over instances."""
 
     produced_per_s: float = 0.0
     consumed_per_s: float = 0.0
     errors: int = 0
+    publish_p99_ms: float | None = None
+    e2e_p99_ms: float | None = None
+    lag: int | None = None
+
+    @classmethod
+    def of_runners(cls, producer: bool, tails: Iterable[tuple[RecordTail, bool]]) -> "LiveStats":
+        """From native runners' record tails, each with whether that runner still runs (a finished
+        one no longer sends or receives)."""
+        tails = list(tails)
+        rate = sum(t.rate for t, running in tails if running and not t.ended)
+        p99s = [p for t, _ in tails if (p := t.p99_ms()) is not None]
+        p99 = max(p99s) if p99s else None
+        lags = [t.lag for t, _ in tails if t.lag is not None]
+        errors = sum(t.errors for t, _ in tails)
+        if producer:
+            return cls(produced_per_s=rate, errors=errors, publish_p99_ms=p99)
+        return cls(consumed_per_s=rate, errors=errors, e2e_p99_ms=p99, lag=sum(lags) if lags else None)
 
 
 class Component(abc.ABC):

@@ -8,12 +8,10 @@ the run's common start time and launches the processes. Each runner writes its r
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import EngineError
@@ -22,6 +20,7 @@ from orchestrator.execute.base import Component, LiveStats
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
 from orchestrator.render.runner import output_path, runner_specs, spec_path
 from orchestrator.rundir import RunDir
+from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
 
 # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
@@ -36,7 +35,7 @@ class NativeWorkload(Component):
         self.cluster: Cluster | None = None
         self.specs: list[RunnerSpec] = []
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.tails: list[_Tail] = []
+        self.tails: list[_FileTail] = []
 
     def prepare(self, cluster: Cluster) -> None:
         if self.workload.agents:
@@ -63,7 +62,7 @@ class NativeWorkload(Component):
                 self.procs.append(subprocess.Popen(
                     [sys.executable, "-m", "orchestrator.runner", str(spec_path(self.run, self.name, spec.instance))],
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
-            self.tails.append(_Tail(out))
+            self.tails.append(_FileTail(out))
 
     def poll(self) -> bool:
         running = False
@@ -90,12 +89,8 @@ class NativeWorkload(Component):
                 proc.wait(timeout=KILL_TIMEOUT_S)
 
     def live_stats(self) -> LiveStats:
-        latest = [tail.read() for tail in self.tails]
-        # a finished instance (end record written, or process gone) no longer sends or receives
-        rate = sum(0.0 if t.ended or p.poll() is not None else t.rate for t, p in zip(latest, self.procs))
-        producer = isinstance(self.workload, ProducerWorkload)
-        return LiveStats(produced_per_s=rate if producer else 0.0, consumed_per_s=0.0 if producer else rate,
-                         errors=sum(t.errors for t in latest))
+        return LiveStats.of_runners(isinstance(self.workload, ProducerWorkload),
+                                    ((tail.read(), proc.poll() is None) for tail, proc in zip(self.tails, self.procs)))
 
     def _log(self, instance: int) -> Path:
         return output_path(self.run, self.name, instance).with_suffix(".log")
@@ -108,35 +103,19 @@ class NativeWorkload(Component):
         return (own or lines or [f"nothing logged (see {path})"])[-1]
 
 
-@dataclass
-class _Tail:
-    """The newest interval record of one runner's JSONL file, read incrementally."""
+class _FileTail(RecordTail):
+    """A runner's records read from its JSONL file, each read taking only the complete new lines."""
 
-    path: Path
-    offset: int = 0
-    rate: float = 0.0  # messages acked or received per second in the newest interval
-    errors: int = 0  # since the start
-    ended: bool = False  # the runner wrote its end record
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.offset = path, 0
 
-    def read(self) -> _Tail:
-        if not self.path.exists():
-            return self
-        with self.path.open("rb") as f:
-            f.seek(self.offset)
-            chunk = f.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self.offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if record.get("type") == "end":
-                self.ended = True
-            if record.get("type") != "interval":
-                continue
-            self.errors += record.get("errors", 0)
-            seconds = record["ts"] - record["start"]
-            if seconds >= 0.5:  # a short last interval says little about the rate
-                self.rate = record.get("acked", record.get("received", 0)) / seconds
+    def read(self) -> "_FileTail":
+        if self.path.exists():
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self.offset += len(complete)
+            self.add(complete.splitlines())
         return self

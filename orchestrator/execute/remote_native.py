@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from orchestrator.errors import EngineError, ProvisionError
 from orchestrator.cluster import Cluster
@@ -32,6 +32,7 @@ from orchestrator.remote.secrets import read_secrets, secret_answers
 from orchestrator.remote.ansible import PlaybookJob, PlaybookResult
 from orchestrator.render.runner import output_path, runner_specs, spec_path
 from orchestrator.rundir import RunDir
+from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
 
 POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
@@ -39,31 +40,6 @@ SLACK_S = 300  # drain and flush after the schedule, before Ansible's async time
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
 LEAD_MARGIN_S = 10.0
 TAIL_MARGIN = 3  # records beyond one per second since the last poll
-
-
-@dataclass
-class _Rates:
-    """One remote instance's live rate and errors, from the newest records each poll returns."""
-
-    last_ts: float = 0.0  # the newest interval already counted (polls return overlapping tails)
-    rate: float = 0.0
-    errors: int = 0
-    done: bool = False  # end record seen, or its job finished
-
-    def add(self, tail: str) -> None:
-        for line in tail.splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line the runner is still writing
-            self.done = self.done or record.get("type") == "end"
-            if record.get("type") != "interval" or record["ts"] <= self.last_ts:
-                continue
-            self.last_ts = record["ts"]
-            self.errors += record.get("errors", 0)
-            seconds = record["ts"] - record["start"]
-            if seconds >= 0.5:  # a short last interval says little about the rate
-                self.rate = record.get("acked", record.get("received", 0)) / seconds
 
 
 class RemoteNativeWorkload(Component):
@@ -80,7 +56,7 @@ class RemoteNativeWorkload(Component):
         self._polling: PlaybookJob | None = None
         self._alive = True  # as the newest poll found the runners
         self._jobs: dict[str, list[str]] = {}
-        self._rates: dict[tuple[str, int], _Rates] = {}
+        self._rates: dict[tuple[str, int], RecordTail] = {}
         self._next_poll = 0.0
         self._last_poll = 0.0
         self._running = False
@@ -137,7 +113,7 @@ class RemoteNativeWorkload(Component):
             self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout),
             "load_secret_env", self._secrets)
         self._starting = self.provisioner.start("load.yml", f"load-{self.name}-start", extravars, answers)
-        self._rates = {(s.host, s.instance): _Rates() for s in self.specs}
+        self._rates = {(s.host, s.instance): RecordTail() for s in self.specs}
         self._last_poll = time.monotonic()
         self._running = True
 
@@ -171,9 +147,9 @@ class RemoteNativeWorkload(Component):
         for host, facts in polled.facts.items():
             instances = [s.instance for s in hosts.get(host, [])]
             for instance, tail in zip(instances, facts.get("load_tails", [])):
-                self._rates[(host, instance)].add(str(tail))
+                self._rates[(host, instance)].add(str(tail).splitlines())
             for instance, (finished, rc) in zip(instances, facts.get("load_states", [])):
-                self._rates[(host, instance)].done |= bool(finished)
+                self._rates[(host, instance)].ended |= bool(finished)
                 if not finished:
                     running = True
                 elif rc not in (0, ""):
@@ -182,11 +158,8 @@ class RemoteNativeWorkload(Component):
         return running
 
     def live_stats(self) -> LiveStats:
-        rates = self._rates.values()
-        rate = sum(r.rate for r in rates if self._running and not r.done)
-        producer = isinstance(self.workload, ProducerWorkload)
-        return LiveStats(produced_per_s=rate if producer else 0.0, consumed_per_s=0.0 if producer else rate,
-                         errors=sum(r.errors for r in rates))
+        return LiveStats.of_runners(isinstance(self.workload, ProducerWorkload),
+                                    ((tail, self._running) for tail in self._rates.values()))
 
     def stop(self) -> None:
         if not self._running:

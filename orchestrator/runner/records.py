@@ -10,9 +10,10 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterable
 
 from orchestrator.runner.control import ControlReader
+from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.schedule import TimedPhase, phase_at, timed_phases
 from orchestrator.runner.spec import RunnerSpec
 
@@ -43,6 +44,51 @@ class RecordWriter:
 
     def close(self) -> None:
         self._out.close()
+
+
+# the latency a progress line shows for each role: what the producer waited for, what the consumer saw
+LIVE_LATENCY = ("publish_latency", "e2e_latency")
+
+
+class RecordTail:
+    """One runner's latest state as its records arrive, for the progress line: the newest interval's
+    rate, p99 and position lag, errors since the start, and whether it ended. A line can arrive twice
+    (remote polls return overlapping tails), so an interval no newer than the last one is skipped."""
+
+    def __init__(self) -> None:
+        self.last_ts = 0.0
+        self.rate = 0.0  # messages acked or received per second in the newest interval
+        self.errors = 0
+        self.lag: int | None = None
+        self.ended = False
+        self._latency: dict | None = None  # decoded only when asked for: most intervals are never shown
+
+    def add(self, lines: Iterable[str | bytes]) -> None:
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line the runner is still writing
+            self.ended = self.ended or record.get("type") == "end"
+            if record.get("type") != "interval" or record.get("ts", 0.0) <= self.last_ts:
+                continue
+            self.last_ts = record["ts"]
+            self.errors += record.get("errors", 0)
+            self.lag = record.get("lag", self.lag)
+            hists = record.get("hist") or {}
+            self._latency = next((hists[name] for name in LIVE_LATENCY if (hists.get(name) or {}).get("count")),
+                                 self._latency)
+            seconds = record["ts"] - record.get("start", record["ts"])
+            if seconds >= 0.5:  # a short last interval says little about the rate
+                self.rate = record.get("acked", record.get("received", 0)) / seconds
+
+    def p99_ms(self) -> float | None:
+        """p99 of the newest interval that had any latency samples."""
+        try:
+            latency = Histogram.from_dict(self._latency) if self._latency else None
+        except ValueError:
+            return None
+        return latency.percentile(99.0) / 1000.0 if latency is not None and latency.count else None
 
 
 def public_config(spec: RunnerSpec) -> dict[str, Any]:
