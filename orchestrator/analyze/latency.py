@@ -11,6 +11,12 @@ from orchestrator.runner.histogram import Histogram, bucket_bounds
 SPECTRUM = [0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 99.9999]
 
 
+def spectrum_for(count: int) -> list[float]:
+    """The spectrum's percentiles that ``count`` samples can tell from the maximum: a percentile q
+    needs at least one sample above it (count x (1 - q) >= 1), so 50,000 samples stop at 99.995."""
+    return [q for q in SPECTRUM if count * (1.0 - q / 100.0) >= 1.0 - 1e-9]
+
+
 def percentiles_ms(h: Histogram, qs: list[float]) -> list[float]:
     """Values at percentiles ``qs`` (0..100, any order) in ms, by the rank rule of
     ``Histogram.percentile`` (the top of the bucket holding the rank, within min and max), all in

@@ -17,6 +17,7 @@ import base64
 import io
 import multiprocessing
 import os
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -33,8 +34,12 @@ MAX_POINTS = 600
 INTERACTIVE_POINTS = 3600
 BRIDGE_S = 10
 WIDTH_IN = 11.0
-PANEL_IN, LEGEND_IN, MARGIN_TOP_IN, MARGIN_BOTTOM_IN, SPECTRUM_IN = 2.3, 2.0, 0.3, 0.6, 3.2
-SPECTRUM_TICKS = [1.0, 2.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0, 1000000.0]
+PANEL_IN, MARGIN_TOP_IN, MARGIN_BOTTOM_IN, SPECTRUM_IN = 2.3, 0.3, 0.6, 3.2
+# the legend column is as wide as its longest name (8 pt text: about 0.062 in a character, plus the
+# line sample), within bounds; a longer name wraps instead of being cut off at the page edge
+LEGEND_CHAR_IN, LEGEND_PAD_IN, LEGEND_MIN_IN, LEGEND_MAX_CHARS = 0.062, 0.55, 1.2, 52
+SPECTRUM_TICKS = [(1.0, "0"), (2.0, "50"), (10.0, "90"), (100.0, "99"), (1e3, "99.9"), (1e4, "99.99"),
+                  (1e5, "99.999"), (1e6, "99.9999")]
 PALETTE = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#dc2626", "#ca8a04", "#db2777", "#4b5563", "#65a30d"]
 plt.rcParams.update({
     "svg.fonttype": "none", "svg.hashsalt": "orchestrate", "axes.titley": 1.0,  # no auto title placement (slow)
@@ -232,18 +237,27 @@ def _log_y(ax: Axes) -> None:
     ax.yaxis.set_minor_formatter(_ReadableLog(labelOnlyBase=False, minor_thresholds=(1.5, 0.5)))
 
 
+def _legend_label(label: str) -> str:
+    return "\n".join(textwrap.wrap(label, LEGEND_MAX_CHARS)) if len(label) > LEGEND_MAX_CHARS else label
+
+
+def _legend_in(chart: TimeChart) -> float:
+    longest = max((min(len(t.label), LEGEND_MAX_CHARS) for _, _, traces in chart.panels for t in traces), default=0)
+    return max(LEGEND_MIN_IN, LEGEND_PAD_IN + LEGEND_CHAR_IN * longest)
+
+
 def _draw_time(chart: TimeChart) -> plt.Figure:
     height = PANEL_IN * len(chart.panels) + MARGIN_TOP_IN + MARGIN_BOTTOM_IN
     fig, axes = plt.subplots(len(chart.panels), 1, figsize=(WIDTH_IN, height), sharex=True, squeeze=False)
     # fixed margins (inches) instead of a tight bounding box, which would draw everything twice
-    fig.subplots_adjust(left=0.8 / WIDTH_IN, right=1 - LEGEND_IN / WIDTH_IN, top=1 - MARGIN_TOP_IN / height,
+    fig.subplots_adjust(left=0.8 / WIDTH_IN, right=1 - _legend_in(chart) / WIDTH_IN, top=1 - MARGIN_TOP_IN / height,
                         bottom=MARGIN_BOTTOM_IN / height, hspace=0.45)
     for ax, (title, ylabel, traces) in zip(axes[:, 0], chart.panels):
         for t in traces:
             env = t.envelope
             if env.reduced:
                 ax.fill_between(env.x, env.low, env.high, color=t.color, alpha=0.18, lw=0)
-            ax.plot(env.x, env.mean, color=t.color, lw=1.1, label=t.label, ls="--" if t.dashed else "-")
+            ax.plot(env.x, env.mean, color=t.color, lw=1.1, label=_legend_label(t.label), ls="--" if t.dashed else "-")
         if chart.log:
             _log_y(ax)
         _draw_markers(ax, chart.markers)
@@ -273,9 +287,12 @@ def _draw_spectrum(chart: SpectrumChart) -> plt.Figure:
                     marker="o", ms=2.5, lw=1.2, label=label)
         ax.set_xscale("log")
         _log_y(ax)
-        ax.set_xticks(SPECTRUM_TICKS, ["0", "50", "90", "99", "99.9", "99.99", "99.999", "99.9999"])
+        # the axis ends where the data does (a curve stops at the percentile its samples resolve)
+        right = max((1.0 / (1.0 - qs[-1] / 100.0) for _, qs, _ in curves if qs), default=10.0) * 1.5
+        ticks = [(x, label) for x, label in SPECTRUM_TICKS if x <= right]
+        ax.set_xticks([x for x, _ in ticks], [label for _, label in ticks])
         ax.xaxis.set_minor_locator(NullLocator())  # log minor ticks cost more than the rest of the chart
-        ax.set_xlim(1, 1e6)
+        ax.set_xlim(1, max(10.0, right))
         ax.set_title(title, loc="left")
         ax.set_ylabel("ms")
         ax.set_xlabel("percentile (%)")

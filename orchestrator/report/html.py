@@ -1,17 +1,19 @@
 """report/index.html: one self-contained page (templates/report.html.j2) that answers "did it hold,
 where did it break, and why": verdicts first, then load, latency, errors, lag, disks and log dirs
-on one clock with phases and faults marked. A section without data says so instead of drawing an
-empty chart."""
+on one clock with phases and faults marked. A section without data is left out, and one line says
+what was not measured and why; a series measured as zero throughout (no errors, no under-replicated
+partitions) is said in a sentence instead of drawn flat."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Callable
 from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestrator.analyze.latency import SPECTRUM, percentiles_ms, stat_ms
+from orchestrator.analyze.latency import percentiles_ms, spectrum_for, stat_ms
 from orchestrator.analyze.retention import DiskProjection, format_elapsed, format_size, project_disk
 from orchestrator.analyze.slo import Measured, explain, merged_histogram, observe
 from orchestrator.analyze.steps import slot_window
@@ -45,8 +47,18 @@ class Section:
     id: str
     title: str
     charts: list[Chart]
-    empty_note: str
+    empty_note: str  # why there is no data: the section is left out and this goes in "Not measured"
     intro: str = ""
+    zero_note: str = ""  # measured, and zero every second: said in one line instead of a flat chart
+
+
+def _all_zero(lines: list[Line]) -> bool:
+    values = [v for line in lines for v in line.values if v is not None]
+    return bool(values) and not any(values)
+
+
+def _zero_or_chart(lines: list[Line], chart: Callable[[list[Line]], list[Chart]]) -> tuple[list[Chart], bool]:
+    return ([], True) if _all_zero(lines) else (chart(lines), False)
 
 
 @dataclass(frozen=True)
@@ -146,8 +158,8 @@ def _spectra(measured: Measured, summary: Summary, window: Window) -> list[Chart
         curves = []
         for workload in [w.name for w in summary.workloads]:
             merged = merged_histogram(measured, kind, workload, window)
-            if merged is not None:
-                curves.append((workload, SPECTRUM, percentiles_ms(merged, SPECTRUM)))
+            if merged is not None and (qs := spectrum_for(merged.count)):
+                curves.append((workload, qs, percentiles_ms(merged, qs)))
         panels.append((title, curves))
     return [c] if (c := spectrum_chart(panels)) else []
 
@@ -160,10 +172,15 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
 
     throughput = chart([("Messages per second", "msg/s", _lines(tl, "produce.rate", "produced") + _lines(tl, "consume.rate", "consumed")),
                         ("Megabytes per second", "MB/s", _lines(tl, "produce.throughput_mb", "produced") + _lines(tl, "consume.throughput_mb", "consumed"))])
-    errors = chart([("Errors per second", "errors/s", _lines(tl, "produce.errors", "produce") + _lines(tl, "consume.errors", "consume")
-                     + _lines(tl, "jmeter.errors", "jmeter"))])
-    health = chart([("Partitions", "count", _lines(tl, "broker.under_replicated", "under-replicated")
-                     + _lines(tl, "broker.offline_partitions", "offline"))])
+    errors, no_errors = _zero_or_chart(
+        _lines(tl, "produce.errors", "produce") + _lines(tl, "consume.errors", "consume") + _lines(tl, "jmeter.errors", "jmeter"),
+        lambda lines: chart([("Errors per second", "errors/s", lines)]))
+    healthy, all_healthy = _zero_or_chart(
+        _lines(tl, "broker.under_replicated", "under-replicated") + _lines(tl, "broker.offline_partitions", "offline"),
+        lambda lines: chart([("Partitions", "count", lines)]))
+    consumers = any(w.kind == "consumer" for w in plan.workloads)
+    jmeter_planned = any(w.engine == "jmeter" for w in plan.workloads)
+    admin, iostat = plan.monitors.kafka_admin.enabled, plan.monitors.iostat.enabled
     log_dirs = chart([("Log-dir size", "GB", [Line(f"{k.host or 'broker'}{' · ' + k.device if k.device else ''}",
                                                     [None if x is None else x / 1e9 for x in v])
                                                  for k, v in _by_column(tl.select("broker.log_dir_bytes"))
@@ -171,17 +188,24 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
     jmeter = chart([("Samples per second by label", "samples/s", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.rate"))]),
                     ("Elapsed p99 by label", "ms", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.elapsed.p99"))])])
     return [
-        Section("throughput", "Throughput", throughput, "No producer or consumer throughput was recorded."),
+        Section("throughput", "Throughput", throughput, "no producer or consumer throughput was recorded"),
         Section("latency", "Latency over time", chart(_latency_panels(tl), log=True),
-                "No latency was recorded.", "Per-second percentiles; with several workloads, the worst of them each second."),
+                "no latency was recorded", "Per-second percentiles; with several workloads, the worst of them each second."),
         Section("distribution", "Latency distribution", _spectra(measured, summary, window),
-                "No latency histograms were recorded.", "Percentile spectrum from histograms merged over the measured window (warm-up excluded)."),
-        Section("errors", "Errors", errors, "No errors were recorded (no error series in the raw data)."),
-        Section("lag", "Consumer lag", chart([("Lag", "messages", _lines(tl, "consume.lag", "lag", labelled=True))]), "No consumer lag was recorded."),
-        Section("disk", "Disks", _disk_charts(tl, markers), "No iostat samples were recorded."),
-        Section("logdirs", "Log directories", log_dirs, "No log-dir sizes were recorded."),
-        Section("health", "Replication health", health, "No partition health samples were recorded."),
-        Section("jmeter", "JMeter samplers", jmeter, "No JMeter samples were recorded."),
+                "no latency histograms were recorded", "Percentile spectrum from histograms merged over the measured window (warm-up excluded); each curve stops at the highest percentile its sample count resolves."),
+        Section("errors", "Errors", errors, "no error series in the raw data",
+                zero_note="No errors: 0 in every second of the run (all workloads)." if no_errors else ""),
+        Section("lag", "Consumer lag", chart([("Lag", "messages", _lines(tl, "consume.lag", "lag", labelled=True))]),
+                "no consumer lag was recorded" if consumers or admin else "the plan has no consumer workload"),
+        Section("disk", "Disks", _disk_charts(tl, markers),
+                "no iostat samples were recorded" if iostat else "monitors.iostat.enabled is false"),
+        Section("logdirs", "Log directories", log_dirs,
+                "no log-dir sizes were recorded" if admin else "monitors.kafka_admin.enabled is false"),
+        Section("health", "Replication health", healthy,
+                "no partition health samples were recorded" if admin else "monitors.kafka_admin.enabled is false",
+                zero_note="No under-replicated or offline partitions in any admin sample." if all_healthy else ""),
+        Section("jmeter", "JMeter samplers", jmeter,
+                "no JMeter samples were recorded" if jmeter_planned else "the plan has no JMeter workload"),
     ]
 
 
@@ -219,9 +243,12 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
                 data.append(interactive_data(chart))
             shown.append(DrawnChart(next(images), len(data) - 1 if isinstance(chart, TimeChart) else None))
         drawn.append(DrawnSection(section, shown))
+    has_content = [bool(d.images or d.section.zero_note or (d.section.id == "jmeter" and labels)) for d in drawn]
+    shown_sections = [d for d, shown in zip(drawn, has_content) if shown]
+    not_measured = [f"{d.section.title} ({d.section.empty_note})" for d, shown in zip(drawn, has_content) if not shown]
     return render(
         "report.html.j2", plan=plan, summary=summary, title=plan.report.title or plan.metadata.name,
-        slos=[(r, explain(r)) for r in summary.slos], sections=drawn,
+        slos=[(r, explain(r)) for r in summary.slos], sections=shown_sections, not_measured=not_measured,
         disk=disk or project_disk(plan, tl, window, ClusterFacts()), size=format_size, elapsed=format_elapsed,
         alarms=[a for a in summary.answers if a.alarm], labels=labels,
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,

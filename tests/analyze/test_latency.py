@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from orchestrator.analyze.latency import SPECTRUM, percentiles_ms, stat_ms
+from orchestrator.analyze.latency import SPECTRUM, percentiles_ms, spectrum_for, stat_ms
 from orchestrator.runner.histogram import Histogram
 
 
@@ -36,3 +36,11 @@ def test_stat_names(hist, stat, q):
 
 def test_max_and_mean_are_exact(hist):
     assert (stat_ms(hist, "max"), stat_ms(hist, "mean")) == (hist.max / 1000.0, hist.mean / 1000.0)
+
+
+def test_the_spectrum_stops_where_the_samples_do():
+    assert spectrum_for(50_000)[-1] == 99.995
+    assert spectrum_for(100_000)[-1] == 99.999
+    assert spectrum_for(10) == [0.0, 25.0, 50.0, 75.0, 90.0]
+    assert spectrum_for(1) == [0.0]
+    assert spectrum_for(0) == []

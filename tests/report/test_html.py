@@ -65,13 +65,20 @@ def test_verdicts_and_markers_are_on_the_page(page):
         assert text in page
 
 
-def test_sections_without_data_say_so(tmp_path):
+def test_sections_without_data_are_left_out_and_listed_with_why(tmp_path):
     plan = Plan.model_validate(yaml.safe_load(PLAN_YAML))
-    m = make_measured(30, {"produce.rate@producer": [1.0] * 30})
+    m = make_measured(30, {"produce.rate@producer": [1.0] * 30, "produce.errors@producer": [0.0] * 30})
     html = render_report(plan, summarize(RunDir(tmp_path), plan, m), m, judged_window([], m.timeline), [])
-    for note in ("No latency was recorded.", "No consumer lag was recorded.", "No iostat samples were recorded.",
-                 "No JMeter samples were recorded.", "No log-dir sizes were recorded"):
-        assert note in html
+    not_measured = re.search(r'<p class="nodata small" id="not-measured">Not measured: (.*?)\.</p>', html).group(1)
+    assert not_measured.split("; ") == [
+        "Latency over time (no latency was recorded)", "Latency distribution (no latency histograms were recorded)",
+        "Consumer lag (no consumer lag was recorded)", "Disks (no iostat samples were recorded)",
+        "Log directories (no log-dir sizes were recorded)", "Replication health (no partition health samples were recorded)",
+        "JMeter samplers (the plan has no JMeter workload)"]
+    nav = re.search(r"<nav.*?</nav>", html, re.S).group(0)
+    assert 'href="#throughput"' in nav and 'href="#jmeter"' not in nav and 'id="jmeter"' not in html
+    # errors measured as zero every second: a sentence, not a flat chart
+    assert "No errors: 0 in every second of the run (all workloads)." in html
     assert html.count("data:image/svg+xml") == 1
 
 
