@@ -148,6 +148,37 @@ class Answer(Model):
     section: str = Field("", description="id of the report section the answer links to")
 
 
+class PartitionShare(Model):
+    partition: str = Field(description='"<topic>-<partition>"')
+    bytes: int = Field(description="bytes appended to its leader replica's log over the run")
+    share: float = Field(description="of the topic's appended bytes (0..1)")
+    leader: str | None = Field(None, description="its leader's broker id in the last sample")
+
+
+class TopicPlacement(Model):
+    topic: str
+    bytes: int
+    partitions: list[PartitionShare] = Field(description="hottest first")
+    max_over_mean: float | None = Field(None, description="the hottest partition's bytes over the mean partition's")
+
+
+class BrokerShare(Model):
+    broker: str
+    bytes: int = Field(description="appended to this broker's log dirs for the plan's topics, replicas included")
+    share: float = Field(description="of all brokers' appended bytes (0..1)")
+    leaders: int = Field(0, description="partitions of the plan's topics it leads in the last sample")
+    replicas: int = Field(0, description="replicas of the plan's topics it holds in the last sample")
+
+
+class Placement(Model):
+    """How the load spread over partitions and brokers: the skew a hot key or a slow broker makes."""
+
+    source: str = Field(description="what the bytes were measured from, and how often")
+    topics: list[TopicPlacement] = Field(default_factory=list)
+    brokers: list[BrokerShare] = Field(default_factory=list, description="busiest first")
+    broker_max_over_mean: float | None = Field(None, description="the busiest broker's bytes over the mean broker's")
+
+
 class Summary(Model):
     schema_version: int = SCHEMA_VERSION
     plan: dict[str, object] = Field(default_factory=dict, description="metadata of the plan")
@@ -159,5 +190,6 @@ class Summary(Model):
     workloads: list[WorkloadSummary] = Field(default_factory=list)
     slos: list[SloResult] = Field(default_factory=list)
     answers: list[Answer] = Field(default_factory=list, description="the questions this run answers, in plan order")
+    placement: Placement | None = Field(None, description="per-partition and per-broker spread of the bytes written; null without log-dir samples")
     events: list[Event] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -55,6 +55,10 @@ class ClusterFacts:
     broker_configs: dict[str, dict[str, str]] = field(default_factory=dict)  # broker id -> config name -> value
     topics: dict[str, TopicLayout] = field(default_factory=dict)
     log_dirs_sources: set[str] = field(default_factory=set)  # "local", "describeLogDirs"
+    # "<topic>-<partition>" -> broker id -> bytes appended: the rises between samples added up, so
+    # retention deleting a segment does not take from what was written
+    appended: dict[str, dict[str, int]] = field(default_factory=dict)
+    leaders: dict[str, str] = field(default_factory=dict)  # "<topic>-<partition>" -> leader broker id, last sample
 
 
 @dataclass
@@ -105,9 +109,12 @@ def _sample(ts: float, sample: dict, previous: dict, builder: TimelineBuilder, r
             result.events.extend(_isr_events(ts, previous["isr"], isr))
         previous["isr"] = isr
         result.cluster.topics.update(_layouts(sample["partitions"]))
+        result.cluster.leaders.update({f"{p['topic']}-{p['partition']}": str(p["leader"]) for p in sample["partitions"]
+                                       if p.get("leader") is not None and int(p["leader"]) >= 0})
     result.brokers.update(str(b) for b in sample.get("brokers") or [])
     _groups(sample.get("groups") or {}, second, builder, result)
     _log_dirs(sample, second, builder, result.cluster)
+    _appended(sample.get("log_dirs") or {}, previous.setdefault("sizes", {}), result.cluster.appended)
     if configs := sample.get("configs"):
         result.cluster.topic_configs.update({t: {k: str(v) for k, v in c.items()} for t, c in configs.get("topics", {}).items()})
         result.cluster.broker_configs.update({str(b): {k: str(v) for k, v in c.items()}
@@ -145,6 +152,16 @@ def _log_dirs(sample: dict, second: int, builder: TimelineBuilder, cluster: Clus
     for broker, counts in (sample.get("segments") or {}).items():
         builder.set(SeriesKey("broker.segments", host=str(broker)), second, float(counts["count"]))
         builder.set(SeriesKey("broker.segments_deleted", host=str(broker)), second, float(counts["deleted"]))
+
+
+def _appended(log_dirs: dict, sizes: dict[tuple[str, str], int], appended: dict[str, dict[str, int]]) -> None:
+    for broker, partitions in log_dirs.items():
+        for partition, size in partitions.items():
+            before = sizes.get((str(broker), partition))
+            sizes[str(broker), partition] = int(size)
+            grown = max(0, int(size) - before) if before is not None else 0
+            by_broker = appended.setdefault(partition, {})
+            by_broker[str(broker)] = by_broker.get(str(broker), 0) + grown
 
 
 def _isr_events(ts: float, before: dict[str, tuple[int, ...]], after: dict[str, tuple[int, ...]]) -> list[Event]:

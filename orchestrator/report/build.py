@@ -17,6 +17,7 @@ from pathlib import Path
 from orchestrator import __version__
 from orchestrator.analyze.answers import AnalysisInput, answer_questions
 from orchestrator.analyze.capacity import search_slo_scope, search_slo_windows
+from orchestrator.analyze.placement import placement
 from orchestrator.analyze.retention import project_disk
 from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
 from orchestrator.analyze.stall import feeds
@@ -114,7 +115,8 @@ def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured 
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),
         environment=environment(plan, collected), phases=collected.phases, steps=steps, workloads=collected.workloads,
-        slos=slos, answers=answers, events=collected.events, warnings=collected.warnings + answer_warnings)
+        slos=slos, answers=answers, placement=placement(plan, collected.cluster), events=collected.events,
+        warnings=collected.warnings + answer_warnings)
 
 
 def write_outputs(run: RunDir, plan: Plan, collected: Collected) -> Summary:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator.analyze.latency import percentiles_ms, spectrum_for, stat_ms
+from orchestrator.analyze.placement import skew_notes
 from orchestrator.analyze.retention import DiskProjection, format_elapsed, format_size, project_disk
 from orchestrator.analyze.slo import Measured, explain, merged_histogram, observe
 from orchestrator.analyze.steps import slot_window
@@ -251,6 +252,7 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
         slos=[(r, explain(r)) for r in summary.slos], sections=shown_sections, not_measured=not_measured,
         disk=disk or project_disk(plan, tl, window, ClusterFacts()), size=format_size, elapsed=format_elapsed,
         alarms=[a for a in summary.answers if a.alarm], labels=labels,
+        skew=skew_notes(summary.placement) if summary.placement else [],
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
         since=lambda ts: f"+{format_duration(max(1, round(ts - (summary.run.started or ts))))}" if ts - (summary.run.started or ts) >= 1 else "+0s",
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",

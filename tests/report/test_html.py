@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from orchestrator.analyze.window import judged_window
+from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.plan.models import Plan
 from orchestrator.report.build import summarize
 from orchestrator.report.html import render_report
@@ -101,3 +102,19 @@ def test_each_step_gets_its_row_and_its_band_on_the_charts(tmp_path):
     assert all(4000 < int(achieved.replace(",", "")) < 6000 for *_, achieved in rows)
     data = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1))
     assert [s["label"] for s in data[0]["spans"] if s["kind"] == "step"] == ["1: 5k", "2: 6k"]
+
+
+def test_partition_and_broker_spread_is_a_section_with_the_skew_called_out(tmp_path):
+    plan = Plan.model_validate(yaml.safe_load(PLAN_YAML))
+    topic = plan.topics[0].name
+    m = make_measured(30, {"produce.rate@producer": [1.0] * 30})
+    m.cluster = ClusterFacts(appended={f"{topic}-0": {"1": 9_000_000}, f"{topic}-1": {"2": 1_000_000}},
+                             leaders={f"{topic}-0": "1", f"{topic}-1": "2"})
+    summary = summarize(RunDir(tmp_path), plan, m)
+    assert [p.partition for p in summary.placement.topics[0].partitions] == [f"{topic}-0", f"{topic}-1"]
+    html = render_report(plan, summary, m, judged_window([], m.timeline), [])
+    section = html.split('<section id="placement">')[1].split("</section>")[0]
+    assert f"Partition {topic}-0 took 90% of the bytes written to {topic} (1.8x the mean of its 2 partitions)." in section
+    assert "Broker 1 took 90% of the bytes written (1.8x the mean of 2 brokers)." in section
+    assert "<td>1</td><td class=\"num\">9 MB</td><td class=\"num\">90.0 %</td>" in section
+    assert 'href="#placement"' in html
