@@ -20,7 +20,7 @@ from orchestrator.remote.secrets import read_secrets, secret_answers
 
 READY_WAIT_S = 20  # one look at the servers waits this long at most on the agents
 # The servers' own bound: Ansible's async wrapper kills a server that outlives it.
-SLACK_S = 900
+SERVERS_OUTLIVE_S = 900
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class JmeterServers:
                               "so name each agent once")
         extravars, answers = secret_answers(
             self._vars("start", jmeter_archive=str(jmeter_home_archive(home)), jmeter_plugins=[str(p) for p in plugins],
-                       jmeter_timeout=int(lifetime_s + SLACK_S)),
+                       jmeter_timeout=int(lifetime_s + SERVERS_OUTLIVE_S)),
             "jmeter_secret_env", read_secrets(secret_env))
         self.started = True
         self.provisioner.start("jmeter.yml", f"jmeter-{self.workload}-start", extravars, answers).wait()

@@ -17,7 +17,7 @@ from orchestrator.remote.ansible import PlaybookJob
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.rundir import RunDir
 
-SLACK_S = 600  # teardown and collection happen after the last phase; iostat must outlive them
+IOSTAT_OUTLIVES_S = 600  # teardown and collection happen after the last phase; iostat must outlive them
 
 
 class RemoteIostat(Component):
@@ -27,7 +27,7 @@ class RemoteIostat(Component):
         self.provisioner = hosts
         self.run = run
         self.settings = plan.monitors.iostat
-        self.samples = math.ceil((plan.total_duration + SLACK_S) / self.settings.interval)
+        self.samples = math.ceil((plan.total_duration + IOSTAT_OUTLIVES_S) / self.settings.interval)
         self.run_id = run.root.name
         self._starting: PlaybookJob | None = None
         self._running = False

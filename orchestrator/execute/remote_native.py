@@ -36,7 +36,7 @@ from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
 
 POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
-SLACK_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
+RUNNER_FLUSH_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
 LEAD_MARGIN_S = 10.0
 TAIL_MARGIN = 3  # records beyond one per second since the last poll
@@ -108,7 +108,7 @@ class RemoteNativeWorkload(Component):
         if self.cluster is None:
             raise EngineError(f"workload {self.name}: start() before prepare()")
         self._write_specs(self.start_at if self.start_at is not None else time.time())
-        timeout = int(self.plan.total_duration + SLACK_S)
+        timeout = int(self.plan.total_duration + RUNNER_FLUSH_S)
         extravars, answers = secret_answers(
             self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout),
             "load_secret_env", self._secrets)
