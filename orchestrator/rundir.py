@@ -33,10 +33,36 @@ class RunDir:
     def raw(self) -> Path:
         return self.root / "raw"
 
-    def raw_source(self, source: str) -> Path:
-        path = self.raw / source
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    @property
+    def raw_native(self) -> Path:
+        """The native runners' records: raw/native/<workload>/<instance>.jsonl"""
+        return self.raw / "native"
+
+    def native_records(self, workload: str, instance: int) -> Path:
+        return self.raw_native / workload / f"{instance}.jsonl"
+
+    def native_spec(self, workload: str, instance: int) -> Path:
+        return self.rendered / "native" / workload / f"{instance}.json"
+
+    @property
+    def raw_iostat(self) -> Path:
+        """iostat JSON, one file per host: raw/iostat/<host>.json"""
+        return self.raw / "iostat"
+
+    @property
+    def admin_samples(self) -> Path:
+        return self.raw / "kafka_admin" / "samples.jsonl"
+
+    @property
+    def raw_jmeter(self) -> Path:
+        """JMeter's results (kpi.jtl, jmeter.log, bzt's files), one folder per workload"""
+        return self.raw / "jmeter"
+
+    def jmeter_artifacts(self, workload: str) -> Path:
+        return self.raw_jmeter / workload
+
+    def jmeter_rendered(self, workload: str) -> Path:
+        return self.rendered / "jmeter" / workload
 
     @property
     def events(self) -> Path:

@@ -68,7 +68,7 @@ class LiveTail:
         settled = int(time.time() if now is None else now) - SETTLE_S
         with tempfile.TemporaryDirectory(prefix="orchestrate-live-") as tmp:
             chunks = []
-            for i, path in enumerate(sorted((self.run.raw / "native").rglob("*.jsonl"))):
+            for i, path in enumerate(sorted(self.run.raw_native.rglob("*.jsonl"))):
                 lines = self._new_lines(path, settled)
                 if lines:
                     chunk = Path(tmp) / f"{i}.jsonl"

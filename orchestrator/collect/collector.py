@@ -80,10 +80,10 @@ def collect(run: RunDir) -> Collected:
     store = HistogramStore(run.results / "histograms.jsonl")
     events = read_events(run.events, diag)
     native = NativeReader(builder, store, diag)
-    native.read(sorted((run.raw / "native").rglob("*.jsonl")))
+    native.read(sorted(run.raw_native.rglob("*.jsonl")))
     labels = _read_jmeter(run, builder, store, diag)
     _read_iostat(run, plan, builder, diag)
-    admin = read_admin_samples(run.raw / "kafka_admin" / "samples.jsonl", builder, diag, plan.monitors.kafka_admin.interval)
+    admin = read_admin_samples(run.admin_samples, builder, diag, plan.monitors.kafka_admin.interval)
     store.close()
     events = sorted(events + admin.events, key=lambda e: e.ts)
     summaries = _summaries(plan, native.workloads, labels, admin.max_lag, diag)
@@ -123,7 +123,7 @@ def _timeline(builder: TimelineBuilder, events: list[Event]) -> Timeline:
 
 def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics) -> list[JmeterLabel]:
     labels: list[JmeterLabel] = []
-    root = run.raw / "jmeter"
+    root = run.raw_jmeter
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
         aggregator = JtlAggregator(folder.name, builder, store, ClockWatch(diag, folder, 1.0))
         for path in sorted(folder.rglob("*.jtl")):
@@ -134,7 +134,7 @@ def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, d
 
 def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagnostics) -> None:
     keep = set(plan.monitors.iostat.devices)
-    root = run.raw / "iostat"
+    root = run.raw_iostat
     for path in sorted(root.iterdir()) if root.is_dir() else []:
         if path.suffix not in (".json", ".txt"):
             continue

@@ -47,7 +47,7 @@ class IostatMonitor(Component):
 
     def __init__(self, plan: Plan, run: RunDir):
         self.interval = max(1, round(plan.monitors.iostat.interval))
-        self.output = run.raw / "iostat" / "localhost.json"
+        self.output = run.raw_iostat / "localhost.json"
         self._process: subprocess.Popen | None = None
         self._out: IO[bytes] | None = None
         self._binary: str | None = None
@@ -87,7 +87,7 @@ class KafkaAdminMonitor(Component):
     def __init__(self, plan: Plan, run: RunDir):
         self.interval = plan.monitors.kafka_admin.interval
         self.timeout = min(self.interval, 10.0)
-        self.output = run.raw / "kafka_admin" / "samples.jsonl"
+        self.output = run.admin_samples
         self.topics = sorted({t.name for t in plan.topics} | {w.topic for w in plan.workloads if w.topic})
         self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
         self._cluster_handle: Cluster | None = None

@@ -36,7 +36,7 @@ class RemoteIostat(Component):
         return {"monitor_action": action, "monitor_run_id": self.run_id,
                 "monitor_interval": int(self.settings.interval), "monitor_max_samples": self.samples,
                 "monitor_devices": list(self.settings.devices),
-                "monitor_fetch_dir": str(self.run.raw_source("iostat")) if action == "stop" else ""}
+                "monitor_fetch_dir": str(self.run.raw_iostat) if action == "stop" else ""}
 
     def prepare(self, cluster: Cluster) -> None:
         self.provisioner.layout()
@@ -55,4 +55,5 @@ class RemoteIostat(Component):
             self._running = False
             if self._starting is not None:
                 self._starting.wait()
+            self.run.raw_iostat.mkdir(parents=True, exist_ok=True)
             self.provisioner.run("monitor.yml", "iostat-stop", self._vars("stop"))

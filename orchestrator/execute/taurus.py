@@ -75,8 +75,8 @@ class TaurusWorkload(Component):
         self.plan, self.workload, self.run, self.plan_path = plan, workload, run, plan_path
         self.hosts = hosts  # runs the jmeter-server playbooks of a distributed workload
         # absolute: bzt runs in work_dir, and HOME must not depend on the caller's directory
-        self.work_dir = (run.rendered / "jmeter" / workload.name).resolve()
-        self.artifacts = (run.raw / "jmeter" / workload.name).resolve()
+        self.work_dir = run.jmeter_rendered(workload.name).resolve()
+        self.artifacts = run.jmeter_artifacts(workload.name).resolve()
         self.test: JmeterTest | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._servers: JmeterServers | None = None

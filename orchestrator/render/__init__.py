@@ -30,8 +30,8 @@ def render_plan(plan: Plan, plan_path: Path, out: Path) -> list[Path]:
     written: list[Path] = []
     for workload in plan.workloads:
         if workload.engine == "jmeter":
-            test = render_jmeter_workload(plan, workload, plan_path, bootstrap, run.rendered / "jmeter" / workload.name,
-                                          artifacts_dir=run.raw / "jmeter" / workload.name)
+            test = render_jmeter_workload(plan, workload, plan_path, bootstrap, run.jmeter_rendered(workload.name),
+                                          artifacts_dir=run.jmeter_artifacts(workload.name))
             written += test.written
             continue
         for spec in runner_specs(plan, workload, cluster, run, start_at=0.0):

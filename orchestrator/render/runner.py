@@ -20,7 +20,6 @@ from orchestrator.plan.models import (ConsumerWorkload, Phase, Plan, ProducerWor
 from orchestrator.rundir import RunDir
 from orchestrator.runner.spec import KeySpec, MessageSpec, PhaseSpec, RunnerSpec
 
-NATIVE = "native"
 # a consumer that rejoins after an unclean exit waits out the old member's session: keep it short
 CONSUMER_DEFAULTS = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "1500"}
 DRAIN_CAP_FACTOR, DRAIN_CAP_MIN_S = 6.0, 60.0
@@ -32,11 +31,11 @@ def runner_specs(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, clus
 
 
 def spec_path(run: RunDir, workload: str, instance: int) -> Path:
-    return run.rendered / NATIVE / workload / f"{instance}.json"
+    return run.native_spec(workload, instance)
 
 
 def output_path(run: RunDir, workload: str, instance: int) -> Path:
-    return run.raw / NATIVE / workload / f"{instance}.jsonl"
+    return run.native_records(workload, instance)
 
 
 def _spec(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cluster, run: RunDir,
