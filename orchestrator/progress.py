@@ -44,7 +44,9 @@ class Snapshot:
 
 
 def _p99(value_ms: float | None, what: str = "") -> str:
-    return "" if value_ms is None else f" ({what}p99 {value_ms:,.3g} ms)"
+    if value_ms is None:
+        return ""
+    return f" ({what}p99 {value_ms:,.0f} ms)" if value_ms >= 100 else f" ({what}p99 {value_ms:.3g} ms)"
 
 
 def _clock(seconds: float) -> str:

@@ -50,3 +50,8 @@ def test_terminal_redraws_one_line_and_clears_it() -> None:
     progress.close()
     assert stream.getvalue().endswith("\r")
     assert "\n" not in stream.getvalue()
+
+
+def test_p99_of_hundreds_of_ms_reads_as_a_whole_number() -> None:
+    line = Snapshot("hold", 1, 2, publish_p99_ms=1890.4, e2e_p99_ms=0.512).line()
+    assert "produce 0/s (p99 1,890 ms)" in line and "consume 0/s (e2e p99 0.512 ms)" in line

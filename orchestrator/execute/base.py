@@ -21,7 +21,7 @@ from orchestrator.runner.records import RecordTail
 @dataclass(frozen=True)
 class LiveStats:
     """What a running component reports for the progress line. The p99s are of the newest second
-    (the worst instance's); lag is the consumers' position lag summed over instances."""
+    (the worst running instance's); lag is the consumers' position lag summed over instances."""
 
     produced_per_s: float = 0.0
     consumed_per_s: float = 0.0
@@ -35,8 +35,9 @@ class LiveStats:
         """From native runners' record tails, each with whether that runner still runs (a finished
         one no longer sends or receives)."""
         tails = list(tails)
-        rate = sum(t.rate for t, running in tails if running and not t.ended)
-        p99s = [p for t, _ in tails if (p := t.p99_ms()) is not None]
+        active = [t for t, running in tails if running and not t.ended]
+        rate = sum(t.rate for t in active)
+        p99s = [p for t in active if (p := t.p99_ms()) is not None]
         p99 = max(p99s) if p99s else None
         lags = [t.lag for t, _ in tails if t.lag is not None]
         errors = sum(t.errors for t, _ in tails)
