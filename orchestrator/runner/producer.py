@@ -48,10 +48,11 @@ DEFAULTS = {
 class Interval:
     """One second's sends and acks; latencies are kept raw and turned into histograms once, at roll-over."""
 
-    __slots__ = ("sent", "errors", "bytes", "zero_delays", "latencies", "late", "delays")
+    __slots__ = ("sent", "errors", "bytes", "zero_delays", "latencies", "late", "delays", "error_codes")
 
     def __init__(self) -> None:
         self.sent = self.errors = self.bytes = self.zero_delays = 0
+        self.error_codes: dict[str, int] = {}  # Kafka error name (KafkaError.name()) -> failed deliveries
         self.latencies: list[float] = []  # ack − send (s) of unthrottled messages: their delay is 0
         self.late: list[tuple[float, int]] = []  # (ack − send in s, delay in µs) of throttled messages
         self.delays: list[int] = []  # µs, of throttled sends
@@ -272,16 +273,18 @@ class NativeProducer(IntervalRole):
         if err is None:
             self.cur.latencies.append(msg.latency())
         else:
-            self._failed(msg)
+            self._failed(err, msg)
 
     def _acked_late(self, delay_us: int, err: KafkaError | None, msg) -> None:
         if err is None:
             self.cur.late.append((msg.latency(), delay_us))
         else:
-            self._failed(msg)
+            self._failed(err, msg)
 
-    def _failed(self, msg) -> None:
+    def _failed(self, err: KafkaError, msg) -> None:
         self.cur.errors += 1
+        codes = self.cur.error_codes
+        codes[err.name()] = codes.get(err.name(), 0) + 1
         decoded = decode_prefix(msg.value())
         if decoded is not None:
             self.failed.setdefault(msg.partition(), []).append(decoded[1])
@@ -298,7 +301,8 @@ class NativeProducer(IntervalRole):
         return {"sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,
                 "in_flight": self.totals["sent"] - done,
                 "oldest_in_flight_ms": self.marks.oldest_wait_ns(done, end_ns) / 1e6,
-                "target_rate": self._target_rate(tp, (start_ns + end_ns) // 2), "hist": cur.histograms()}
+                "target_rate": self._target_rate(tp, (start_ns + end_ns) // 2), "hist": cur.histograms(),
+                **({"error_codes": cur.error_codes} if cur.error_codes else {})}
 
     def _target_rate(self, tp: TimedPhase | None, t_ns: int) -> float | None:
         if tp is None:

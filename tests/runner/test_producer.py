@@ -1,5 +1,7 @@
+from confluent_kafka import KafkaError
+
 from orchestrator.runner.histogram import Histogram
-from orchestrator.runner.producer import Interval, SendMarks
+from orchestrator.runner.producer import Interval, NativeProducer, SendMarks
 
 
 def interval(latencies=(), late=(), delays=(), zero_delays=0) -> Interval:
@@ -58,3 +60,20 @@ def _marks() -> SendMarks:
     marks.sent(100, 1_000_000_000)
     marks.sent(200, 2_000_000_000)
     return marks
+
+
+class _Message:
+    def value(self) -> bytes:
+        return b"not a sequenced message"
+
+    def partition(self) -> int:
+        return 0
+
+
+def test_failed_deliveries_are_counted_by_kafka_error_name():
+    producer = object.__new__(NativeProducer)  # only the delivery callbacks, no client
+    producer.cur, producer.failed = Interval(), {}
+    for err in (KafkaError._MSG_TIMED_OUT, KafkaError._MSG_TIMED_OUT, KafkaError.NOT_ENOUGH_REPLICAS):
+        producer._acked(KafkaError(err), _Message())
+    producer._acked_late(5, KafkaError(KafkaError.NOT_ENOUGH_REPLICAS), _Message())
+    assert (producer.cur.errors, producer.cur.error_codes) == (4, {"_MSG_TIMED_OUT": 2, "NOT_ENOUGH_REPLICAS": 2})
