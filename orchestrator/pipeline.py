@@ -9,7 +9,9 @@ the outcome says 130. The run is bounded in time: phases + consumer drain + a fi
 
 from __future__ import annotations
 
+import json
 import re
+import resource
 import signal
 import threading
 import time
@@ -353,11 +355,13 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
 
     progress.step(f"target {plan.target.kind}: starting")
     cluster = session.open()
+    ready_at = time.time()
     progress.step("topics")
     ensure_topics(cluster, plan.topics)
     components = build_components(plan, plan_path, run, events, session)
     clock: PhaseClock | None = None
     search: SearchDriver | None = None
+    usage: _OwnUsage | None = None
     try:
         for component in components.all:
             progress.step(f"preparing {component.name}")
@@ -366,6 +370,7 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
         clock = PhaseClock(plan, start_at, events)
         events.write("run_start", plan.metadata.name, f"bootstrap {cluster.bootstrap_servers}", ts=start_at)
         search = _search_driver(plan, run, clock)
+        usage = _OwnUsage(ready_at, start_at)
         for component in components.all:
             component.schedule(start_at)
             component.start()
@@ -378,7 +383,29 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
             clock.close(time.time())
         progress.step("stopping")
         problems = _stop_all(components.all)
+        if usage is not None:
+            usage.write(run.orchestrator_usage)
         events.write("run_end", plan.metadata.name, "; ".join(problems))
+
+
+class _OwnUsage:
+    """apply's own CPU from the components' start to their stop (its threads included: the admin
+    monitor, playbook waits; runners, brokers and JMeter are other processes), and its peak memory."""
+
+    def __init__(self, cluster_ready: float, load_start: float):
+        self.cluster_ready, self.load_start = cluster_ready, load_start
+        self.since, self.cpu_before = time.time(), _own_cpu_s()
+
+    def write(self, path: Path) -> None:
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+        path.write_text(json.dumps({"cluster_ready": self.cluster_ready, "load_start": self.load_start,
+                                    "since": self.since, "until": time.time(), "cpu_s": _own_cpu_s() - self.cpu_before,
+                                    "max_rss_kb": peak_kb}), encoding="utf-8")
+
+
+def _own_cpu_s() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def _teardown(plan: Plan, session: TargetSession, keep_broker: bool) -> tuple[str | None, list[str]]:

@@ -54,6 +54,11 @@ class RunDir:
         return self.raw / "kafka_admin" / "samples.jsonl"
 
     @property
+    def orchestrator_usage(self) -> Path:
+        """apply's own CPU and memory over the load, written when the load ends"""
+        return self.raw / "orchestrator.json"
+
+    @property
     def raw_jmeter(self) -> Path:
         """JMeter's results (kpi.jtl, jmeter.log, bzt's files), one folder per workload"""
         return self.raw / "jmeter"

@@ -98,12 +98,24 @@ class Event(Model):
     detail: str = ""
 
 
+class OrchestratorUsage(Model):
+    """What apply itself cost: the overhead a load tool adds to what it measures."""
+
+    ready_to_load_s: float = Field(description="from the cluster answering to the first phase's start: topics, "
+                                               "components prepared and started, the start lead")
+    cpu_s: float = Field(description="apply's own CPU time (user + system) while the load ran; runners, brokers "
+                                     "and JMeter are other processes and not counted")
+    cpu_share: float = Field(description="cpu_s over the load's wall time: 0.05 is 5 % of one core")
+    max_rss_mb: float = Field(description="apply's peak resident memory")
+
+
 class Environment(Model):
     kafka_version: str | None = None
     brokers: list[str] = Field(default_factory=list)
     agents: list[str] = Field(default_factory=list)
     engines: dict[str, str] = Field(default_factory=dict)
     host: str | None = None
+    orchestrator: OrchestratorUsage | None = Field(None, description="apply's own cost; null for runs before it was recorded")
 
 
 class RunInfo(Model):

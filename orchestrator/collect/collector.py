@@ -8,6 +8,7 @@ Inputs, all under the run directory, each optional (a missing source is a warnin
     raw/jmeter/<workload>/**/*.jtl  JMeter results of one workload (CSV or XML)
     raw/iostat/<host>.json|.txt     iostat of one host
     raw/kafka_admin/samples.jsonl   admin samples
+    raw/orchestrator.json           apply's own CPU and memory while the load ran
 
 Per-second latency histograms go to ``results/histograms.jsonl`` (see ``HistogramStore``);
 ``Collected.histogram()`` merges them for any window.
@@ -15,6 +16,7 @@ Per-second latency histograms go to ``results/histograms.jsonl`` (see ``Histogra
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +36,8 @@ from orchestrator.errors import InputError
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
-from orchestrator.summary import Environment, Event, LatencyStats, PhaseSpan, Throughput, WorkloadSummary
+from orchestrator.summary import (Environment, Event, LatencyStats, OrchestratorUsage, PhaseSpan, Throughput,
+                                  WorkloadSummary)
 
 _DISK_FIELDS = {"disk.r_per_s": "r_per_s", "disk.w_per_s": "w_per_s", "disk.rkb_per_s": "rkb_per_s",
                 "disk.wkb_per_s": "wkb_per_s", "disk.await": "await_ms", "disk.aqu_sz": "aqu_sz", "disk.util": "util"}
@@ -88,11 +91,27 @@ def collect(run: RunDir) -> Collected:
     events = sorted(events + admin.events, key=lambda e: e.ts)
     summaries = _summaries(plan, native.workloads, labels, admin.max_lag, diag)
     environment = Environment(brokers=_brokers(events, admin.brokers),
-                              agents=sorted(native.hosts | _jmeter_hosts(plan, labels)))
+                              agents=sorted(native.hosts | _jmeter_hosts(plan, labels)),
+                              orchestrator=_own_usage(run.orchestrator_usage, diag))
     return Collected(plan=plan, timeline=_timeline(builder, events), workloads=summaries,
                      phases=phase_spans(events, {p.name: p.kind for p in plan.phases}), events=events,
                      environment=environment, jmeter_labels=labels, warnings=diag.lines(), store=store,
                      cluster=admin.cluster)
+
+
+def _own_usage(path: Path, diag: Diagnostics) -> OrchestratorUsage | None:
+    """apply's cost from raw/orchestrator.json (written when the load ended; absent for a killed run)."""
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        wall = max(float(raw["until"]) - float(raw["since"]), 1e-3)
+        return OrchestratorUsage(ready_to_load_s=float(raw["load_start"]) - float(raw["cluster_ready"]),
+                                 cpu_s=float(raw["cpu_s"]), cpu_share=float(raw["cpu_s"]) / wall,
+                                 max_rss_mb=int(raw["max_rss_kb"]) / 1024)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        diag.note(path, f"unreadable, apply's own usage left out: {err!r}")
+        return None
 
 
 def _jmeter_hosts(plan: Plan, labels: list[JmeterLabel]) -> set[str]:

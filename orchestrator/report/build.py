@@ -81,7 +81,7 @@ def environment(plan: Plan, collected: Collected) -> Environment:
     kafka = found.kafka_version or (target.kafka_version if isinstance(target, LocalTarget) else
                                     plan.provision.kafka_version if plan.provision else None)
     return Environment(kafka_version=kafka, brokers=brokers, agents=agents, engines=engines,
-                       host=found.host or platform.node())
+                       host=found.host or platform.node(), orchestrator=found.orchestrator)
 
 
 def _mark_aborts(results: list[SloResult], events: list[Event]) -> list[SloResult]:

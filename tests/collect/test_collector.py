@@ -1,3 +1,4 @@
+import json
 import shutil
 from pathlib import Path
 
@@ -146,3 +147,15 @@ def test_iostat_clock_gap_is_warned(run):
     path = run.raw / "iostat" / "broker1.json"
     path.write_text(path.read_text().replace("2026-11-25T08:53:35+0000", "2026-11-25T08:53:45+0000"))
     assert "raw/iostat/broker1.json: clock gap of 11 s (no samples between epoch 1795596814 and 1795596825)" in collect(run).warnings
+
+
+def test_applys_own_usage_is_read_and_a_bad_record_is_a_warning(run):
+    assert collect(run).environment.orchestrator is None  # a run before it was recorded, or killed
+    run.orchestrator_usage.write_text(json.dumps({"cluster_ready": 100.0, "load_start": 104.5, "since": 102.0,
+                                                  "until": 142.0, "cpu_s": 2.0, "max_rss_kb": 102400}))
+    own = collect(run).environment.orchestrator
+    assert (own.ready_to_load_s, own.cpu_s, own.cpu_share, own.max_rss_mb) == (4.5, 2.0, 0.05, 100.0)
+    run.orchestrator_usage.write_text('{"cpu_s": 1}')
+    collected = collect(run)
+    assert collected.environment.orchestrator is None
+    assert any(w.startswith("raw/orchestrator.json: unreadable") for w in collected.warnings)

@@ -68,6 +68,8 @@ def test_local_apply_passes_and_counts_agree(tmp_path, topic_name) -> None:
     assert cons["lost"] == 0 and cons["duplicated"] == 0
     assert (run / "junit.xml").exists() and (run / "report" / "index.html").exists()
     assert [p["name"] for p in data["phases"]] == ["warm", "hold"]
+    own = data["environment"]["orchestrator"]  # apply's own cost while the load ran
+    assert own["cpu_s"] > 0 and own["max_rss_mb"] > 0 and own["ready_to_load_s"] > 0
 
 
 def test_unreachable_slo_exits_1_and_still_reports(tmp_path, kafka_broker, topic_name) -> None:
