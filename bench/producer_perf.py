@@ -76,10 +76,10 @@ def run_child(cmd: list[str], timeout: float) -> tuple[str, float]:
     return done.stdout, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def create_topic(bootstrap: str) -> str:
+def create_topic(bootstrap: str, partitions: int = 1) -> str:
     name = f"perf-{uuid.uuid4().hex[:10]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})  # must outlive the request
-    admin.create_topics([NewTopic(name, 1, 1)])[name].result(timeout=60)
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(timeout=60)
     return name
 
 

@@ -47,6 +47,7 @@ class NativeConsumer(IntervalRole):
         self.streams: dict[tuple[int, int], SeenRanges] = {}
         self.consumer: Consumer | None = None
         self.assigned_at: int | None = None
+        self.last_message_at: int | None = None
 
     def run(self) -> None:
         spec = self.spec
@@ -76,7 +77,7 @@ class NativeConsumer(IntervalRole):
             hard_end = schedule_end + drain_max_ns
             if messages:
                 self._handle(messages, now)
-                last_message = now
+                last_message = self.last_message_at = now
             self.roll_if_due(now)
             # idle counts only once partitions are assigned: a slow group join is not an empty topic
             quiet_since = max(last_message, schedule_end, self.assigned_at or now)
@@ -134,4 +135,7 @@ class NativeConsumer(IntervalRole):
 
     def end_fields(self) -> dict:
         seen = {stream_key(pid, partition): ranges.ranges() for (pid, partition), ranges in sorted(self.streams.items())}
-        return {**self.totals, "seen_ranges": seen, "seen": sum(count_in(r) for r in seen.values())}
+        # the span a backlog took to read: from the partitions' assignment to the last message
+        span = {"assigned_at": self.assigned_at / 1e9 if self.assigned_at else None,
+                "last_message_at": self.last_message_at / 1e9 if self.last_message_at else None}
+        return {**self.totals, "seen_ranges": seen, "seen": sum(count_in(r) for r in seen.values()), **span}
