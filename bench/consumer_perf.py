@@ -41,7 +41,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from orchestrator.artifacts.kafka import java_binary, java_classpath
 from orchestrator.execute.local_kafka import LocalKafka
-from producer_perf import KAFKA_VERSION, TOOL_TIMEOUT_S, create_topic, machine, run_child
+from producer_perf import KAFKA_VERSION, TOOL_TIMEOUT_S, create_topic, machine, pair_table, run_child
 
 PARTITIONS = 4
 # a consumer stops after this long without a message; Java's clock runs from its start, so it must
@@ -141,17 +141,9 @@ def run_native(bootstrap: str, topic: str, size: int, consumers: int, work: Path
 
 
 def table(results: list[Result]) -> str:
-    rows = ["| record | consumers | tool | records | msgs/s | MiB/s | client CPU µs/msg | native ÷ Java msgs/s |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for i in range(0, len(results), 2):
-        pair = results[i:i + 2]
-        java = next(r for r in pair if r.tool != "native")
-        native = next(r for r in pair if r.tool == "native")
-        for r in (java, native):
-            ratio = f"**{native.msgs_per_s / java.msgs_per_s:.2f}**" if r is native else ""
-            rows.append(f"| {r.size} B | {r.consumers} | {r.tool} | {r.records:,} | {r.msgs_per_s:,.0f} "
-                        f"| {r.mib_per_s:.1f} | {r.cpu_us_per_msg:.1f} | {ratio} |")
-    return "\n".join(rows)
+    return pair_table(results, ["record", "consumers", "tool", "records", "msgs/s", "MiB/s", "client CPU µs/msg"],
+                      lambda r: [f"{r.size} B", str(r.consumers), r.tool, f"{r.records:,}", f"{r.msgs_per_s:,.0f}",
+                                 f"{r.mib_per_s:.1f}", f"{r.cpu_us_per_msg:.1f}"])
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -133,19 +134,24 @@ def machine() -> str:
             f"load average before the run {os.getloadavg()[0]:.1f}")
 
 
-def table(results: list[Result]) -> str:
-    """Results come in pairs, one per tool and cell; the ratio is taken within each pair."""
-    rows = ["| record | acks | tool | records | msgs/s | MiB/s | p50 ms | p99 ms | client CPU µs/msg | native ÷ Java msgs/s |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def pair_table(results: list, headers: list[str], cells: Callable[[Any], list[str]]) -> str:
+    """A Markdown table of results that come in pairs, one per tool and cell (``tool`` and
+    ``msgs_per_s`` attributes), Java first in each pair; the ratio is taken within each pair."""
+    rows = ["| " + " | ".join([*headers, "native ÷ Java msgs/s"]) + " |", "|" + " --- |" * (len(headers) + 1)]
     for i in range(0, len(results), 2):
         pair = results[i:i + 2]
         java = next(r for r in pair if r.tool != "native")
         native = next(r for r in pair if r.tool == "native")
         for r in (java, native):
             ratio = f"**{native.msgs_per_s / java.msgs_per_s:.2f}**" if r is native else ""
-            rows.append(f"| {r.size} B | {r.acks} | {r.tool} | {r.records:,} | {r.msgs_per_s:,.0f} | {r.mib_per_s:.1f} "
-                        f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us_per_msg:.1f} | {ratio} |")
+            rows.append("| " + " | ".join([*cells(r), ratio]) + " |")
     return "\n".join(rows)
+
+
+def table(results: list[Result]) -> str:
+    return pair_table(results, ["record", "acks", "tool", "records", "msgs/s", "MiB/s", "p50 ms", "p99 ms", "client CPU µs/msg"],
+                      lambda r: [f"{r.size} B", r.acks, r.tool, f"{r.records:,}", f"{r.msgs_per_s:,.0f}", f"{r.mib_per_s:.1f}",
+                                 f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", f"{r.cpu_us_per_msg:.1f}"])
 
 
 def main() -> None:
