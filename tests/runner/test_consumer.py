@@ -32,6 +32,8 @@ def test_everything_produced_is_consumed_and_nothing_is_lost(tmp_path, spec_dict
     assert count_in([r for rs in c_end["seen_ranges"].values() for r in rs]) == c_end["received"]
     e2e = sum(Histogram.from_dict(r["hist"]["e2e_latency"]).count for r in consumer if r["type"] == "interval")
     assert e2e == c_end["received"]
+    # the span it read in: from its assignment to its last message, before it ended
+    assert 0 < c_end["assigned_at"] <= c_end["last_message_at"] <= c_end["ts"]
 
 
 @pytest.mark.integration
