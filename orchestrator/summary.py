@@ -32,6 +32,12 @@ class Throughput(Model):
     mb_per_s: float = 0.0
 
 
+class ErrorCount(Model):
+    code: str = Field(description="Kafka error name (native: KafkaError.name()) or JMeter response code")
+    count: int
+    first: float = Field(description="epoch seconds of the interval it was first seen in")
+
+
 class WorkloadSummary(Model):
     name: str
     kind: Literal["producer", "consumer", "script"]
@@ -47,6 +53,7 @@ class WorkloadSummary(Model):
     duplicated: int | None = None
     out_of_order: int | None = None
     max_lag: int | None = None
+    errors_by_code: list[ErrorCount] = Field(default_factory=list, description="failed sends by error, most frequent first")
 
 
 class SloResult(Model):

@@ -36,8 +36,8 @@ from orchestrator.errors import InputError
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
-from orchestrator.summary import (Environment, Event, LatencyStats, OrchestratorUsage, PhaseSpan, Throughput,
-                                  WorkloadSummary)
+from orchestrator.summary import (Environment, ErrorCount, Event, LatencyStats, OrchestratorUsage, PhaseSpan,
+                                  Throughput, WorkloadSummary)
 
 _DISK_FIELDS = {"disk.r_per_s": "r_per_s", "disk.w_per_s": "w_per_s", "disk.rkb_per_s": "rkb_per_s",
                 "disk.wkb_per_s": "wkb_per_s", "disk.await": "await_ms", "disk.aqu_sz": "aqu_sz", "disk.util": "util"}
@@ -206,6 +206,8 @@ def _native_summary(name: str, kind: str, total: NativeWorkload, admin_lag: int 
         duplicated=(total.end_duplicated if total.ended == total.instances else total.duplicated) if consumer else None,
         out_of_order=(total.end_out_of_order if total.ended == total.instances else total.out_of_order) if consumer else None,
         max_lag=max(lags) if consumer and lags else None,
+        errors_by_code=[ErrorCount(code=code, count=n, first=first)
+                        for code, (n, first) in sorted(total.error_codes.items(), key=lambda kv: (-kv[1][0], kv[0]))],
     )
 
 

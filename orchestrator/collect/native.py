@@ -52,6 +52,7 @@ class NativeWorkload:
     ranges: Ranges = field(default_factory=dict)  # acked (producer) or seen (consumer)
     end_duplicated: int = 0
     end_out_of_order: int = 0
+    error_codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # Kafka error name -> (count, first ts)
 
     @property
     def duration_s(self) -> float:
@@ -103,6 +104,12 @@ def _end(total: NativeWorkload, instance: str, record: dict) -> None:
     total.ended.add(instance)
 
 
+def _count_codes(codes: dict[str, tuple[int, float]], found: dict | None, ts: float) -> None:
+    for code, n in (found or {}).items():
+        count, first = codes.get(str(code), (0, ts))
+        codes[str(code)] = (count + int(n), min(first, ts))
+
+
 class NativeReader:
     def __init__(self, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics):
         self.builder, self.store, self.diag = builder, store, diag
@@ -147,6 +154,7 @@ class NativeReader:
             self.builder.add(SeriesKey(f"{family}.rate", workload=total.name), slot, count / seconds)
             self.builder.add(SeriesKey(f"{family}.throughput_mb", workload=total.name), slot, nbytes / 1e6 / seconds)
             if producer:
+                _count_codes(total.error_codes, r.get("error_codes"), item.start)
                 self.builder.add(SeriesKey("produce.errors", workload=total.name), slot, float(errors))
                 self.builder.add(SeriesKey("produce.sent", workload=total.name), slot, float(sent))
                 if flight is not None:

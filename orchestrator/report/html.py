@@ -35,6 +35,7 @@ LATENCY_KINDS = (("publish_latency", "Publish latency (send ▶ ack)"),
                  ("publish_delay", "Publish delay (intended ▶ actual send)"),
                  ("corrected_latency", "Corrected latency (intended send ▶ ack)"),
                  ("e2e_latency", "End-to-end latency (produce ▶ consume)"))
+TOP_ERRORS = 5  # as JMeter's dashboard: the five most frequent errors
 # light to dark as the percentile rises; max dashed grey
 PERCENTILE_COLORS = (("p50", "#93c5fd"), ("p90", "#3b82f6"), ("p99", "#1d4ed8"), ("p999", "#7c3aed"), ("max", "#6b7280"))
 DISK_PANELS = (("IOPS", "ops/s", ("disk.r_per_s", "r/s"), ("disk.w_per_s", "w/s")),
@@ -253,6 +254,8 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
         disk=disk or project_disk(plan, tl, window, ClusterFacts()), size=format_size, elapsed=format_elapsed,
         alarms=[a for a in summary.answers if a.alarm], labels=labels,
         skew=skew_notes(summary.placement) if summary.placement else [],
+        top_errors=sorted(((w, e) for w in summary.workloads for e in w.errors_by_code),
+                          key=lambda we: (-we[1].count, we[1].first))[:TOP_ERRORS],
         started=_stamp(summary.run.started), ended=_stamp(summary.run.ended), stamp=_stamp,
         since=lambda ts: f"+{format_duration(max(1, round(ts - (summary.run.started or ts))))}" if ts - (summary.run.started or ts) >= 1 else "+0s",
         duration=format_duration(round(summary.run.duration_s)) if summary.run.duration_s >= 1 else f"{summary.run.duration_s:.1f}s",

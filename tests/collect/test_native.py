@@ -82,3 +82,9 @@ def test_in_flight_messages_and_their_oldest_wait_are_series(tmp_path):
 def test_records_without_in_flight_counts_still_read(tmp_path):
     _, timeline, warnings = _read(tmp_path, [_interval(0)])
     assert not timeline.select("produce.in_flight") and not warnings
+
+
+def test_failed_sends_are_counted_by_error_code_with_when_each_was_first_seen(tmp_path):
+    reader, _, _ = _read(tmp_path, [_interval(0), _interval(1, errors=3, error_codes={"_MSG_TIMED_OUT": 3}),
+                                    _interval(2, errors=2, error_codes={"_MSG_TIMED_OUT": 1, "NOT_ENOUGH_REPLICAS": 1})])
+    assert reader.workloads["w"].error_codes == {"_MSG_TIMED_OUT": (4, T0 + 1), "NOT_ENOUGH_REPLICAS": (1, T0 + 2)}

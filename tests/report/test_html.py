@@ -13,7 +13,7 @@ from orchestrator.plan.models import Plan
 from orchestrator.report.build import summarize
 from orchestrator.report.html import render_report
 from orchestrator.rundir import RunDir
-from orchestrator.summary import Event
+from orchestrator.summary import ErrorCount, Event
 from tests.fakes import PLAN_YAML, make_measured, rich_measured
 
 NASTY = '<script>alert("x")</script>'
@@ -118,3 +118,18 @@ def test_partition_and_broker_spread_is_a_section_with_the_skew_called_out(tmp_p
     assert "Broker 1 took 90% of the bytes written (1.8x the mean of 2 brokers)." in section
     assert "<td>1</td><td class=\"num\">9 MB</td><td class=\"num\">90.0 %</td>" in section
     assert 'href="#placement"' in html
+
+
+def test_errors_show_the_top_codes_with_when_each_was_first_seen(tmp_path):
+    plan = Plan.model_validate(yaml.safe_load(PLAN_YAML))
+    m = rich_measured(120)
+    producer = next(w for w in m.workloads if w.name == "producer")
+    producer.errors = 10
+    producer.errors_by_code = [ErrorCount(code="_MSG_TIMED_OUT", count=7, first=m.timeline.start + 75),
+                               ErrorCount(code="NOT_ENOUGH_REPLICAS", count=3, first=m.timeline.start + 70)]
+    summary = summarize(RunDir(tmp_path), plan, m)
+    summary.run.started = m.timeline.start
+    section = render_report(plan, summary, m, judged_window(m.phases, m.timeline), []).split('<section id="errors">')[1]
+    rows = re.findall(r"<tr><td><code>(\w+)</code></td><td>(\w+)</td><td class=\"num bad\">(\d+)</td>"
+                      r"<td class=\"num\">([\d.]+) %</td><td>(\S+)</td></tr>", section.split("</section>")[0])
+    assert rows == [("_MSG_TIMED_OUT", "producer", "7", "70.0", "+75s"), ("NOT_ENOUGH_REPLICAS", "producer", "3", "30.0", "+70s")]
