@@ -21,7 +21,8 @@ EXIT_CODES = """exit codes:
   0    the run completed and every SLO held (validate: the plan is valid)
   1    an SLO failed, or compare --fail-if found a regression; the report is still written
   2    invalid plan, input file or arguments: one line per problem, FILE:LINE:COL: path: message
-  3    the run could not be carried out (broker unreachable, tool or plugin missing, Ansible task failed);
+  3    the run could not be carried out (broker unreachable, tool or plugin missing, Ansible task failed,
+       leftovers of a dead apply that cannot be stopped);
        report: the run is killed or incomplete (apply died, or it never began), so its verdict is fail
   130  interrupted; raw results and a partial report are kept"""
 EXAMPLES = {
@@ -124,10 +125,14 @@ def _run(args: argparse.Namespace) -> int:
             print(line)
         return 0
     if args.command == "apply":
+        from orchestrator.execute.lifeline import reap_stale
         from orchestrator.pipeline import apply
         from orchestrator.progress import Progress
 
-        outcome = apply(_load(args), args.plan, run_dir=args.run_dir, keep_broker=args.keep_broker,
+        plan = _load(args)
+        for line in reap_stale():  # what a dead apply left running would compete with this run
+            print(f"orchestrate: {line}", file=sys.stderr)
+        outcome = apply(plan, args.plan, run_dir=args.run_dir, keep_broker=args.keep_broker,
                         progress=Progress.for_stream(sys.stdout, args.progress_every))
         print(outcome.headline())
         return outcome.exit_code()

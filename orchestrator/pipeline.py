@@ -5,6 +5,7 @@ flush what they measured), topics marked ``delete_after`` are deleted, the local
 (unless kept), and the report is built from ``raw/`` even when the run failed or was interrupted.
 SIGINT/SIGTERM interrupt the run: an ``interrupt`` event is written, a partial report is built and
 the outcome says 130. The run is bounded in time: phases + consumer drain + a fixed margin.
+Whatever apply starts on this machine ends with it even when it dies (orchestrator.execute.lifeline).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from orchestrator.describe import describe
 from orchestrator.errors import OrchestrateError, RunError
 from orchestrator.events import EventKind, EventLog, step_detail, step_name
 from orchestrator.execute.base import Component
+from orchestrator.execute.lifeline import Lifeline
 from orchestrator.execute.target import TargetSession
 from orchestrator.plan.models import ConsumerWorkload, Plan, StepsPhase, Workload
 from orchestrator.progress import Progress, Snapshot
@@ -446,7 +448,7 @@ def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, 
     events = EventLog(run.events)
     session = TargetSession(plan, Path(plan_path), run, progress.ansible)
     failure: BaseException | None = None
-    with SignalGuard().installed() as guard:
+    with Lifeline(run.root), SignalGuard().installed() as guard:
         try:
             _run(plan, Path(plan_path), run, session, events, progress, guard)
         except Interrupted:

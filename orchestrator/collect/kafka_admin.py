@@ -2,7 +2,7 @@
 
 One JSON object per sample::
 
-    {"ts": 1795596805.2, "controller": 1, "brokers": [1, 2, 3],
+    {"ts": 1795596805.2, "controller": 1, "quorum_leader": 2, "brokers": [1, 2, 3],
      "partitions": [{"topic": "orders", "partition": 0, "leader": 1, "replicas": [1, 2, 3], "isr": [1, 2]}],
      "groups": {"<workload>": {"group": "orchestrate-<workload>", "lag": {"orders/0": 12}}},
      "log_dirs": {"<broker id>": {"orders-0": 1048576}} | null,
@@ -12,6 +12,9 @@ One JSON object per sample::
      "configs": {"topics": {"orders": {"retention.ms": "604800000", ...}}, "brokers": {"1": {"log.retention.check.interval.ms": "300000"}}},
      "errors": ["describe_topics: ..."]}
 
+``controller`` is what Metadata names: under KRaft an arbitrary live broker, not the active quorum
+controller, so it changes between samples of a steady cluster and gives no event.
+``quorum_leader`` is the active controller (DescribeQuorum; absent when it could not be asked).
 ``segments`` (listed brokers only) counts the plan topics' segments and those deleted since the
 monitor started; ``configs`` appears once, in the first sample that could read them.
 
@@ -22,9 +25,8 @@ per broker and topic (``label`` = topic), ``broker.log_dir_free_bytes`` per brok
 its key; the log dir's path for DescribeLogDirs), ``broker.segments`` and
 ``broker.segments_deleted`` per listed broker, ``broker.under_replicated`` and
 ``broker.offline_partitions`` for the cluster. Events: ``isr_change`` for a partition whose
-in-sync replicas differ from the previous sample. No event comes from ``controller``: in KRaft a
-Metadata response names an arbitrary live broker as controller, not the active quorum controller,
-so it changes between samples of a steady cluster.
+in-sync replicas differ from the previous sample, ``controller_change`` when ``quorum_leader``
+names another node than the last sample that named one.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def read_admin_samples(path: Path, builder: TimelineBuilder, diag: Diagnostics, 
     if not path.exists():
         return result
     clock = ClockWatch(diag, path, interval)
-    previous: dict = {}  # the last sample's "isr" map and "controller"
+    previous: dict = {}  # the last sample's "isr" map, and the last quorum leader named
     for line_no, sample in json_lines(path, diag):
         try:
             ts = float(sample["ts"])
@@ -111,6 +113,11 @@ def _sample(ts: float, sample: dict, previous: dict, builder: TimelineBuilder, r
         result.cluster.topics.update(_layouts(sample["partitions"]))
         result.cluster.leaders.update({f"{p['topic']}-{p['partition']}": str(p["leader"]) for p in sample["partitions"]
                                        if p.get("leader") is not None and int(p["leader"]) >= 0})
+    if (leader := sample.get("quorum_leader")) is not None:
+        if previous.get("leader", leader) != leader:
+            result.events.append(Event(ts=ts, kind="controller_change", name=str(leader),
+                                       detail=f"active controller {previous['leader']} -> {leader}"))
+        previous["leader"] = leader
     result.brokers.update(str(b) for b in sample.get("brokers") or [])
     _groups(sample.get("groups") or {}, second, builder, result)
     _log_dirs(sample, second, builder, result.cluster)

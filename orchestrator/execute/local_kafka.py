@@ -20,6 +20,7 @@ from pathlib import Path
 from orchestrator.errors import BrokerError
 from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.artifacts.kafka import java_binary, java_classpath
+from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.templating import render_template
 
 NODE_ID = 0  # the plan's faults default to broker 0
@@ -191,7 +192,8 @@ class LocalKafka:
             self._proc = subprocess.Popen(
                 self._java("kafka.Kafka", str(self.config_file), heap_mb=self.heap_mb),
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.data_dir, start_new_session=True, env={**os.environ, "LOG_DIR": str(self.log_dir)})
+                cwd=self.data_dir, start_new_session=True, preexec_fn=on_parent_death(),
+                env={**os.environ, "LOG_DIR": str(self.log_dir)})
         finally:
             out.close()
 

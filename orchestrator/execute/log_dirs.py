@@ -43,7 +43,7 @@ class LogDir:
     error: str | None = None
 
 
-class _Reader:
+class Reader:
     def __init__(self, data: bytes):
         self.data, self.pos = data, 0
 
@@ -92,20 +92,23 @@ def _compact_string(text: str) -> bytes:
     return _uvarint(len(raw) + 1) + raw
 
 
-def _error(code: int) -> str:
+def error_name(code: int) -> str:
     return KafkaError(code).name() if code > 0 else f"error {code}"
 
 
-class _Connection:
-    def __init__(self, address: str, timeout: float):
+class Connection:
+    """One request at a time to one broker; ``api`` names the request in error messages."""
+
+    def __init__(self, address: str, timeout: float, api: str = "describeLogDirs"):
         host, _, port = address.rpartition(":")
+        self.api = api
         try:
             self.sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
         except (OSError, ValueError) as err:
-            raise RunError(f"describeLogDirs {address}: cannot connect: {err}") from None
+            raise RunError(f"{api} {address}: cannot connect: {err}") from None
         self.address, self.correlation = address, 0
 
-    def request(self, api_key: int, version: int, body: bytes, flexible: bool) -> _Reader:
+    def request(self, api_key: int, version: int, body: bytes, flexible: bool) -> Reader:
         self.correlation += 1
         header = struct.pack(">hhih", api_key, version, self.correlation, len(CLIENT_ID)) + CLIENT_ID
         frame = header + (b"\x00" if flexible else b"") + body
@@ -113,12 +116,12 @@ class _Connection:
             self.sock.sendall(struct.pack(">i", len(frame)) + frame)
             (size,) = struct.unpack(">i", self._exactly(4))
             if not 0 < size <= MAX_RESPONSE:
-                raise RunError(f"describeLogDirs {self.address}: response of {size} bytes")
-            reader = _Reader(self._exactly(size))
+                raise RunError(f"{self.api} {self.address}: response of {size} bytes")
+            reader = Reader(self._exactly(size))
         except OSError as err:
-            raise RunError(f"describeLogDirs {self.address}: {err}") from None
+            raise RunError(f"{self.api} {self.address}: {err}") from None
         if reader.take(">i") != self.correlation:
-            raise RunError(f"describeLogDirs {self.address}: response to another request")
+            raise RunError(f"{self.api} {self.address}: response to another request")
         if flexible:
             reader.skip_tags()
         return reader
@@ -137,21 +140,21 @@ class _Connection:
         self.sock.close()
 
 
-def _version(conn: _Connection) -> int:
-    """The highest DescribeLogDirs version in [OLDEST, NEWEST] the broker supports."""
+def highest_version(conn: Connection, api_key: int, oldest: int, newest: int) -> int:
+    """The highest version of ``api_key`` in [oldest, newest] the broker supports."""
     reader = conn.request(API_VERSIONS, 0, b"", flexible=False)
     code = reader.take(">h")
     if code:
-        raise RunError(f"describeLogDirs {conn.address}: ApiVersions: {_error(code)}")
+        raise RunError(f"{conn.api} {conn.address}: ApiVersions: {error_name(code)}")
     for _ in range(reader.take(">i")):
         key = reader.take(">h")
         reader.take(">h")  # the oldest version it supports
         high = reader.take(">h")
-        if key == DESCRIBE_LOG_DIRS:
-            if high < OLDEST:
-                raise RunError(f"describeLogDirs {conn.address}: the broker answers only up to v{high}")
-            return min(high, NEWEST)
-    raise RunError(f"describeLogDirs {conn.address}: the broker does not offer DescribeLogDirs")
+        if key == api_key:
+            if high < oldest:
+                raise RunError(f"{conn.api} {conn.address}: the broker answers only up to v{high}")
+            return min(high, newest)
+    raise RunError(f"{conn.api} {conn.address}: the broker does not offer {conn.api}")
 
 
 def _request_body(topics: dict[str, list[int]] | None) -> bytes:
@@ -164,11 +167,11 @@ def _request_body(topics: dict[str, list[int]] | None) -> bytes:
     return body + b"\x00"
 
 
-def parse_response(reader: _Reader, version: int, wanted: set[str] | None) -> list[LogDir]:
+def parse_response(reader: Reader, version: int, wanted: set[str] | None) -> list[LogDir]:
     """The DescribeLogDirs response body ▶ log dirs, with only the ``wanted`` topics (None: all)."""
     reader.take(">i")  # throttle time
     if version >= 3 and (code := reader.take(">h")):
-        raise RunError(f"describeLogDirs: {_error(code)}")
+        raise RunError(f"describeLogDirs: {error_name(code)}")
     dirs = []
     for _ in range(reader.compact_count()):
         code, path = reader.take(">h"), reader.compact_string()
@@ -189,7 +192,7 @@ def parse_response(reader: _Reader, version: int, wanted: set[str] | None) -> li
             total, usable = reader.take(">q"), reader.take(">q")
         reader.skip_tags()
         dirs.append(LogDir(path, sizes, total if total is not None and total >= 0 else None,
-                           usable if usable is not None and usable >= 0 else None, _error(code) if code else None))
+                           usable if usable is not None and usable >= 0 else None, error_name(code) if code else None))
     reader.skip_tags()
     return dirs
 
@@ -197,9 +200,9 @@ def parse_response(reader: _Reader, version: int, wanted: set[str] | None) -> li
 def describe_log_dirs(address: str, topics: dict[str, list[int]] | None, timeout: float) -> list[LogDir]:
     """The log dirs of the broker at ``address`` ("host:port"), with the sizes of the partitions of
     ``topics`` (topic -> partitions; None: every topic). RunError when the broker cannot answer."""
-    conn = _Connection(address, timeout)
+    conn = Connection(address, timeout)
     try:
-        version = _version(conn)
+        version = highest_version(conn, DESCRIBE_LOG_DIRS, OLDEST, NEWEST)
         reader = conn.request(DESCRIBE_LOG_DIRS, version, _request_body(topics), flexible=True)
         try:
             return parse_response(reader, version, set(topics) if topics is not None else None)

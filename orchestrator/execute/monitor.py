@@ -7,12 +7,17 @@ command and read by the same parser.
 
 ``KafkaAdminMonitor`` samples the cluster from a background thread every
 ``monitors.kafka_admin.interval`` into raw/kafka_admin/samples.jsonl (format: see
-``orchestrator.collect.kafka_admin``). Every admin call is bounded by a timeout; a failed call is
-recorded in the sample's ``errors`` and sampling goes on. Log-dir sizes and free space come from
-listing the broker's log dirs for the brokers whose ``BrokerHandle.log_dirs`` this machine sees (the
-local target, provisioned brokers with ``connection: local``), and from Kafka's DescribeLogDirs
-(``orchestrator.execute.log_dirs``) for every other broker. The topics' effective configs and the
-brokers' clean-up settings are recorded once, in the first sample that could read them.
+``orchestrator.collect.kafka_admin``). A sample keeps to the schedule: it has ``budget`` seconds
+(90 % of the interval, at least ``MIN_BUDGET_S``) and every admin call waits at most what is left
+of them: a broker that went down makes calls wait for their timeout, exactly when the samples
+matter. A part that fails is named in the sample's ``errors`` with why; the sample is written with
+what was obtained and sampling goes on. Log-dir sizes and free space come from listing the
+broker's log dirs for the brokers whose ``BrokerHandle.log_dirs`` this machine sees (the local
+target, provisioned brokers with ``connection: local``), and from Kafka's DescribeLogDirs
+(``orchestrator.execute.log_dirs``) for every other broker. The active controller is the leader of
+the metadata quorum (``orchestrator.execute.quorum``), not Metadata's controller id. The topics'
+effective configs and the brokers' clean-up settings are recorded once, in the first sample that
+could read them.
 """
 
 from __future__ import annotations
@@ -28,18 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, OffsetSpec, ResourceType
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource, OffsetSpec, ResourceType
 
 from orchestrator.errors import RunError, ToolMissingError
 from orchestrator.cluster import Cluster
 from orchestrator.execute.base import Component
+from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.execute.log_dirs import describe_log_dirs, refusal
+from orchestrator.execute.quorum import quorum_leader
 from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
 STOP_TIMEOUT_S = 5.0
+MIN_BUDGET_S = 3.0  # a 1 s interval still leaves a sample time for a round trip to each broker
+MIN_CALL_S = 0.1
 
 
 class IostatMonitor(Component):
@@ -62,7 +71,8 @@ class IostatMonitor(Component):
         self._out = self.output.open("wb")
         env = {**os.environ, "S_TIME_FORMAT": "ISO", "LC_ALL": "C"}
         self._process = subprocess.Popen([self._binary or "iostat", "-dxk", "-y", "-t", "-o", "JSON", str(self.interval)],
-                                         stdout=self._out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+                                         stdout=self._out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env,
+                                         preexec_fn=on_parent_death())
 
     def poll(self) -> bool:
         """True while iostat runs; a monitor that died only leaves a gap (the collector warns)."""
@@ -86,7 +96,11 @@ class KafkaAdminMonitor(Component):
 
     def __init__(self, plan: Plan, run: RunDir):
         self.interval = plan.monitors.kafka_admin.interval
-        self.timeout = min(self.interval, 10.0)
+        self.timeout = min(self.interval, 10.0)  # any one admin call
+        self.budget = max(0.9 * self.interval, MIN_BUDGET_S)  # one sample, all its calls
+        self._deadline = 0.0  # monotonic end of the sample being taken
+        self._call_timeout = self.timeout  # the last bound handed to a call, for its error text
+        self._metadata: ClusterMetadata | None = None  # this sample's
         self.output = run.admin_samples
         self.topics = sorted({t.name for t in plan.topics} | {w.topic for w in plan.workloads if w.topic})
         self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
@@ -116,7 +130,7 @@ class KafkaAdminMonitor(Component):
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(self.timeout * 5 + STOP_TIMEOUT_S)
+            self._thread.join(self.budget + STOP_TIMEOUT_S)
             if not self._thread.is_alive():
                 self._thread = None
 
@@ -136,27 +150,52 @@ class KafkaAdminMonitor(Component):
                     self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def sample(self, admin: AdminClient) -> dict:
-        """One sample; each part that fails is left out and named in ``errors``."""
+        """One sample within about ``budget``; each part that fails is left out and named in
+        ``errors`` with why. Once the budget is spent every call gets only ``MIN_CALL_S``: what
+        needs no round trip (listed log dirs) or is answered at once still counts."""
         sample: dict = {"ts": time.time(), "errors": []}
-        for part in (self._cluster, self._partitions, self._groups, self._log_dirs, self._configs):
+        self._deadline = time.monotonic() + self.budget
+        self._metadata = None
+        for part in (self._cluster, self._quorum, self._partitions, self._groups, self._log_dirs, self._configs):
             try:
                 part(admin, sample)
             except Exception as err:  # any admin failure is data for the report, never fatal
-                sample["errors"].append(f"{part.__name__.lstrip('_')}: {str(err) or type(err).__name__}")
+                sample["errors"].append(f"{part.__name__.lstrip('_')}: {error_text(err, self._call_timeout)}")
         return sample
 
-    # Cluster and partitions come from metadata requests, which any live broker answers:
+    def _timeout(self) -> float:
+        """What the next admin call may wait: its own bound, cut to what is left of the sample's."""
+        self._call_timeout = round(max(MIN_CALL_S, min(self.timeout, self._deadline - time.monotonic())), 1)
+        return self._call_timeout
+
+    # Cluster and partitions come from one metadata request, which any live broker answers:
     # describe_cluster and describe_topics wait for the broker librdkafka last took for the
     # controller, and time out for as long as that broker is down (a broker fault, exactly when
     # the samples matter).
     def _cluster(self, admin: AdminClient, sample: dict) -> None:
-        metadata = admin.list_topics(timeout=self.timeout)
+        metadata = self._metadata = admin.list_topics(timeout=self._timeout())
         sample["controller"] = metadata.controller_id if metadata.controller_id >= 0 else None
         sample["brokers"] = sorted(metadata.brokers)
         self._addresses = {str(i): f"{b.host}:{b.port}" for i, b in metadata.brokers.items()}
 
+    def _quorum(self, admin: AdminClient, sample: dict) -> None:
+        """The active controller, which Metadata does not name under KRaft: the leader of the
+        metadata quorum, asked of the brokers the last metadata listed until one answers."""
+        if self._describe_refused is not None or not self._addresses:
+            return
+        failures = []
+        for broker in sorted(self._addresses, key=lambda b: (len(b), b)):
+            try:
+                sample["quorum_leader"] = quorum_leader(self._addresses[broker], self._timeout())
+                return
+            except RunError as err:
+                failures.append(str(err))
+        raise RunError("; ".join(failures))
+
     def _partitions(self, admin: AdminClient, sample: dict) -> None:
-        topics = admin.list_topics(timeout=self.timeout).topics
+        if self._metadata is None:
+            return  # the cluster part's error is already recorded
+        topics = self._metadata.topics
         sample["partitions"] = [
             {"topic": name, "partition": p.id, "leader": p.leader if p.leader >= 0 else None,
              "replicas": list(p.replicas), "isr": list(p.isrs)}
@@ -174,8 +213,8 @@ class KafkaAdminMonitor(Component):
             if not offsets:
                 continue
             ends = admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in offsets},
-                                            request_timeout=self.timeout)
-            lag = {f"{tp.topic}/{tp.partition}": max(0, f.result(self.timeout).offset - offsets[(tp.topic, tp.partition)])
+                                      request_timeout=self._timeout())
+            lag = {f"{tp.topic}/{tp.partition}": max(0, f.result(self._timeout()).offset - offsets[(tp.topic, tp.partition)])
                    for tp, f in ends.items()}
             groups[workload] = {"group": group, "lag": lag}
         sample["groups"] = groups
@@ -188,7 +227,7 @@ class KafkaAdminMonitor(Component):
                             logger=LIBRDKAFKA_LOG)
         try:
             wanted = [TopicPartition(p["topic"], p["partition"]) for p in partitions]
-            committed = consumer.committed(wanted, timeout=self.timeout) if wanted else []
+            committed = consumer.committed(wanted, timeout=self._timeout()) if wanted else []
             return {(tp.topic, tp.partition): tp.offset for tp in committed if tp.offset >= 0}
         finally:
             consumer.close()
@@ -213,7 +252,7 @@ class KafkaAdminMonitor(Component):
             wanted = _partitions_by_topic(sample.get("partitions"))
             for broker in remote:
                 try:
-                    dirs = describe_log_dirs(self._addresses[broker], wanted, self.timeout)
+                    dirs = describe_log_dirs(self._addresses[broker], wanted, self._timeout())
                 except RunError as err:  # a broker that is down: its series get a gap
                     sample["errors"].append(f"log_dirs: broker {broker}: {err}")
                     continue
@@ -231,15 +270,15 @@ class KafkaAdminMonitor(Component):
         """The topics' effective retention configs and the brokers' clean-up timing, once a run."""
         if self._configs_recorded or not self.topics:
             return
-        topics = {t: _described(admin, ConfigResource(ResourceType.TOPIC, t), TOPIC_CONFIGS, self.timeout)
+        topics = {t: _described(admin, ConfigResource(ResourceType.TOPIC, t), TOPIC_CONFIGS, self._timeout())
                   for t in self.topics}
         brokers = {}
         for broker in sample.get("brokers") or []:
             try:
                 brokers[str(broker)] = _described(admin, ConfigResource(ResourceType.BROKER, str(broker)),
-                                                   BROKER_CONFIGS, self.timeout)
-            except KafkaException as err:  # a broker that is down now; the topics' configs still count
-                sample["errors"].append(f"configs: broker {broker}: {err.args[0].str()}")
+                                                   BROKER_CONFIGS, self._timeout())
+            except (KafkaException, TimeoutError) as err:  # a broker that is down now; the topics' configs still count
+                sample["errors"].append(f"configs: broker {broker}: {error_text(err, self._call_timeout)}")
         sample["configs"] = {"topics": topics, "brokers": brokers}
         self._configs_recorded = True
 
@@ -253,6 +292,16 @@ BROKER_CONFIGS = ("log.retention.check.interval.ms", "log.segment.delete.delay.m
 def _described(admin: AdminClient, resource: ConfigResource, keys: tuple[str, ...], timeout: float) -> dict[str, str]:
     entries = admin.describe_configs([resource], request_timeout=timeout)[resource].result(timeout)
     return {k: entries[k].value for k in keys if k in entries and entries[k].value is not None}
+
+
+def error_text(err: BaseException, timeout: float) -> str:
+    """What went wrong, never empty: a KafkaException's str() is often empty or a repr of its
+    KafkaError, a future's TimeoutError says nothing at all."""
+    if isinstance(err, KafkaException) and err.args and isinstance(err.args[0], KafkaError):
+        return err.args[0].str() or err.args[0].name()
+    if isinstance(err, TimeoutError):
+        return f"no answer within {timeout:g}s"
+    return str(err) or repr(err)
 
 
 def _partitions_by_topic(partitions: list[dict] | None) -> dict[str, list[int]] | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from orchestrator.errors import EngineError
 from orchestrator.cluster import Cluster
 from orchestrator.execute.base import Component, LiveStats
+from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
 from orchestrator.render.runner import output_path, runner_specs, spec_path
 from orchestrator.rundir import RunDir
@@ -61,7 +62,8 @@ class NativeWorkload(Component):
             with self._log(spec.instance).open("ab") as log:
                 self.procs.append(subprocess.Popen(
                     [sys.executable, "-m", "orchestrator.runner", str(spec_path(self.run, self.name, spec.instance))],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                    preexec_fn=on_parent_death()))
             self.tails.append(_FileTail(out))
 
     def poll(self) -> bool:

@@ -9,7 +9,8 @@ reads the jobs' states and the newest records (the live rates) every few seconds
 background like start, so the pipeline's loop never waits for Ansible; stop() sends
 SIGTERM to what still runs, waits for the runners to flush, and fetches every instance's records
 and log to ``raw/native/<workload>/<i>.jsonl`` and ``<i>.log``, where the collector finds local
-ones too.
+ones too. Should apply die, every poll stops and with it the heartbeat each poll touches on the
+agents: a watcher started beside the runners stops them ``HEARTBEAT_STALE_S`` later.
 
 Client secrets (``Cluster.secret_env``) are read from this process's environment and handed to the
 runners' environment through load.yml's prompt (see remote/ansible.py): never in a spec, the
@@ -40,6 +41,9 @@ RUNNER_FLUSH_S = 300  # drain and flush after the schedule, before Ansible's asy
 STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
 LEAD_MARGIN_S = 10.0
 TAIL_MARGIN = 3  # records beyond one per second since the last poll
+# each poll touches a heartbeat on the agents; a watcher there stops the runners when it is this old
+# (apply died): a dozen missed polls, as a loaded controller can take several seconds for one
+HEARTBEAT_STALE_S = 60
 
 
 class RemoteNativeWorkload(Component):
@@ -110,7 +114,8 @@ class RemoteNativeWorkload(Component):
         self._write_specs(self.start_at if self.start_at is not None else time.time())
         timeout = int(self.plan.total_duration + RUNNER_FLUSH_S)
         extravars, answers = secret_answers(
-            self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout),
+            self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout,
+                       load_heartbeat_stale=HEARTBEAT_STALE_S),
             "load_secret_env", self._secrets)
         self._starting = self.provisioner.start("load.yml", f"load-{self.name}-start", extravars, answers)
         self._rates = {(s.host, s.instance): RecordTail() for s in self.specs}

@@ -6,10 +6,12 @@ bootstrap servers; ``provisioned`` comes from the provisioning helper.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.cluster import Cluster, client_security, existing_cluster
+from orchestrator.execute.lifeline import untagged
 from orchestrator.execute.local_kafka import LocalKafka
 from orchestrator.plan.models import ExistingTarget, LocalTarget, Plan
 from orchestrator.remote.ansible import EventSink
@@ -38,7 +40,10 @@ class TargetSession:
             from orchestrator.provision import cluster_for
 
             config, secrets = client_security(target.security)
-            provisioned = cluster_for(self.plan, self.plan_path, self.run, self.on_event)
+            # a cluster kept after the run (teardown: false) must outlive even an apply that dies
+            keep = self.plan.provision is None or not self.plan.provision.teardown
+            with untagged() if keep else nullcontext():
+                provisioned = cluster_for(self.plan, self.plan_path, self.run, self.on_event)
             self.cluster = replace(provisioned, client_config={**provisioned.client_config, **config},
                                    secret_env={**provisioned.secret_env, **secrets})
         return self.cluster

@@ -39,6 +39,7 @@ from orchestrator.execute.base import Component, LiveStats
 from orchestrator.render.distributed import distribution, plugin_jars
 from orchestrator.artifacts.jmeter import ensure_jmeter
 from orchestrator.execute.jmeter_servers import JmeterServers
+from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.jmeter.plugins import missing_class_hint
 from orchestrator.plan.models import ConsumerWorkload, Plan, ScriptWorkload, Workload
 from orchestrator.remote.playbooks import HostPlaybooks
@@ -143,7 +144,8 @@ class TaurusWorkload(Component):
         env = {**os.environ, "HOME": str(home), "TAURUS_DISABLE_DOWNLOADS": "1"}
         with (self.artifacts / "bzt.out").open("ab") as out:
             self._proc = subprocess.Popen([bzt_binary(), str(self.test.taurus_file)], stdout=out, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, cwd=self.work_dir, env=env, start_new_session=True)
+                                          stdin=subprocess.DEVNULL, cwd=self.work_dir, env=env, start_new_session=True,
+                                          preexec_fn=on_parent_death())
 
     def _controller_running(self) -> bool:
         code = self._proc.poll()

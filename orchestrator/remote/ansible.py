@@ -24,8 +24,10 @@ import yaml
 from orchestrator.errors import ProvisionError, ToolMissingError
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+# ORCHESTRATE_RUN: apply's tag (orchestrator.execute.lifeline), so a dead apply's playbooks, and the
+# jobs they left on loopback hosts, are found and stopped
 _INHERITED = ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "SSH_AUTH_SOCK", "JAVA_HOME",
-              "XDG_CACHE_HOME", "XDG_STATE_HOME")
+              "XDG_CACHE_HOME", "XDG_STATE_HOME", "ORCHESTRATE_RUN")
 
 
 @dataclass(frozen=True)

@@ -95,3 +95,15 @@ def test_space_segments_configs_and_layout_of_a_listed_cluster(tmp_path):
     assert result.cluster.broker_configs == {"1": {"log.retention.check.interval.ms": "15000"}}
     assert result.cluster.log_dirs_sources == {"local", "describeLogDirs"}
     assert diag.lines() == []
+
+
+def test_only_a_new_quorum_leader_is_a_controller_change(tmp_path):
+    """Metadata's controller alternates in a steady KRaft cluster; the quorum leader moves only
+    when the active controller does (a sample that could not ask names none)."""
+    samples = [{"ts": T0 + i, "controller": i % 3, **({"quorum_leader": leader} if leader is not None else {})}
+               for i, leader in enumerate([1, 1, None, 1, 2, 2])]
+    path = tmp_path / "samples.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    result = read_admin_samples(path, TimelineBuilder(), Diagnostics(tmp_path), 1.0)
+    assert [(e.ts, e.kind, e.name, e.detail) for e in result.events] == [
+        (T0 + 4, "controller_change", "2", "active controller 1 -> 2")]

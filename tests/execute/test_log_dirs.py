@@ -6,7 +6,8 @@ import pytest
 
 from orchestrator.errors import RunError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.log_dirs import _Reader, _uvarint, describe_log_dirs, parse_response, refusal
+from orchestrator.execute.log_dirs import Reader, _uvarint, describe_log_dirs, parse_response, refusal
+from orchestrator.execute.quorum import parse_leader
 
 
 def _string(text: str) -> bytes:
@@ -33,19 +34,19 @@ DIRS = [(0, "/d1", [("orders", [_partition(0, 100), _partition(1, 50, future=Tru
 
 
 def test_a_v4_response_gives_sizes_of_the_wanted_topics_and_disk_space_per_dir():
-    d1, d2 = parse_response(_Reader(_response(4, DIRS)), 4, {"orders"})
+    d1, d2 = parse_response(Reader(_response(4, DIRS)), 4, {"orders"})
     assert (d1.path, d1.partitions, d1.total_bytes, d1.usable_bytes, d1.error) == ("/d1", {"orders-0": 100}, 1000, 400, None)
     assert d2.error == "KAFKA_STORAGE_ERROR" and d2.total_bytes is None and d2.usable_bytes is None
 
 
 def test_a_v3_response_has_sizes_but_no_disk_space():
-    d1, _ = parse_response(_Reader(_response(3, DIRS)), 3, None)
+    d1, _ = parse_response(Reader(_response(3, DIRS)), 3, None)
     assert d1.partitions == {"orders-0": 100, "other-0": 7} and d1.total_bytes is None
 
 
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2**31])
 def test_unsigned_varints_round_trip(value):
-    assert _Reader(_uvarint(value)).uvarint() == value
+    assert Reader(_uvarint(value)).uvarint() == value
 
 
 class FakeBroker:
@@ -112,3 +113,25 @@ def test_clusters_needing_secrets_or_tls_are_refused(cluster, reason):
 
 def test_a_plaintext_cluster_without_secrets_is_not_refused():
     assert refusal(Cluster("b:1", [], "4.1.1", client_config={"security.protocol": "PLAINTEXT"})) is None
+
+
+def _quorum_response(version: int, leader: int, code: int = 0) -> bytes:
+    """A DescribeQuorum response body for __cluster_metadata-0 with ``leader`` and one voter."""
+    message = b"\x00" if version >= 2 else b""  # null error messages
+    voter = struct.pack(">i", leader) + (b"\x00" * 16 if version >= 2 else b"") + struct.pack(">q", 10)
+    voter += (struct.pack(">qq", 1, 1) if version >= 1 else b"") + b"\x00"
+    partition = struct.pack(">ih", 0, code) + message + struct.pack(">iiq", leader, 3, 10)
+    partition += _uvarint(2) + voter + _uvarint(1) + b"\x00"
+    body = struct.pack(">h", 0) + message + _uvarint(2) + _string("__cluster_metadata") + _uvarint(2) + partition + b"\x00"
+    return body + (_uvarint(1) if version >= 2 else b"") + b"\x00"
+
+
+@pytest.mark.parametrize("version", [0, 1, 2])
+def test_the_quorum_leader_is_read_at_every_version(version):
+    assert parse_leader(Reader(_quorum_response(version, 3)), version) == 3
+    assert parse_leader(Reader(_quorum_response(version, -1)), version) is None
+
+
+def test_a_quorum_error_is_a_run_error():
+    with pytest.raises(RunError, match="NOT_LEADER"):
+        parse_leader(Reader(_quorum_response(2, 1, code=6)), 2)

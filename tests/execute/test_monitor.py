@@ -1,7 +1,7 @@
 import time
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.iostat import read_iostat
@@ -11,7 +11,8 @@ from orchestrator.errors import RunError, ToolMissingError
 from orchestrator.execute import monitor as monitor_module
 from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.execute.log_dirs import LogDir
-from orchestrator.execute.monitor import IostatMonitor, KafkaAdminMonitor, ListedLogDir, SegmentLedger, list_log_dir
+from orchestrator.execute.monitor import (MIN_CALL_S, IostatMonitor, KafkaAdminMonitor, ListedLogDir, SegmentLedger,
+                                          list_log_dir)
 from orchestrator.execute.topics import admin_client, ensure_topics
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
@@ -172,6 +173,7 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
         sample, again = monitor.sample(admin), monitor.sample(admin)
     assert sample["errors"] == []
     assert sample["controller"] is not None and sample["brokers"]
+    assert sample["quorum_leader"] == kafka_broker.brokers[0].node_id  # the broker is its own controller
     assert sorted(p["partition"] for p in sample["partitions"]) == [0, 1]
     assert sample["groups"]["in"]["lag"] == {f"{topic_name}/0": 9}
     assert sample["log_dirs_source"] == "local"
@@ -223,15 +225,58 @@ def test_admin_client_failure_is_recorded_as_a_sample_error(tmp_path):
     assert diag.lines() == ["raw/kafka_admin/samples.jsonl: 1 admin sample errors (admin_client) (first at line 1)"]
 
 
-def test_a_failure_without_a_message_is_named_by_its_type(tmp_path, monkeypatch):
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+class _Clock:
+    """The monitor's clock, which moves only when a test says a call waited."""
 
-    def _groups(admin, sample):
-        raise TimeoutError()  # str() is empty: the sample must not say only "groups: "
+    def __init__(self) -> None:
+        self.now = 1000.0
 
-    monkeypatch.setattr(monitor, "_groups", _groups)
-    monkeypatch.setattr(monitor, "_cluster", lambda admin, sample: None)
-    monkeypatch.setattr(monitor, "_partitions", lambda admin, sample: None)
-    monkeypatch.setattr(monitor, "_log_dirs", lambda admin, sample: None)
-    monkeypatch.setattr(monitor, "_configs", lambda admin, sample: None)
-    assert monitor.sample(None)["errors"] == ["groups: TimeoutError"]
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+
+def _only(monitor: KafkaAdminMonitor, monkeypatch, **parts) -> _Clock:
+    """The monitor's sample made of ``parts`` (name -> fake), every other part doing nothing."""
+    for name in ("_cluster", "_quorum", "_partitions", "_groups", "_log_dirs", "_configs"):
+        monkeypatch.setattr(monitor, name, parts.get(name.lstrip("_"), lambda admin, sample: None))
+    clock = _Clock()
+    monkeypatch.setattr(monitor_module, "time", clock)
+    return clock
+
+
+def test_a_failure_without_a_message_says_what_happened(tmp_path, monkeypatch):
+    monitor = KafkaAdminMonitor(_plan(interval=5), RunDir(tmp_path))
+
+    def groups(admin, sample):
+        monitor._timeout()
+        raise TimeoutError()  # a future's result(): str() is empty, the sample must not say only "groups: "
+
+    def configs(admin, sample):
+        raise KafkaException(KafkaError(KafkaError._TRANSPORT, "broker 2 down"))
+
+    _only(monitor, monkeypatch, groups=groups, configs=configs)
+    assert monitor.sample(None)["errors"] == ["groups: no answer within 4.5s", "configs: broker 2 down"]
+
+
+def test_a_call_that_hangs_costs_the_sample_its_budget_not_the_schedule(tmp_path, monkeypatch):
+    """After a broker kill every call may wait for its timeout: each waits only what is left of
+    the sample's budget, and the parts after it still run, with almost no time."""
+    monitor = KafkaAdminMonitor(_plan(interval=5), RunDir(tmp_path))
+    given = []
+
+    def groups(admin, sample):  # errors are named after the part
+        given.append(monitor._timeout())
+        clock.now += given[-1]  # the call waited all it was given
+        raise TimeoutError()
+
+    def log_dirs(admin, sample):
+        given.append(monitor._timeout())
+        sample["log_dirs"] = {}
+
+    clock = _only(monitor, monkeypatch, groups=groups, log_dirs=log_dirs)
+    sample = monitor.sample(None)
+    assert monitor.budget == 4.5 and given == [4.5, MIN_CALL_S]
+    assert sample["log_dirs"] == {} and sample["errors"] == ["groups: no answer within 4.5s"]

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 
 from orchestrator.errors import EngineError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.remote_native import RemoteNativeWorkload
+from orchestrator.execute.remote_native import HEARTBEAT_STALE_S, RemoteNativeWorkload
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.remote.secrets import SECRETS_PROMPT, check_secrets
 from orchestrator.plan.models import Plan
@@ -201,3 +204,47 @@ def test_a_failed_runner_fails_the_run_naming_it(tmp_path) -> None:
     w = started(tmp_path, "producer", [failed])
     with pytest.raises(EngineError, match="instance 1 on agent a1: runner exited with status 2"):
         poll_once(w)
+
+
+# ---------------------------------------------------------------- the agents' heartbeat watcher
+
+WATCHER = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "agent" / "files" / "load_watch.sh"
+
+
+def _runner(seconds: float) -> psutil.Process:
+    """A stand-in runner that, like one under Ansible's async wrapper, is not our child (a child of
+    ours that ends stays a zombie until we reap it, and kill -0 still finds it)."""
+    shell = subprocess.run(["sh", "-c", f"sleep {seconds} >/dev/null 2>&1 & echo $!"], capture_output=True, text=True,
+                           check=True, timeout=60)
+    return psutil.Process(int(shell.stdout))
+
+
+def _watch(run_dir: Path, stale_s: int, runners: dict[str, psutil.Process]) -> subprocess.CompletedProcess:
+    for name, proc in runners.items():
+        (run_dir / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return subprocess.run([str(WATCHER), str(run_dir), str(stale_s), *runners], capture_output=True, text=True,
+                          env={**os.environ, "LOAD_WATCH_EVERY_S": "0.2"}, timeout=120)
+
+
+def test_the_watcher_stops_the_runners_when_apply_stops_beating(tmp_path) -> None:
+    runners = {f"w-{i}": _runner(300) for i in range(2)}
+    try:
+        done = _watch(tmp_path, 1, runners)  # nobody touches the heartbeat: it goes stale
+        assert done.returncode == 0 and "runners stopped" in done.stdout
+        _, alive = psutil.wait_procs(list(runners.values()), timeout=60)
+        assert alive == []
+    finally:
+        for proc in runners.values():
+            if proc.is_running():
+                proc.kill()
+
+
+def test_the_watcher_ends_with_the_runners_while_the_heartbeat_is_fresh(tmp_path) -> None:
+    done = _watch(tmp_path, 3600, {"w-0": _runner(0.5)})
+    assert done.returncode == 0 and done.stdout == ""
+
+
+def test_start_tells_the_watcher_how_stale_a_heartbeat_may_get(tmp_path) -> None:
+    w = started(tmp_path, "producer", [])
+    start_vars = next(extra for _, extra, _ in w.provisioner.calls if extra["load_action"] == "start")  # type: ignore[attr-defined]
+    assert start_vars["load_heartbeat_stale"] == HEARTBEAT_STALE_S
