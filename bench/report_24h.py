@@ -52,7 +52,7 @@ slos:
   - {name: p99, metric: publish_latency.p99, op: "<", threshold: 20ms}
   - {name: p99-sustained, metric: publish_latency.p99, op: "<", threshold: 20ms, sustained: 60s}
   - {name: rate, metric: produce.rate, op: ">=", threshold: 4.9k/s}
-  - {name: lag, metric: consume.lag, op: "<", threshold: 100k}
+  - {name: lag, metric: consume.position_lag, op: "<", threshold: 100k}
   - {name: disk, metric: disk.util, op: "<", threshold: 90%, sustained: 5m}
 """
 
@@ -98,7 +98,7 @@ def synthesize(length: int, seed: int = 1) -> Synthetic:
     put("consume.rate", rate, workload="consumer")
     put("consume.throughput_mb", rate * 1024 / 1e6, workload="consumer")
     put("produce.errors", (rng.random(length) < 0.001).astype(float), workload="producer")
-    put("consume.lag", np.abs(rng.normal(50, 20, length)), workload="consumer")
+    put("consume.position_lag", np.abs(rng.normal(50, 20, length)), workload="consumer")
     for stat, scale in (("p50", 2.0), ("p90", 4.0), ("p99", 9.0), ("p999", 15.0), ("max", 30.0)):
         put(f"publish_latency.{stat}", scale * rng.lognormal(0, 0.2, length), workload="producer")
     for stat, scale in (("p50", 3.0), ("p99", 12.0), ("max", 40.0)):

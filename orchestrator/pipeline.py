@@ -115,12 +115,21 @@ def write_resolved_plan(plan: Plan, path: Path) -> None:
 
 @dataclass
 class Components:
-    loads: list[Component] = field(default_factory=list)  # finish by themselves after the schedule
+    """Started in the order of ``all`` and stopped in reverse: helpers first up and last down, and
+    consumers before the loads that feed them, so that consumers are in their groups when producers
+    begin, and on any stop read what the producers had sent before they ended."""
+
+    loads: list[Component] = field(default_factory=list)  # producers, scripts: finish by themselves after the schedule
+    consumers: list[Component] = field(default_factory=list)  # finish after draining what the loads sent
     helpers: list[Component] = field(default_factory=list)  # monitors and faults: run until stopped
 
     @property
+    def workloads(self) -> list[Component]:
+        return [*self.consumers, *self.loads]
+
+    @property
     def all(self) -> list[Component]:
-        return [*self.helpers, *self.loads]
+        return [*self.helpers, *self.workloads]
 
 
 def _native(plan: Plan, workload: Workload, run: RunDir, plan_path: Path, hosts: HostPlaybooks | None) -> Component:
@@ -152,7 +161,8 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
     # one runner of host playbooks for the whole apply, shared by every component that reaches a host
     hosts = HostPlaybooks(plan, plan_path, run.ansible_dir, session.on_event) if plan.inventory is not None else None
     out = Components()
-    out.loads.extend(LOAD_ENGINES[w.engine](plan, w, run, plan_path, hosts) for w in plan.workloads)
+    for w in plan.workloads:
+        (out.consumers if isinstance(w, ConsumerWorkload) else out.loads).append(LOAD_ENGINES[w.engine](plan, w, run, plan_path, hosts))
     if plan.monitors.iostat.enabled:
         out.helpers.append(_iostat(plan, run, hosts))
     if plan.monitors.kafka_admin.enabled:
@@ -182,7 +192,8 @@ def _iostat(plan: Plan, run: RunDir, hosts: HostPlaybooks | None) -> Component:
 
 
 def _stop_all(components: list[Component]) -> list[str]:
-    """Stop every component, even when some fail to stop; returns the failures."""
+    """Stop every component in the reverse of the start order (each stop waits for its processes),
+    even when some fail to stop; returns the failures."""
     problems = []
     for component in reversed(components):
         try:
@@ -260,7 +271,7 @@ def _drain_bound(plan: Plan) -> float:
 
 
 def _snapshot(clock: PhaseClock, components: Components, now: float) -> Snapshot:
-    stats = [c.live_stats() for c in components.loads]
+    stats = [c.live_stats() for c in components.workloads]
     end = clock.boundaries()[-1]
     lags = [s.lag for s in stats if s.lag is not None]
     return Snapshot(phase=clock.current, elapsed_s=now - clock.start_at, remaining_s=end - now,
@@ -287,7 +298,7 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
         if search is not None and (ended := search.poll(now)) is not None:
             clock.end_at(ended)
         end = clock.boundaries()[-1]
-        running = [c for c in components.loads if c.poll()]
+        running = [c for c in components.workloads if c.poll()]
         for helper in components.helpers:
             helper.poll()
         if (now >= end and not running) or now >= end + _drain_bound(plan):

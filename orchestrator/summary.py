@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: position and committed lag apart, figure windows, lost_excluded
 
 
 class Model(BaseModel):
@@ -27,9 +27,27 @@ class LatencyStats(Model):
     mean: float | None = None
 
 
+FigureWindow = Literal["measured", "whole run"]
+
+
 class Throughput(Model):
     msgs_per_s: float = 0.0
     mb_per_s: float = 0.0
+    window: FigureWindow = Field("whole run", description=(
+        "measured: messages in the measured window (every phase but warm-ups, as SLOs) / its seconds; "
+        "whole run: all messages / first to last record (JMeter workloads, or a run without phases)"))
+    window_s: float = Field(0.0, description="the seconds divided by")
+
+
+class LossExclusion(Model):
+    """Acknowledged messages that ``lost`` leaves out because the consumer could never have read them."""
+
+    reason: Literal["before_start", "after_stop"] = Field(description=(
+        "before_start: acknowledged at offsets before the position a start: latest consumer began at; after_stop: at or beyond the position the consumer had reached when it "
+        "stopped (its drain ran out first): unread, not lost"))
+    messages: int
+    partitions: list[int]
+    detail: str = Field(description="the reason, as a sentence")
 
 
 class ErrorCount(Model):
@@ -50,10 +68,16 @@ class WorkloadSummary(Model):
     # keys: publish_latency, publish_delay, corrected_latency, e2e_latency, elapsed (jmeter)
     latency_ms: dict[str, LatencyStats] = Field(default_factory=dict)
     lost: int | None = None
+    lost_excluded: list[LossExclusion] = Field(default_factory=list, description="what ``lost`` does not count, and why")
     duplicated: int | None = None
     out_of_order: int | None = None
-    max_lag: int | None = None
     errors_by_code: list[ErrorCount] = Field(default_factory=list, description="failed sends by error, most frequent first")
+    max_position_lag: int | None = Field(None, description=(
+        "consumers: peak of consume.position_lag (log end offset - the consumer's own position, from the runner)"))
+    max_committed_lag: int | None = Field(None, description=(
+        "consumers: peak of consume.committed_lag (log end offset - the group's committed offset, from admin samples)"))
+    windows: dict[str, FigureWindow] = Field(default_factory=dict, description=(
+        "the window of each figure above, by field name: measured (every phase but warm-ups) or whole run"))
 
 
 class SloResult(Model):

@@ -104,7 +104,7 @@ def rich_measured(length: int = 600, seed: int = 7) -> FakeMeasured:
     put("consume.rate", [r * (0.9 if i in fault else 1.0) for i, r in enumerate(rate)], workload="consumer")
     put("consume.throughput_mb", [r * 1024 / 1e6 for r in rate], workload="consumer")
     put("produce.errors", [rnd.choice([0, 0, 0, 3]) if i in fault else 0.0 for i in range(length)], workload="producer")
-    put("consume.lag", [max(0.0, 40 + rnd.gauss(0, 10)) if i not in fault else 500.0 * (i - fault.start + 1) for i in range(length)],
+    put("consume.position_lag", [max(0.0, 40 + rnd.gauss(0, 10)) if i not in fault else 500.0 * (i - fault.start + 1) for i in range(length)],
         workload="consumer")
     hists: list[dict] = []
     for i in range(length):
@@ -142,7 +142,7 @@ def rich_measured(length: int = 600, seed: int = 7) -> FakeMeasured:
                         errors=12, duration_s=length, throughput=speed,
                         latency_ms={"publish_latency": latency_stats(m.histogram("publish_latency", "producer", T0, T0 + length))}),
         WorkloadSummary(name="consumer", kind="consumer", engine="native", messages=total, bytes=total * 1024,
-                        duration_s=length, throughput=speed, lost=0, duplicated=3, out_of_order=0, max_lag=15000,
+                        duration_s=length, throughput=speed, lost=0, duplicated=3, out_of_order=0, max_position_lag=15000,
                         latency_ms={"e2e_latency": latency_stats(m.histogram("e2e_latency", "consumer", T0, T0 + length))}),
     ]
     m.environment = Environment(kafka_version="4.1.1", brokers=["broker-1"], engines={"native": "0.1.0"})

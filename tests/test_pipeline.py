@@ -164,6 +164,16 @@ def test_sigint_stops_components_and_exits_130_with_a_report(wired, tmp_path) ->
     assert [e["name"] for e in _events(tmp_path) if e["kind"] == "interrupt"] == ["SIGINT"]
 
 
+def test_consumers_start_before_producers_and_stop_after_them_on_an_interrupt(wired, tmp_path) -> None:
+    log, comps, _ = wired
+    comps.consumers.append(FakeComponent("consumer", log, polls=10_000))
+    comps.loads[0].on_poll = lambda: os.kill(os.getpid(), signal.SIGINT)
+    assert _apply(tmp_path).exit_code() == 130
+    starts = [c for c in log.calls if c.startswith(("start", "stop"))]
+    assert starts == ["start monitor at=True", "start consumer at=True", "start load at=True",
+                      "stop load", "stop consumer", "stop monitor"]
+
+
 def test_sigterm_is_an_interrupt_too(wired, tmp_path) -> None:
     _, comps, _ = wired
     comps.loads[0].on_poll = lambda: os.kill(os.getpid(), signal.SIGTERM)

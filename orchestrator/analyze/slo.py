@@ -81,7 +81,7 @@ def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None,
         return _worst([values for values, _ in columns]) if columns else None
     where = {"workload": workload} if workload is not None else {}
     # JMeter series come per sampler label and for all labels (label None), so the unlabelled one
-    # counts when there is one; admin-sampled lag comes only labelled (by consumer group)
+    # counts when there is one; committed lag (admin samples) comes only labelled (by consumer group)
     found = list(timeline.select(metric.metric, label=None, **where).values())
     found = found or list(timeline.select(metric.metric, **where).values())
     if len(found) <= 1:
@@ -290,7 +290,7 @@ class AbortWatch:
     """Checks the plan's ``abort: true`` SLOs while the run is going; the pipeline calls ``check()``
     every few seconds and stops the run on the first breach it returns.
 
-    Live, an SLO is judged on its per-second series from the native runner (rates, errors, lag and
+    Live, an SLO is judged on its per-second series from the native runner (rates, errors, position lag and
     the per-second latency percentiles the collector derives): breached when the series violates
     the threshold for ``sustained`` seconds in a row (1 s without ``sustained``), outside warm-up,
     in the SLO's phase if it names one. Metrics with no live series (disk, broker, JMeter,

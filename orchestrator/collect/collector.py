@@ -30,14 +30,14 @@ from orchestrator.collect.iostat import read_iostat
 from orchestrator.collect.jtl import JmeterLabel, JtlAggregator, elapsed_stats, read_jtl
 from orchestrator.collect.kafka_admin import ClusterFacts, read_admin_samples
 from orchestrator.collect.native import NativeReader, NativeWorkload
-from orchestrator.collect.ranges import Ranges, add_ranges, missing
+from orchestrator.collect.ranges import AFTER_STOP, BEFORE_START, Ranges, add_ranges, audit
 from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
 from orchestrator.errors import InputError
-from orchestrator.plan.models import Plan
+from orchestrator.plan.models import ConsumerWorkload, Plan
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
-from orchestrator.summary import (Environment, ErrorCount, Event, LatencyStats, OrchestratorUsage, PhaseSpan,
-                                  Throughput, WorkloadSummary)
+from orchestrator.summary import (Environment, ErrorCount, Event, LatencyStats, LossExclusion, OrchestratorUsage,
+                                  PhaseSpan, Throughput, WorkloadSummary)
 
 _DISK_FIELDS = {"disk.r_per_s": "r_per_s", "disk.w_per_s": "w_per_s", "disk.rkb_per_s": "rkb_per_s",
                 "disk.wkb_per_s": "wkb_per_s", "disk.await": "await_ms", "disk.aqu_sz": "aqu_sz", "disk.util": "util"}
@@ -89,7 +89,7 @@ def collect(run: RunDir) -> Collected:
     admin = read_admin_samples(run.admin_samples, builder, diag, plan.monitors.kafka_admin.interval)
     store.close()
     events = sorted(events + admin.events, key=lambda e: e.ts)
-    summaries = _summaries(plan, native.workloads, labels, admin.max_lag, diag)
+    summaries = _summaries(plan, native.workloads, labels, diag)
     environment = Environment(brokers=_brokers(events, admin.brokers),
                               agents=sorted(native.hosts | _jmeter_hosts(plan, labels)),
                               orchestrator=_own_usage(run.orchestrator_usage, diag))
@@ -177,13 +177,13 @@ def latency_stats(h: Histogram) -> LatencyStats:
 
 
 def _summaries(plan: Plan, native: dict[str, NativeWorkload], labels: list[JmeterLabel],
-               admin_lag: dict[str, int], diag: Diagnostics) -> list[WorkloadSummary]:
+               diag: Diagnostics) -> list[WorkloadSummary]:
     out = []
     for w in plan.workloads:
         if w.engine == "native" and w.name in native:
-            summary = _native_summary(w.name, w.kind, native[w.name], admin_lag.get(w.name))
+            summary = _native_summary(w.name, w.kind, native[w.name])
             if w.kind == "consumer":
-                summary.lost = _lost(plan, w.name, w.topic, native, diag)
+                summary.lost, summary.lost_excluded = _lost(plan, w, native, diag)
         elif w.engine == "jmeter" and any(l.workload == w.name for l in labels):
             summary = _jmeter_summary(w.name, w.kind, [l for l in labels if l.workload == w.name])
         else:
@@ -193,38 +193,60 @@ def _summaries(plan: Plan, native: dict[str, NativeWorkload], labels: list[Jmete
     return out
 
 
-def _native_summary(name: str, kind: str, total: NativeWorkload, admin_lag: int | None) -> WorkloadSummary:
+def _native_summary(name: str, kind: str, total: NativeWorkload) -> WorkloadSummary:
     duration = total.duration_s
     consumer = kind == "consumer"
-    lags = [v for v in (total.max_lag, admin_lag) if v is not None]
     return WorkloadSummary(
         name=name, kind=kind, engine="native", messages=total.messages, bytes=total.bytes, errors=total.errors,
         duration_s=duration,
         throughput=Throughput(msgs_per_s=total.messages / duration if duration else 0.0,
-                              mb_per_s=total.bytes / 1e6 / duration if duration else 0.0),
+                              mb_per_s=total.bytes / 1e6 / duration if duration else 0.0, window_s=duration),
         latency_ms={k: latency_stats(h.to_histogram()) for k, h in sorted(total.hists.items())},
         duplicated=(total.end_duplicated if total.ended == total.instances else total.duplicated) if consumer else None,
         out_of_order=(total.end_out_of_order if total.ended == total.instances else total.out_of_order) if consumer else None,
-        max_lag=max(lags) if consumer and lags else None,
         errors_by_code=[ErrorCount(code=code, count=n, first=first)
                         for code, (n, first) in sorted(total.error_codes.items(), key=lambda kv: (-kv[1][0], kv[0]))],
     )
 
 
-def _lost(plan: Plan, consumer: str, topic: str, native: dict[str, NativeWorkload], diag: Diagnostics) -> int | None:
-    """|acked by the topic's native producers ∖ seen by this consumer workload|; None when a range is missing."""
+_EXCLUDED = {
+    BEFORE_START: "acknowledged at offsets before this consumer's start position (start: latest): it could never "
+                  "read them",
+    AFTER_STOP: "acknowledged at or beyond the position this consumer had reached when it stopped (its drain "
+                "ended first): unread, not lost",
+}
+
+
+def _lost(plan: Plan, consumer: ConsumerWorkload, native: dict[str, NativeWorkload],
+          diag: Diagnostics) -> tuple[int | None, list[LossExclusion]]:
+    """|acked by the topic's native producers ∖ seen by this consumer workload|, less what it could not
+    have seen (``ranges.audit``); None when a range is missing."""
     producers = [native[w.name] for w in plan.workloads
-                 if w.kind == "producer" and w.engine == "native" and w.topic == topic and w.name in native]
-    involved = producers + [native[consumer]]
+                 if w.kind == "producer" and w.engine == "native" and w.topic == consumer.topic and w.name in native]
+    involved = producers + [native[consumer.name]]
     incomplete = [t.name for t in involved if t.ended != t.instances]
     if not producers or incomplete:
-        reason = f"instances of {', '.join(incomplete)} wrote no end record" if incomplete else f"no native producer on topic {topic}"
-        diag.note(Path("raw") / "native", f"lost messages of {consumer} not computed: {reason}")
-        return None
+        reason = (f"instances of {', '.join(incomplete)} wrote no end record" if incomplete
+                  else f"no native producer on topic {consumer.topic}")
+        diag.note(Path("raw") / "native", f"lost messages of {consumer.name} not computed: {reason}")
+        return None, []
     acked: Ranges = {}
+    offsets: dict[str, tuple[int, int]] = {}
     for producer in producers:
         add_ranges(acked, producer.ranges)
-    return missing(acked, native[consumer].ranges)
+        offsets.update(producer.acked_offsets)
+    seen = native[consumer.name]
+    # a consumer that starts at the beginning of the log could have read everything still in it: what
+    # was gone before it started (deleted by retention) is lost to it
+    starts = seen.start_offsets if consumer.start == "latest" else {}
+    result = audit(acked, seen.ranges, offsets, starts, seen.end_offsets)
+    excluded = [LossExclusion(reason=reason, messages=n, partitions=sorted(partitions),
+                              detail=_EXCLUDED[reason])
+                for reason, (n, partitions) in sorted(result.excluded.items())]
+    for e in excluded:
+        diag.note(Path("raw") / "native", f"{consumer.name}: {e.messages} unseen messages not counted as lost "
+                                          f"(partitions {', '.join(map(str, e.partitions))}): {e.detail}")
+    return result.lost, excluded
 
 
 def _jmeter_summary(name: str, kind: str, labels: list[JmeterLabel]) -> WorkloadSummary:
@@ -238,6 +260,6 @@ def _jmeter_summary(name: str, kind: str, labels: list[JmeterLabel]) -> Workload
     duration = float(max(l.last for l in labels if l.last is not None) - first + 1)
     return WorkloadSummary(
         name=name, kind=kind, engine="jmeter", messages=count - errors, bytes=nbytes, errors=errors, duration_s=duration,
-        throughput=Throughput(msgs_per_s=(count - errors) / duration, mb_per_s=nbytes / 1e6 / duration),
+        throughput=Throughput(msgs_per_s=(count - errors) / duration, mb_per_s=nbytes / 1e6 / duration, window_s=duration),
         latency_ms={"elapsed": elapsed_stats(elapsed)},
     )

@@ -18,9 +18,10 @@ controller, so it changes between samples of a steady cluster and gives no event
 ``segments`` (listed brokers only) counts the plan topics' segments and those deleted since the
 monitor started; ``configs`` appears once, in the first sample that could read them.
 
-Series: ``consume.lag`` per workload (sum over partitions; ``label`` holds the consumer group, to
-tell it from the runner's own lag), ``broker.log_dir_bytes`` per broker (``host`` = broker id) and
-per broker and topic (``label`` = topic), ``broker.log_dir_free_bytes`` per broker and file system
+Series: ``consume.committed_lag`` per workload (log end offset minus the group's committed offset,
+summed over partitions; ``label`` holds the consumer group): it trails the consumers' own
+``consume.position_lag`` by up to the auto-commit interval of consumed messages;
+``broker.log_dir_bytes`` per broker (``host`` = broker id) and per broker and topic (``label`` = topic), ``broker.log_dir_free_bytes`` per broker and file system
 (``device``: "dev:<number>" for a file system this machine listed, so brokers sharing one disk share
 its key; the log dir's path for DescribeLogDirs), ``broker.segments`` and
 ``broker.segments_deleted`` per listed broker, ``broker.under_replicated`` and
@@ -67,7 +68,6 @@ class ClusterFacts:
 class AdminResult:
     events: list[Event] = field(default_factory=list)
     brokers: set[str] = field(default_factory=set)
-    max_lag: dict[str, int] = field(default_factory=dict)  # workload -> peak group lag
     cluster: ClusterFacts = field(default_factory=ClusterFacts)
 
 
@@ -179,5 +179,4 @@ def _isr_events(ts: float, before: dict[str, tuple[int, ...]], after: dict[str, 
 def _groups(groups: dict, second: int, builder: TimelineBuilder, result: AdminResult) -> None:
     for workload, data in groups.items():
         lag = sum(int(v) for v in (data.get("lag") or {}).values())
-        builder.set(SeriesKey("consume.lag", workload=workload, label=str(data.get("group", ""))), second, float(lag))
-        result.max_lag[workload] = max(result.max_lag.get(workload, 0), lag)
+        builder.set(SeriesKey("consume.committed_lag", workload=workload, label=str(data.get("group", ""))), second, float(lag))

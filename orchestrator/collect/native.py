@@ -11,7 +11,9 @@ each of them.
 Producers also give ``produce.sent`` (sends that second), and, from runners that record them,
 ``produce.in_flight`` (messages without a delivery report at the end of the second, instances summed)
 and ``produce.oldest_in_flight`` (ms the oldest of them had waited at least, the worst instance): what
-``orchestrator.analyze.stall`` needs to tell a stalled second from one without data.
+``orchestrator.analyze.stall`` needs to tell a stalled second from one without data. Consumers give
+``consume.position_lag``: log end offset minus the consumer's own position, summed over its
+partitions, at the end of each second (the interval records' ``lag``).
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ class NativeWorkload:
     errors: int = 0
     duplicated: int = 0
     out_of_order: int = 0
-    max_lag: int | None = None
     instances: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)  # instances that wrote an end record
     hists: dict[str, SparseHistogram] = field(default_factory=dict)
     ranges: Ranges = field(default_factory=dict)  # acked (producer) or seen (consumer)
+    acked_offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # producer: per stream, lowest and highest acked
+    start_offsets: dict[int, int] = field(default_factory=dict)  # consumer: per partition, the lowest start of any instance
+    end_offsets: dict[int, int] = field(default_factory=dict)  # consumer: per partition, the furthest final position
     end_duplicated: int = 0
     end_out_of_order: int = 0
     error_codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # Kafka error name -> (count, first ts)
@@ -99,6 +103,11 @@ def _records(path: Path, diag: Diagnostics, totals: dict[str, NativeWorkload], h
 
 def _end(total: NativeWorkload, instance: str, record: dict) -> None:
     add_ranges(total.ranges, record.get("acked_ranges") or record.get("seen_ranges") or {})
+    for key, (low, high) in (record.get("acked_offsets") or {}).items():
+        known = total.acked_offsets.get(key)
+        total.acked_offsets[key] = (int(low), int(high)) if known is None else (min(known[0], int(low)), max(known[1], int(high)))
+    _merge(total.start_offsets, record.get("start_offsets"), min)
+    _merge(total.end_offsets, record.get("end_offsets"), max)
     total.end_duplicated += int(record.get("duplicated", 0))
     total.end_out_of_order += int(record.get("out_of_order", 0))
     total.ended.add(instance)
@@ -108,6 +117,12 @@ def _count_codes(codes: dict[str, tuple[int, float]], found: dict | None, ts: fl
     for code, n in (found or {}).items():
         count, first = codes.get(str(code), (0, ts))
         codes[str(code)] = (count + int(n), min(first, ts))
+
+
+def _merge(into: dict[int, int], offsets: object, keep) -> None:
+    for partition, offset in (offsets or {}).items():  # type: ignore[union-attr]
+        p = int(partition)
+        into[p] = int(offset) if p not in into else keep(into[p], int(offset))
 
 
 class NativeReader:
@@ -175,8 +190,7 @@ class NativeReader:
             self.builder.set(SeriesKey("produce.oldest_in_flight", workload=total.name), slot,
                              max((wait for n, wait in in_flight if n), default=0.0))
         if lag is not None:
-            self.builder.set(SeriesKey("consume.lag", workload=total.name), slot, float(lag))
-            total.max_lag = lag if total.max_lag is None else max(total.max_lag, lag)
+            self.builder.set(SeriesKey("consume.position_lag", workload=total.name), slot, float(lag))
 
     def _percentiles(self, slot: int, total: NativeWorkload, second_hists: dict[str, SparseHistogram]) -> None:
         for kind, hist in second_hists.items():

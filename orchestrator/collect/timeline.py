@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 class SeriesKey:
     """Not orderable: its optional fields would compare None with str. Sort by ``column()``."""
 
-    metric: str  # e.g. produce.rate, publish_latency.p99, consume.lag, disk.util, jmeter.elapsed.p99
+    metric: str  # e.g. produce.rate, publish_latency.p99, consume.position_lag, disk.util, jmeter.elapsed.p99
     workload: str | None = None
     host: str | None = None
     device: str | None = None

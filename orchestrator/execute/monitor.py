@@ -43,7 +43,7 @@ from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.execute.log_dirs import describe_log_dirs, refusal
 from orchestrator.execute.quorum import quorum_leader
 from orchestrator.execute.topics import LIBRDKAFKA_LOG, admin_client, client_config
-from orchestrator.plan.models import Plan
+from orchestrator.plan.models import ConsumerWorkload, Plan
 from orchestrator.rundir import RunDir
 
 STOP_TIMEOUT_S = 5.0
@@ -103,7 +103,7 @@ class KafkaAdminMonitor(Component):
         self._metadata: ClusterMetadata | None = None  # this sample's
         self.output = run.admin_samples
         self.topics = sorted({t.name for t in plan.topics} | {w.topic for w in plan.workloads if w.topic})
-        self.groups = {w.name: w.group or f"orchestrate-{w.name}" for w in plan.workloads if w.kind == "consumer"}
+        self.groups = {w.name: w.group_id for w in plan.workloads if isinstance(w, ConsumerWorkload)}
         self._cluster_handle: Cluster | None = None
         self._local: dict[str, tuple[Path, ...]] = {}  # broker id -> log dirs this machine lists
         self._describe_refused: str | None = None

@@ -19,13 +19,11 @@ from orchestrator.cluster import Cluster
 from orchestrator.execute.base import Component, LiveStats
 from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
-from orchestrator.render.runner import output_path, runner_specs, spec_path
+from orchestrator.render.runner import output_path, runner_specs, spec_path, stop_timeout_s
 from orchestrator.rundir import RunDir
 from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
 
-# a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
-STOP_TIMEOUT_S = 45.0
 KILL_TIMEOUT_S = 10.0
 
 
@@ -78,11 +76,11 @@ class NativeWorkload(Component):
         return running
 
     def stop(self) -> None:
-        """SIGTERM (the runners flush and write their end records), then SIGKILL what is left."""
+        """SIGTERM (producers flush, consumers drain; both write their end records), then SIGKILL what is left."""
         alive = [p for p in self.procs if p.poll() is None]
         for proc in alive:
             proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
+        deadline = time.monotonic() + stop_timeout_s(self.specs)
         for proc in alive:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))

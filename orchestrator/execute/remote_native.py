@@ -31,14 +31,13 @@ from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.remote.secrets import read_secrets, secret_answers
 from orchestrator.remote.ansible import PlaybookJob, PlaybookResult
-from orchestrator.render.runner import output_path, runner_specs, spec_path
+from orchestrator.render.runner import output_path, runner_specs, spec_path, stop_timeout_s
 from orchestrator.rundir import RunDir
 from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
 
 POLL_EVERY_S = 5.0  # each poll is a playbook run: seconds, not milliseconds
 RUNNER_FLUSH_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
-STOP_TIMEOUT_S = 45  # a runner flushes for at most its flush timeout (30 s by default) after SIGTERM
 LEAD_MARGIN_S = 10.0
 TAIL_MARGIN = 3  # records beyond one per second since the last poll
 # each poll touches a heartbeat on the agents; a watcher there stops the runners when it is this old
@@ -181,5 +180,5 @@ class RemoteNativeWorkload(Component):
         fetch_dir.mkdir(parents=True, exist_ok=True)
         self.provisioner.run("load.yml", f"load-{self.name}-stop", self._vars(
             "stop", load_specs=self._by_host(with_spec=False), load_fetch_dir=str(fetch_dir),
-            load_stop_timeout=STOP_TIMEOUT_S))
+            load_stop_timeout=round(stop_timeout_s(self.specs))))
 

@@ -35,7 +35,7 @@ _JMETER_ELAPSED = re.compile(r"^jmeter\.elapsed\.(p50|p90|p95|p99|max|mean)$")
 _FIXED: dict[str, tuple[Unit, Reduce]] = {
     "rate": ("msg/s", "rate"), "throughput_mb": ("MB/s", "rate"), "errors": ("count", "total"),
     "lost": ("count", "summary"), "duplicated": ("count", "summary"), "out_of_order": ("count", "summary"),
-    "lag": ("count", "peak"), "util": ("%", "peak"), "await": ("ms", "peak"), "aqu_sz": ("count", "peak"),
+    "position_lag": ("count", "peak"), "committed_lag": ("count", "peak"), "util": ("%", "peak"), "await": ("ms", "peak"), "aqu_sz": ("count", "peak"),
     "w_per_s": ("count", "peak"), "r_per_s": ("count", "peak"), "wkb_per_s": ("count", "peak"),
     "rkb_per_s": ("count", "peak"), "under_replicated": ("count", "peak"),
     "offline_partitions": ("count", "peak"), "log_dir_bytes": ("B", "peak"),

@@ -334,6 +334,10 @@ class ConsumerWorkload(WorkloadBase):
     start: Literal["earliest", "latest"] = Field("earliest", description="auto.offset.reset for a new group")
     drain: Duration = Field("10s", description="After the last phase, keep consuming until idle this long")
 
+    @property
+    def group_id(self) -> str:
+        return self.group or f"orchestrate-{self.name}"
+
 
 class ScriptWorkload(WorkloadBase):
     """An existing JMeter test plan run unchanged under this plan (engine must be jmeter)."""
@@ -434,12 +438,17 @@ Phase = Annotated[Union[WarmupPhase, SteadyPhase, RampPhase, StepsPhase, SearchP
 # --------------------------------------------------------------------------- SLOs
 
 METRIC_PATTERN = re.compile(
-    r"^(produce|consume)\.(rate|throughput_mb|errors|error_rate|lost|duplicated|out_of_order|lag)$"
+    r"^(produce|consume)\.(rate|throughput_mb|errors|error_rate|lost|duplicated|out_of_order)$"
+    r"|^consume\.(position_lag|committed_lag|lag)$"
     r"|^(publish_latency|publish_delay|corrected_latency|e2e_latency)\.(p50|p90|p95|p99|p999|max|mean)$"
     r"|^disk\.(util|await|aqu_sz|w_per_s|r_per_s|wkb_per_s|rkb_per_s)$"
     r"|^broker\.(under_replicated|offline_partitions|log_dir_bytes)$"
     r"|^jmeter\.(rate|error_rate|elapsed\.(p50|p90|p95|p99|max|mean))$"
 )
+
+
+# older names, read as the metric they always were
+METRIC_ALIASES = {"consume.lag": "consume.position_lag"}
 
 
 class Slo(Model):
@@ -460,7 +469,7 @@ class Slo(Model):
     def _known_metric(cls, metric: str) -> str:
         if not METRIC_PATTERN.match(metric):
             raise ValueError(f"unknown metric {metric!r}; see the metric list in docs/plan.md")
-        return metric
+        return METRIC_ALIASES.get(metric, metric)
 
     @field_validator("threshold")
     @classmethod

@@ -121,7 +121,7 @@ def producer_properties(plan: Plan, workload: ProducerWorkload) -> dict[str, str
 
 def consumer_properties(workload: ConsumerWorkload) -> dict[str, str]:
     props = {f"kafka.{k}": v for k, v in CONSUMER_DEFAULTS.items()}
-    return props | {"orchestrate.group": workload.group or f"orchestrate-{workload.name}",
+    return props | {"orchestrate.group": workload.group_id,
                     "orchestrate.start": workload.start, "orchestrate.drain_ms": str(round(workload.drain * 1000))}
 
 

@@ -23,6 +23,7 @@ from orchestrator.runner.spec import KeySpec, MessageSpec, PhaseSpec, RunnerSpec
 # a consumer that rejoins after an unclean exit waits out the old member's session: keep it short
 CONSUMER_DEFAULTS = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "1500"}
 DRAIN_CAP_FACTOR, DRAIN_CAP_MIN_S = 6.0, 60.0
+STOP_MARGIN_S = 15.0  # beyond a runner's own bound after SIGTERM: writing its end record and exiting
 
 
 def runner_specs(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cluster, run: RunDir,
@@ -56,13 +57,30 @@ def _spec(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cl
             client_config={**cluster.client_config, **producer_config(workload)},
             message=message_spec(workload), keys=KeySpec(**workload.keys.model_dump()),
             max_messages=_share_of(workload.max_messages, workload.instances, instance),
+            await_groups=_consumer_groups(plan, workload.topic),
         )
     return RunnerSpec(
         **common, schedule=[replace(p, rate_from=None, rate_to=None) for p in schedule(plan.phases, "max", 1.0)],
         client_config={**cluster.client_config, **CONSUMER_DEFAULTS, **_text(workload.properties)},
-        group=workload.group or f"orchestrate-{workload.name}", start=workload.start,
+        group=workload.group_id, start=workload.start,
         drain_s=workload.drain, drain_max_s=max(DRAIN_CAP_MIN_S, DRAIN_CAP_FACTOR * workload.drain),
     )
+
+
+def _consumer_groups(plan: Plan, topic: str) -> dict[str, int]:
+    """The native consumer groups reading ``topic``, with their instances: what its producers wait for."""
+    groups: dict[str, int] = {}
+    for c in plan.workloads:
+        if isinstance(c, ConsumerWorkload) and c.engine == NATIVE and c.topic == topic:
+            groups[c.group_id] = groups.get(c.group_id, 0) + c.instances
+    return dict(sorted(groups.items()))
+
+
+def stop_timeout_s(specs: list[RunnerSpec]) -> float:
+    """How long runners get after SIGTERM before SIGKILL: a producer flushes for at most its flush
+    timeout, a consumer drains for at most its drain bound."""
+    bounds = [s.flush_timeout_s if s.role == "producer" else s.drain_max_s for s in specs]
+    return max(bounds, default=0.0) + STOP_MARGIN_S
 
 
 def schedule(phases: list[Phase], workload_rate: float | str, share: float) -> list[PhaseSpec]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from orchestrator import __version__
 from orchestrator.analyze.answers import AnalysisInput, answer_questions
 from orchestrator.analyze.capacity import search_slo_scope, search_slo_windows
+from orchestrator.analyze.figures import measured_figures
 from orchestrator.analyze.placement import placement
 from orchestrator.analyze.retention import project_disk
 from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
@@ -114,7 +115,8 @@ def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured 
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),
-        environment=environment(plan, collected), phases=collected.phases, steps=steps, workloads=collected.workloads,
+        environment=environment(plan, collected), phases=collected.phases, steps=steps,
+        workloads=[measured_figures(w, measured, window) for w in collected.workloads],
         slos=slos, answers=answers, placement=placement(plan, collected.cluster), events=collected.events,
         warnings=collected.warnings + answer_warnings)
 

@@ -25,10 +25,11 @@ from pathlib import Path
 from orchestrator.analyze.slo import OPS
 from orchestrator.errors import InputError, UsageError
 from orchestrator.plan.metrics import Unit, parse_threshold, spec
+from orchestrator.plan.models import METRIC_ALIASES
 from orchestrator.report.build import build
 from orchestrator.report.charts import Line, Markers, draw, time_chart
 from orchestrator.report.templates import render
-from orchestrator.summary import Answer, Summary, WorkloadSummary
+from orchestrator.summary import SCHEMA_VERSION, Answer, Summary, WorkloadSummary
 
 _EXPR = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=|<|>)\s*([+-]?\d+(?:\.\d+)?)\s*(%|[a-zA-Zµ/]+)?\s*$")
 _ALIASES = {"produce.latency": "publish_latency", "consume.latency": "e2e_latency"}
@@ -61,7 +62,8 @@ def workload_metrics(w: WorkloadSummary) -> dict[str, float]:
     out: dict[str, float] = {f"{prefix}.messages": w.messages, f"{prefix}.bytes": w.bytes,
                              f"{prefix}.errors": w.errors, f"{prefix}.rate": w.throughput.msgs_per_s,
                              f"{prefix}.throughput_mb": w.throughput.mb_per_s}
-    for name, value in (("lost", w.lost), ("duplicated", w.duplicated), ("out_of_order", w.out_of_order), ("lag", w.max_lag)):
+    for name, value in (("lost", w.lost), ("duplicated", w.duplicated), ("out_of_order", w.out_of_order),
+                        ("position_lag", w.max_position_lag), ("committed_lag", w.max_committed_lag)):
         if value is not None:
             out[f"{prefix}.{name}"] = value
     for kind, stats in w.latency_ms.items():
@@ -95,7 +97,7 @@ def parse_fail_if(text: str) -> FailIf:
         if unit not in (None, "%"):
             raise UsageError(f"--fail-if {text!r}: an answer's delta is a % or a plain number in the answer's own unit")
         return FailIf(text, metric, op, float(number), relative=unit == "%")
-    metric = f"{_ALIASES[head]}.{stat}" if head in _ALIASES else metric
+    metric = f"{_ALIASES[head]}.{stat}" if head in _ALIASES else METRIC_ALIASES.get(metric, metric)
     try:
         base_unit = _unit_of(metric)
     except InputError:
@@ -143,11 +145,15 @@ class CompareResult:
 
 
 def _load_summary(run: Path) -> Summary:
+    """The run's summary.json; built from raw/ when there is none, or an older schema's that raw/ can rebuild."""
     path = run / "summary.json"
     if not path.is_file():
         return build(run)
     try:
-        return Summary.model_validate_json(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION and (run / "raw").is_dir():
+            return build(run)
+        return Summary.model_validate(data)
     except ValueError as err:
         raise InputError(f"{path}: not a valid summary.json: {str(err).splitlines()[0]}") from None
 

@@ -197,8 +197,14 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
                 "no latency histograms were recorded", "Percentile spectrum from histograms merged over the measured window (warm-up excluded); each curve stops at the highest percentile its sample count resolves."),
         Section("errors", "Errors", errors, "no error series in the raw data",
                 zero_note="No errors: 0 in every second of the run (all workloads)." if no_errors else ""),
-        Section("lag", "Consumer lag", chart([("Lag", "messages", _lines(tl, "consume.lag", "lag", labelled=True))]),
-                "no consumer lag was recorded" if consumers or admin else "the plan has no consumer workload"),
+        Section("lag", "Consumer lag", chart([
+            ("Position lag: log end − the consumer's position (runner, every second)", "messages",
+             _lines(tl, "consume.position_lag", "position lag")),
+            ("Committed lag: log end − the group's committed offset (admin samples)", "messages",
+             _lines(tl, "consume.committed_lag", "committed lag", labelled=True))]),
+                "no consumer lag was recorded" if consumers or admin else "the plan has no consumer workload",
+                "Committed lag trails position lag by what was consumed since the group's last commit "
+                "(auto-commit every 5 s by default)."),
         Section("disk", "Disks", _disk_charts(tl, markers),
                 "no iostat samples were recorded" if iostat else "monitors.iostat.enabled is false"),
         Section("logdirs", "Log directories", log_dirs,
@@ -263,7 +269,7 @@ def render_report(plan: Plan, summary: Summary, measured: Measured, window: Wind
         # a probe's step_end says how it went; the rest of the phase and step marks are on the charts
         events=[e for e in summary.events if e.kind not in ("phase_start", "phase_end", "step_start")
                 and not (e.kind == "step_end" and not e.detail)],
-        step_rows=_step_rows(summary, measured),
+        step_rows=_step_rows(summary, measured), measured_s=round(window.seconds),
         chart_data=_script_json(data), **_page_assets(),
     )
 

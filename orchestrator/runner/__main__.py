@@ -1,7 +1,8 @@
 """``python -m orchestrator.runner SPEC.json``: run one producer or consumer instance.
 
 Exit status: 0 when the schedule ran (or a SIGINT/SIGTERM stopped it: what was measured is
-flushed first), 1 when the run failed, 2 for an invalid spec. Failures also get an ``end`` record
+flushed first; a consumer first reads what is left in its partitions, bounded by its drain, and a
+second signal cuts that short), 1 when the run failed, 2 for an invalid spec. Failures also get an ``end`` record
 with reason "error" when the spec named an output file, and one line on stderr.
 """
 
@@ -39,7 +40,7 @@ def main(argv: list[str]) -> int:
     stop = StopFlag()
 
     def request_stop(signum: int, frame: object) -> None:
-        stop.requested = True
+        stop.signals += 1
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)

@@ -23,9 +23,20 @@ class RunnerError(Exception):
 
 @dataclass
 class StopFlag:
-    """Set by the SIGINT/SIGTERM handler; the load loops check it at least every few milliseconds."""
+    """Set by the SIGINT/SIGTERM handler; the load loops check it at least every few milliseconds.
 
-    requested: bool = False
+    A producer stops at the first signal. A consumer drains at the first (what was acknowledged
+    before it is still to be read: the orchestrator stops producers first) and stops at the second."""
+
+    signals: int = 0
+
+    @property
+    def requested(self) -> bool:
+        return self.signals > 0
+
+    @property
+    def urgent(self) -> bool:
+        return self.signals > 1
 
 
 def client_config(spec: RunnerSpec, defaults: dict[str, str]) -> dict[str, str]:
@@ -63,3 +74,9 @@ def topic_partitions(client, topic: str, timeout_s: float) -> int:
         reason = info.error.str() if info is not None and info.error is not None else "no partitions"
         raise RunnerError(f"topic {topic!r} is not usable: {reason}")
     return len(info.partitions)
+
+
+def start_token(spec: RunnerSpec) -> str:
+    """The commit metadata by which a consumer of this run says where it starts reading, followed by
+    its instance number: producers of the run wait for it before they send (``orchestrator.runner.groups``)."""
+    return f"orchestrate start_at={spec.start_at!r} instance="

@@ -7,18 +7,26 @@ has already queued without waiting, and only when nothing is queued waits for th
 ``consume(BATCH, timeout)`` would hold early messages until the batch filled or the timeout ran
 out, and stamp that wait as latency.
 
-It joins its group as soon as it starts (before ``start_at``), so the join is done by the time the
-producers begin. After the schedule it keeps consuming until nothing arrived for ``drain_s``
-seconds, but never longer than ``drain_max_s``.
+It joins its group as soon as it starts (before ``start_at``). When it is given partitions it
+decides where it starts reading each of them (the group's committed offset, else the beginning or
+the end of the log as ``start`` says), commits that position with the run's start token, and
+records it (``start_offsets`` in the end record): the run's producers wait for that commit on every
+partition before they send, so with ``start: latest`` nothing they send is before the consumer's
+start, and the loss audit knows which offsets this consumer could never have read.
+
+After the schedule it keeps consuming until nothing arrived for ``drain_s`` seconds, but never
+longer than ``drain_max_s``. A stop (SIGINT/SIGTERM; the orchestrator stops the producers first)
+ends the schedule there and then: the consumer reads on until it has caught up with the log end of
+every partition it holds, with the same bounds; a second signal stops it at once.
 """
 
 from __future__ import annotations
 
 import time
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, topic_partitions
+from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, start_token, topic_partitions
 from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.records import IntervalRole, RecordWriter, public_config
 from orchestrator.runner.schedule import TimedPhase
@@ -27,6 +35,7 @@ from orchestrator.runner.spec import RunnerSpec
 
 BATCH = 1000
 POLL_S = 0.1
+CAUGHT_UP_CHECK_NS = 200_000_000  # while draining after a stop: how often the log ends are asked for
 
 
 class Interval:
@@ -45,9 +54,13 @@ class NativeConsumer(IntervalRole):
         super().__init__(spec, writer)
         self.stop = stop
         self.streams: dict[tuple[int, int], SeenRanges] = {}
+        self.config: dict[str, str] = {}
         self.consumer: Consumer | None = None
         self.assigned_at: int | None = None
         self.last_message_at: int | None = None
+        self.start_offsets: dict[int, int] = {}  # partition -> lowest offset this instance started reading at
+        self.end_offsets: dict[int, int] = {}  # partition -> its position when it stopped
+        self._next_caught_up_check = 0
 
     def run(self) -> None:
         spec = self.spec
@@ -56,6 +69,7 @@ class NativeConsumer(IntervalRole):
             "auto.offset.reset": spec.start,
             "enable.partition.eof": "false",
         })
+        self.config = config
         self.consumer = Consumer(config, logger=LOG)
         try:
             topic_partitions(self.consumer, spec.topic, spec.connect_timeout_s)
@@ -68,12 +82,16 @@ class NativeConsumer(IntervalRole):
     def _consume_until_drained(self) -> None:
         drain_max_ns = int(self.spec.drain_max_s * 1e9)
         idle_ns = int(self.spec.drain_s * 1e9)
-        last_message = 0
+        last_message, stopped_at = 0, None
         consume = self.consumer.consume
-        while not self.stop.requested:
+        while not self.stop.urgent:
             messages = consume(BATCH, 0) or consume(1, POLL_S)
             now = time.time_ns()
+            if self.stop.requested and stopped_at is None:
+                stopped_at = now
             schedule_end = self.schedule_end_ns(now)
+            if stopped_at is not None:
+                schedule_end = min(schedule_end, stopped_at)
             hard_end = schedule_end + drain_max_ns
             if messages:
                 self._handle(messages, now)
@@ -83,11 +101,64 @@ class NativeConsumer(IntervalRole):
             quiet_since = max(last_message, schedule_end, self.assigned_at or now)
             if now >= hard_end or (now >= schedule_end and now - quiet_since >= idle_ns):
                 break
+            if stopped_at is not None and not messages and self._caught_up(now):
+                break
         self.roll(time.time_ns())
+        self.end_offsets = dict(self._positions())
+
+    def _positions(self) -> list[tuple[int, int]]:
+        """(partition, position) of every assigned partition; a partition not read from yet is at its start."""
+        return [(tp.partition, tp.offset if tp.offset >= 0 else self.start_offsets.get(tp.partition, -1))
+                for tp in self.consumer.position(self.consumer.assignment())]
+
+    def _caught_up(self, now_ns: int) -> bool:
+        """Every assigned partition read up to its log end (asked afresh, at most every 200 ms)."""
+        if now_ns < self._next_caught_up_check:
+            return False
+        self._next_caught_up_check = now_ns + CAUGHT_UP_CHECK_NS
+        positions = self._positions()
+        if not positions:
+            return False
+        try:
+            for partition, position in positions:
+                _, high = self.consumer.get_watermark_offsets(TopicPartition(self.spec.topic, partition),
+                                                              timeout=1.0, cached=False)
+                if position < high:
+                    return False
+        except KafkaException:
+            return False  # a broker that does not answer now: keep reading until the drain's bounds
+        return True
 
     def _assigned(self, consumer: Consumer, partitions: list) -> None:
+        """Start each partition at an explicit offset and commit it with the run's start token."""
+        try:
+            committed = {tp.partition: tp.offset for tp in consumer.committed(partitions, timeout=self.spec.connect_timeout_s)}
+            for tp in partitions:
+                offset = committed.get(tp.partition, -1)
+                if offset < 0:
+                    low, high = consumer.get_watermark_offsets(tp, timeout=self.spec.connect_timeout_s, cached=False)
+                    offset = high if self.spec.start == "latest" else low
+                tp.offset = offset
+        except KafkaException as e:
+            # the group's offset reset decides instead; the producers wait out their bound
+            LOG.warning("start offsets not resolved, auto.offset.reset applies: %s", e)
+            self._assign(consumer, partitions)
+            return
+        self._assign(consumer, partitions)
+        for tp in partitions:
+            self.start_offsets[tp.partition] = min(tp.offset, self.start_offsets.get(tp.partition, tp.offset))
+        token = f"{start_token(self.spec)}{self.spec.instance}"
+        try:
+            consumer.commit(offsets=[TopicPartition(tp.topic, tp.partition, tp.offset, metadata=token) for tp in partitions],
+                            asynchronous=False)
+        except KafkaException as e:
+            LOG.warning("start offsets not committed: %s", e)
         if partitions and self.assigned_at is None:
             self.assigned_at = time.time_ns()
+
+    def _assign(self, consumer: Consumer, partitions: list) -> None:
+        cooperative = "cooperative" in self.config.get("partition.assignment.strategy", "")
+        (consumer.incremental_assign if cooperative else consumer.assign)(partitions)
 
     def _handle(self, messages: list, now_ns: int) -> None:
         cur, streams = self.cur, self.streams
@@ -138,4 +209,9 @@ class NativeConsumer(IntervalRole):
         # the span a backlog took to read: from the partitions' assignment to the last message
         span = {"assigned_at": self.assigned_at / 1e9 if self.assigned_at else None,
                 "last_message_at": self.last_message_at / 1e9 if self.last_message_at else None}
-        return {**self.totals, "seen_ranges": seen, "seen": sum(count_in(r) for r in seen.values()), **span}
+        return {**self.totals, "seen_ranges": seen, "seen": sum(count_in(r) for r in seen.values()), **span,
+                "start_offsets": _by_partition(self.start_offsets), "end_offsets": _by_partition(self.end_offsets)}
+
+
+def _by_partition(offsets: dict[int, int]) -> dict[str, int]:
+    return {str(p): o for p, o in sorted(offsets.items()) if o >= 0}

@@ -11,6 +11,13 @@ Every interval also says how many messages are in flight (sent, no delivery repo
 the oldest of them has waited at least, so that a second without acks while messages wait reads as
 the stall it is, not as a second without data (see ``SendMarks``).
 
+Before its first send the producer waits (bounded by ``await_timeout_s`` past ``start_at``) until
+the run's consumer groups have committed where they start reading every partition
+(``orchestrator.runner.groups``): a consumer that starts at the log end must not miss the first
+messages. The end record says how long that took (``groups_waited_s``, null when the bound ran out)
+and, per stream, the lowest and highest offset of its acknowledged messages (``acked_offsets``),
+which tell the loss audit whether a consumer could have read them.
+
 In a search phase the rate is the current probe's, from the control file: each probe has its own
 open-model schedule from its start, so a probe that fell behind leaves its backlog behind instead
 of sending it at the next probe's rate.
@@ -28,6 +35,7 @@ from confluent_kafka import KafkaError, Producer
 
 from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, topic_partitions, wait_until
 from orchestrator.runner.control import CHECK_NS
+from orchestrator.runner.groups import GroupsReady
 from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.keys import KeyChooser
 from orchestrator.runner.payload import fillers
@@ -37,6 +45,7 @@ from orchestrator.runner.sequence import MAGIC, PREFIX, acked_ranges, decode_pre
 from orchestrator.runner.spec import RunnerSpec
 
 BATCH = 512  # unthrottled: messages between two clock/stop checks
+GROUPS_CHECK_S = 0.2
 MARK_NS = 100_000_000  # resolution of the oldest in-flight wait: one send mark per 100 ms at most
 DEFAULTS = {
     "queue.buffering.max.messages": "1000000",
@@ -114,6 +123,9 @@ class NativeProducer(IntervalRole):
         self.rng = random.Random(spec.seed)
         self.fillers = fillers(spec.message, self.rng)
         self.seqs: list[int] = []
+        self.low_offsets: list[int] = []  # per partition, of the acked messages; -1 before the first
+        self.high_offsets: list[int] = []
+        self.groups_waited_s: float | None = 0.0
         self.failed: dict[int, list[int]] = {}
         self.fatal: str | None = None
         self.producer: Producer | None = None
@@ -127,11 +139,12 @@ class NativeProducer(IntervalRole):
         self.producer = Producer({**config, "error_cb": self._client_error}, logger=LOG)
         partitions = topic_partitions(self.producer, self.spec.topic, self.spec.connect_timeout_s)
         self.seqs = [0] * partitions
+        self.low_offsets, self.high_offsets = [-1] * partitions, [-1] * partitions
         sticky = max(1, int(config.get("batch.size", "65536")) // max(1, len(self.fillers[0]) + PREFIX.size))
         self.keys = KeyChooser(self.spec.keys, partitions, sticky, self.rng)
         self.writer.start(public_config(self.spec), producer_id=self._id_text())
         try:
-            if wait_until(self.phases[0].start_ns, self.stop, self.producer.poll):
+            if self._await_groups(partitions) and wait_until(self.phases[0].start_ns, self.stop, self.producer.poll):
                 for tp in self.phases:
                     if not self._go():
                         break
@@ -140,6 +153,25 @@ class NativeProducer(IntervalRole):
             self._finish()
         if self.fatal:
             raise RunnerError(self.fatal)
+
+    def _await_groups(self, partitions: int) -> bool:
+        """Wait for the consumer groups (see the module docstring); False if stopped meanwhile."""
+        if not self.spec.await_groups:
+            return True
+        groups = GroupsReady(self.spec, partitions)
+        began = time.time_ns()
+        deadline = max(began, self.phases[0].start_ns) + int(self.spec.await_timeout_s * 1e9)
+        try:
+            while not groups.check():
+                if time.time_ns() >= deadline:
+                    self.groups_waited_s = None
+                    return True
+                if not wait_until(min(deadline, time.time_ns() + int(GROUPS_CHECK_S * 1e9)), self.stop, self.producer.poll):
+                    return False
+        finally:
+            groups.close()
+        self.groups_waited_s = (time.time_ns() - began) / 1e9
+        return True
 
     def _go(self) -> bool:
         limit = self.spec.max_messages
@@ -164,7 +196,10 @@ class NativeProducer(IntervalRole):
     def end_fields(self) -> dict:
         ranges = {stream_key(self.producer_id, p): acked_ranges(sent, self.failed.get(p, []))
                   for p, sent in enumerate(self.seqs) if sent}
-        return {**self.totals, "producer_id": self._id_text(), "acked_ranges": ranges}
+        offsets = {stream_key(self.producer_id, p): [low, high]
+                   for p, (low, high) in enumerate(zip(self.low_offsets, self.high_offsets)) if low >= 0}
+        return {**self.totals, "producer_id": self._id_text(), "acked_ranges": ranges, "acked_offsets": offsets,
+                "groups_waited_s": self.groups_waited_s}
 
     def _id_text(self) -> str:
         return f"{self.producer_id:016x}"
@@ -272,14 +307,23 @@ class NativeProducer(IntervalRole):
     def _acked(self, err: KafkaError | None, msg) -> None:
         if err is None:
             self.cur.latencies.append(msg.latency())
+            self._offset(msg)
         else:
             self._failed(err, msg)
 
     def _acked_late(self, delay_us: int, err: KafkaError | None, msg) -> None:
         if err is None:
             self.cur.late.append((msg.latency(), delay_us))
+            self._offset(msg)
         else:
             self._failed(err, msg)
+
+    def _offset(self, msg) -> None:
+        partition, offset = msg.partition(), msg.offset()
+        if self.low_offsets[partition] < 0 or offset < self.low_offsets[partition]:
+            self.low_offsets[partition] = offset
+        if offset > self.high_offsets[partition]:
+            self.high_offsets[partition] = offset
 
     def _failed(self, err: KafkaError, msg) -> None:
         self.cur.errors += 1

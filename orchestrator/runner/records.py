@@ -98,7 +98,7 @@ def public_config(spec: RunnerSpec) -> dict[str, Any]:
         "secret_env": spec.secret_env, "start_at": spec.start_at, "max_messages": spec.max_messages,
         "seed": spec.seed, "schedule": [vars(p) for p in spec.schedule],
         "message": vars(spec.message), "keys": vars(spec.keys), "group": spec.group, "start": spec.start,
-        "control": spec.control,
+        "control": spec.control, "await_groups": spec.await_groups,
     }
 
 

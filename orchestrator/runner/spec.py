@@ -78,6 +78,8 @@ class RunnerSpec:
     drain_s: float = 10.0  # consumer: after the schedule, consume until idle this long ...
     drain_max_s: float = 120.0  # ... but never longer than this
     control: str | None = None  # the search's control file; required with a search phase
+    await_groups: dict[str, int] = field(default_factory=dict)  # producer: consumer group -> its instances, to wait for ...
+    await_timeout_s: float = 60.0  # ... for at most this long past start_at, then send anyway
 
     @property
     def duration_s(self) -> float:
@@ -143,6 +145,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "rate_from": (int, float, type(None)), "rate_to": (int, float, type(None)),
     "distribution": (str,), "size": (int,), "min": (int,), "max": (int,), "mean": (int,), "stddev": (int,),
     "payload_file": (str, type(None)), "cardinality": (int,), "skew": (int, float), "control": (str, type(None)),
+    "await_timeout_s": (int, float),
 }
 
 
@@ -153,6 +156,11 @@ def _convert(cls: type, name: str, value: Any, where: str) -> Any:
         if not isinstance(value, list) or not value:
             raise SpecError(f"{where}: expected a non-empty list of phases")
         return [_build(PhaseSpec, p, f"{where}[{i}].") for i, p in enumerate(value)]
+    if cls is RunnerSpec and name == "await_groups":
+        if not isinstance(value, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                                  for v in value.values()):
+            raise SpecError(f"{where}: expected an object of positive integers (consumer instances by group)")
+        return dict(value)
     if cls is RunnerSpec and name in ("client_config", "secret_env"):
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise SpecError(f"{where}: expected an object of strings")
@@ -178,7 +186,8 @@ def _check(spec: RunnerSpec) -> None:
     require(spec.start in ("earliest", "latest"), f"start: must be earliest or latest, got {spec.start!r}")
     require(spec.max_messages is None or spec.max_messages >= 0, "max_messages: must not be negative")
     require(spec.drain_s >= 0 and spec.drain_max_s >= spec.drain_s, "drain_max_s: must be at least drain_s >= 0")
-    require(spec.flush_timeout_s > 0 and spec.connect_timeout_s > 0, "flush_timeout_s, connect_timeout_s: must be positive")
+    require(spec.flush_timeout_s > 0 and spec.connect_timeout_s > 0 and spec.await_timeout_s > 0,
+            "flush_timeout_s, connect_timeout_s, await_timeout_s: must be positive")
     for i, p in enumerate(spec.schedule):
         require(p.kind in PHASE_KINDS, f"schedule[{i}].kind: must be one of {', '.join(PHASE_KINDS)}, got {p.kind!r}")
         require(p.duration_s > 0, f"schedule[{i}].duration_s: must be positive")

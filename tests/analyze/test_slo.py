@@ -98,7 +98,7 @@ def test_lost_comes_from_consumer_summaries():
 
 
 def test_missing_metric_is_no_data_and_fails_the_run():
-    r = evaluate_one(Slo(name="s", metric="consume.lag", threshold=10), make_measured(10, {}))
+    r = evaluate_one(Slo(name="s", metric="consume.position_lag", threshold=10), make_measured(10, {}))
     assert r.verdict == "no_data" and r.observed is None
     assert run_verdict([r]) == "fail"
 
@@ -124,12 +124,12 @@ def test_sustained_short_spikes_pass():
 
 def test_sustained_gap_breaks_the_streak():
     values = [50.0] * 3 + [None] + [50.0] * 3
-    m = make_measured(7, {"consume.lag": values})
-    assert evaluate_one(Slo(name="s", metric="consume.lag", threshold=10, sustained="4s"), m).verdict == "pass"
+    m = make_measured(7, {"consume.position_lag": values})
+    assert evaluate_one(Slo(name="s", metric="consume.position_lag", threshold=10, sustained="4s"), m).verdict == "pass"
 
 
 def test_sustained_without_series_is_no_data():
-    r = evaluate_one(Slo(name="s", metric="consume.lag", threshold=10, sustained="4s"), make_measured(7, {}))
+    r = evaluate_one(Slo(name="s", metric="consume.position_lag", threshold=10, sustained="4s"), make_measured(7, {}))
     assert r.verdict == "no_data"
 
 

@@ -41,12 +41,20 @@ def test_native_producer_totals_from_both_instances(run):
     assert out.lost is None
 
 
-def test_consumer_lost_duplicated_and_lag(run):
+def test_consumer_lost_and_duplicated(run):
     consumer = _workload(collect(run), "orders-in")
     assert consumer.messages == 350
     assert consumer.lost == 10  # orders-out-1/0 150..159 acked, never seen
+    assert consumer.lost_excluded == []
     assert (consumer.duplicated, consumer.out_of_order) == (1, 0)
-    assert consumer.max_lag == 50  # the runner's 50 beats the admin monitor's 42
+
+
+def test_position_and_committed_lag_are_two_series(run):
+    timeline = collect(run).timeline
+    assert timeline.series[SeriesKey("consume.position_lag", workload="orders-in")][:2] == [50.0, 30.0]
+    committed = timeline.select("consume.committed_lag", workload="orders-in")
+    assert list(committed) == [SeriesKey("consume.committed_lag", workload="orders-in", label="orchestrate-orders-in")]
+    assert "consume.lag" not in {k.metric for k in timeline.series}
 
 
 def test_native_series_combine_instances_per_second(run):
@@ -55,7 +63,6 @@ def test_native_series_combine_instances_per_second(run):
     assert rate[0] == 200.0 and rate[1] == 200.0
     p99 = timeline.series[SeriesKey("publish_latency.p99", workload="orders-out")]
     assert 39.0 < p99[1] <= 40.0
-    assert timeline.series[SeriesKey("consume.lag", workload="orders-in")][:2] == [50.0, 30.0]
 
 
 def test_histogram_window_merges_instances(run):
@@ -159,3 +166,35 @@ def test_applys_own_usage_is_read_and_a_bad_record_is_a_warning(run):
     collected = collect(run)
     assert collected.environment.orchestrator is None
     assert any(w.startswith("raw/orchestrator.json: unreadable") for w in collected.warnings)
+
+
+def _audit_run(tmp_path, start: str) -> RunDir:
+    """A producer acked offsets 0..99 of partition 0; the consumer began reading at offset 30."""
+    run = RunDir(tmp_path / "run")
+    (run.raw / "native").mkdir(parents=True)
+    run.resolved_plan.write_text(
+        "metadata: {name: audit}\ntopics: [{name: t, partitions: 1}]\n"
+        "workloads:\n  - {name: p, kind: producer, topic: t}\n"
+        f"  - {{name: c, kind: consumer, topic: t, start: {start}}}\n"
+        "phases: [{name: hold, kind: steady, duration: 10s}]\n")
+    common = {"type": "end", "ts": T0 + 2, "instance": 0, "host": "localhost"}
+    (run.raw / "native" / "p-0.jsonl").write_text(json.dumps({
+        **common, "workload": "p", "role": "producer", "acked_ranges": {"a/0": [[0, 99]]}, "acked_offsets": {"a/0": [0, 99]}}) + "\n")
+    (run.raw / "native" / "c-0.jsonl").write_text(json.dumps({
+        **common, "workload": "c", "role": "consumer", "seen_ranges": {"a/0": [[30, 99]]},
+        "start_offsets": {"0": 30}, "end_offsets": {"0": 100}}) + "\n")
+    return run
+
+
+def test_what_a_latest_consumer_could_not_see_is_excluded_and_said_so(tmp_path):
+    collected = collect(_audit_run(tmp_path, "latest"))
+    consumer = _workload(collected, "c")
+    assert consumer.lost == 0
+    assert [(e.reason, e.messages, e.partitions) for e in consumer.lost_excluded] == [("before_start", 30, [0])]
+    assert any("c: 30 unseen messages not counted as lost (partitions 0)" in w for w in collected.warnings)
+
+
+def test_an_earliest_consumer_that_began_after_the_first_messages_counts_them_lost(tmp_path):
+    # gone before it started (retention, deleted records): lost to it, not "before its start"
+    consumer = _workload(collect(_audit_run(tmp_path, "earliest")), "c")
+    assert (consumer.lost, consumer.lost_excluded) == (30, [])

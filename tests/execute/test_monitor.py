@@ -189,10 +189,11 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     assert not monitor.poll()
     builder, diag = TimelineBuilder(), Diagnostics(tmp_path)
     result = read_admin_samples(monitor.output, builder, diag, 1.0)
-    assert result.max_lag == {"in": 9}
     assert result.cluster.topics[topic_name] == TopicLayout(2, 1, {str(kafka_broker.brokers[0].node_id): 2})
     timeline = builder.build()
     assert [v for v in timeline.series[SeriesKey("broker.under_replicated")] if v is not None][0] == 0.0
+    committed = [v for s in timeline.select("consume.committed_lag", workload="in").values() for v in s if v is not None]
+    assert max(committed) == 9.0
     assert diag.lines() == []
 
 

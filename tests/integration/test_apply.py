@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +10,7 @@ import yaml
 
 from orchestrator.cli import main
 from orchestrator.execute.local_kafka import LocalKafka
+from tests.integration.interrupt import interrupted_apply
 
 pytestmark = pytest.mark.integration
 
@@ -83,15 +79,6 @@ def test_unreachable_slo_exits_1_and_still_reports(tmp_path, kafka_broker, topic
     assert (run / "report" / "index.html").exists()
 
 
-def _wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
-
-
 def _measured(run: Path) -> bool:
     """At least one interval record from a producer is on disk."""
     return any(f.stat().st_size > 0 for f in (run / "raw" / "native").glob("prod*")) if (run / "raw" / "native").exists() else False
@@ -100,21 +87,15 @@ def _measured(run: Path) -> bool:
 def test_sigint_keeps_raw_results_and_writes_a_partial_report(tmp_path, kafka_broker, topic_name) -> None:
     plan = write_plan(tmp_path / "plan.yaml", existing(kafka_broker), topic_name, [LOST_NONE], steady="5m")
     run = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "apply", str(plan), "--run-dir", str(run)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert _wait_for(lambda: _measured(run) and "phase_start" in (run / "raw" / "events.jsonl").read_text(), 120)
-        time.sleep(2)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=180)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    code, out, err = interrupted_apply(
+        [str(plan), "--run-dir", str(run)], lambda: _measured(run) and "phase_start" in (run / "raw" / "events.jsonl").read_text())
+    assert code == 130, err
     assert out.startswith("INTERRUPTED: partial report")
     data = summary(run)
     assert data["run"]["status"] == "interrupted"
     assert by_name(data)["prod"]["messages"] > 0
+    # the producer stopped first and the consumer read what it had acknowledged
+    assert (by_name(data)["cons"]["lost"], by_name(data)["cons"]["duplicated"]) == (0, 0)
     assert (run / "report" / "index.html").exists()
 
 

@@ -15,8 +15,8 @@ from orchestrator.plan.metrics import parse_threshold, spec
     ("produce.throughput_mb", "10MB/s", 10.0),
     ("disk.util", "80%", 80.0),
     ("broker.log_dir_bytes", "1GiB", 1024.0**3),
-    ("consume.lag", "10k", 10_000.0),
-    ("consume.lag", 7, 7.0),
+    ("consume.position_lag", "10k", 10_000.0),
+    ("consume.committed_lag", 7, 7.0),
 ])
 def test_threshold_converts_to_base_unit(metric, text, expected):
     assert parse_threshold(text, spec(metric).unit, "slo x") == pytest.approx(expected)

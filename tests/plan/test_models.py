@@ -188,11 +188,15 @@ def test_slo_with_units_and_sustain() -> None:
 
 
 @pytest.mark.parametrize("metric", [
-    "produce.rate", "consume.lag", "e2e_latency.p999", "corrected_latency.mean", "disk.util",
+    "produce.rate", "consume.position_lag", "consume.committed_lag", "e2e_latency.p999", "corrected_latency.mean", "disk.util",
     "broker.log_dir_bytes", "jmeter.elapsed.p95", "jmeter.error_rate",
 ])
 def test_slo_metrics(metric: str) -> None:
     assert Slo.model_validate({"name": "s", "metric": metric, "threshold": 1}).metric == metric
+
+
+def test_consume_lag_is_read_as_position_lag() -> None:
+    assert Slo.model_validate({"name": "s", "metric": "consume.lag", "threshold": 1}).metric == "consume.position_lag"
 
 
 def test_monitors_defaults() -> None:

@@ -4,7 +4,7 @@ import pytest
 
 from orchestrator.cluster import Cluster
 from orchestrator.plan.models import Plan
-from orchestrator.render.runner import runner_specs
+from orchestrator.render.runner import STOP_MARGIN_S, runner_specs, stop_timeout_s
 from orchestrator.rundir import RunDir
 from orchestrator.runner.spec import PhaseSpec, parse_spec
 
@@ -83,6 +83,16 @@ def test_consumers_share_a_group_and_are_never_throttled(tmp_path):
     assert {s.group for s in consumers} == {"orchestrate-cons"}
     assert all(p.rate_from is None for s in consumers for p in s.schedule)
     assert consumers[0].drain_s == 5.0 and consumers[0].client_config["session.timeout.ms"] == "6000"
+
+
+def test_producers_wait_for_the_native_consumer_groups_of_their_topic(tmp_path):
+    assert all(s.await_groups == {"orchestrate-cons": 2} for s in specs(plan(), "prod", tmp_path))
+    assert all(s.await_groups == {} for s in specs(plan(), "cons", tmp_path))
+
+
+def test_runners_get_their_bound_after_sigterm_before_sigkill(tmp_path):
+    assert stop_timeout_s(specs(plan(), "prod", tmp_path)) == 30.0 + STOP_MARGIN_S  # the flush timeout
+    assert stop_timeout_s(specs(plan(), "cons", tmp_path)) == 60.0 + STOP_MARGIN_S  # the drain bound
 
 
 def test_outputs_go_to_raw_native_per_workload_and_instance(tmp_path):

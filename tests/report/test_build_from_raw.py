@@ -54,6 +54,7 @@ def test_jmeter_labels_are_tabled(reported):
     _, run_dir = reported
     html = (run_dir / "report" / "index.html").read_text()
     assert "JMeter samplers" in html and "<th>Samples/s</th>" in html
+    assert "Per sampler label over the whole run" in html
 
 
 def test_missing_run_dir_exits_2_with_one_line(tmp_path, capsys):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from orchestrator.errors import UsageError
-from orchestrator.report.compare import compare, parse_fail_if
+from orchestrator.report.compare import compare, parse_fail_if, workload_metrics
 from orchestrator.summary import Answer, LatencyStats, RunInfo, SloResult, Summary, Throughput, WorkloadSummary
 
 
@@ -106,3 +106,21 @@ def test_gates_on_an_answers_headline_number(tmp_path):
 def test_an_answers_delta_cannot_carry_a_unit():
     with pytest.raises(UsageError, match="plain number in the answer's own unit"):
         parse_fail_if("capacity.value < -5ms")
+
+
+def test_both_lags_are_compared_under_their_own_names_and_consume_lag_means_position_lag():
+    w = WorkloadSummary(name="c", kind="consumer", engine="native", max_position_lag=200, max_committed_lag=9000)
+    metrics = workload_metrics(w)
+    assert (metrics["consume.position_lag"], metrics["consume.committed_lag"]) == (200, 9000)
+    assert parse_fail_if("consume.lag > +10%").metric == "consume.position_lag"
+
+
+def test_a_summary_of_an_older_schema_is_rebuilt_from_raw(runs, tmp_path, monkeypatch):
+    old = json.loads((runs[0] / "summary.json").read_text())
+    (runs[0] / "summary.json").write_text(json.dumps({**old, "schema_version": 1, "unknown_old_field": 1}))
+    (runs[0] / "raw").mkdir()
+    rebuilt = []
+    monkeypatch.setattr("orchestrator.report.compare.build",
+                        lambda run: rebuilt.append(run) or Summary.model_validate(old))
+    compare(runs, out=tmp_path / "cmp", fail_if=[])
+    assert rebuilt == [runs[0]]

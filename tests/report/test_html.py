@@ -66,6 +66,12 @@ def test_verdicts_and_markers_are_on_the_page(page):
         assert text in page
 
 
+def test_workload_table_names_both_lags_and_each_figures_window(page):
+    assert "<th>Max position lag</th><th>Max committed lag</th>" in page
+    assert "cover the measured window (every phase but warm-ups, " in page
+    assert "Position lag: log end − the consumer" in page and "committed lag: log end − the" in page
+
+
 def test_sections_without_data_are_left_out_and_listed_with_why(tmp_path):
     plan = Plan.model_validate(yaml.safe_load(PLAN_YAML))
     m = make_measured(30, {"produce.rate@producer": [1.0] * 30, "produce.errors@producer": [0.0] * 30})

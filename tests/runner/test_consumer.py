@@ -1,3 +1,7 @@
+import signal
+import time
+from pathlib import Path
+
 import pytest
 
 from orchestrator.runner.histogram import Histogram
@@ -46,3 +50,93 @@ def test_producer_intervals_carry_phase_names_and_target_rates(tmp_path, spec_di
     intervals = [r for r in read_records(spec["output"]) if r["type"] == "interval"]
     assert [(r["phase"], r["target_rate"]) for r in intervals[:3]] == [("warm", 200.0), ("hold", 400.0), ("hold", 400.0)]
     assert sum(r["sent"] for r in intervals) == 200 + 800
+
+
+def _lost(producer_end: dict, consumer_end: dict) -> int:
+    acked, seen = union(producer_end["acked_ranges"]), union(consumer_end["seen_ranges"])
+    return sum(len(acked[k] - seen.get(k, set())) for k in acked)
+
+
+@pytest.mark.integration
+def test_producer_waits_for_a_latest_consumer_so_it_misses_nothing(tmp_path, spec_dict, kafka_broker, make_topic):
+    topic = make_topic(partitions=3)
+    schedule = [{"name": "hold", "kind": "steady", "duration_s": 2, "rate_from": 500, "rate_to": 500}]
+    consumer = live_spec(spec_dict, kafka_broker, topic, "consumer", schedule=schedule, start="latest", drain_s=10.0)
+    # both start at once: the producer's first phase is due before the consumer can have joined
+    consumer["start_at"] = time.time() + 0.2
+    producer = live_spec(spec_dict, kafka_broker, topic, "producer", schedule=schedule, start_at=consumer["start_at"],
+                         await_groups={consumer["group"]: 1}, keys={"distribution": "round_robin", "cardinality": 10})
+    procs = [start_runner(write_spec(tmp_path / f"{s['role']}.json", s)) for s in (consumer, producer)]
+    for proc in procs:
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0
+    c_end, p_end = read_records(consumer["output"])[-1], read_records(producer["output"])[-1]
+    assert p_end["groups_waited_s"] is not None and p_end["acked"] == 1000
+    assert _lost(p_end, c_end) == 0 and c_end["duplicated"] == 0
+    assert set(c_end["start_offsets"]) == {"0", "1", "2"}
+    # the producer's first acks are at or after where the consumer started on each partition
+    starts = {int(p): o for p, o in c_end["start_offsets"].items()}
+    assert all(low >= starts[int(key.rpartition("/")[2])] for key, (low, _) in p_end["acked_offsets"].items())
+
+
+@pytest.mark.integration
+def test_sigterm_after_the_producers_stop_drains_what_they_sent(tmp_path, spec_dict, kafka_broker, make_topic):
+    topic = make_topic(partitions=2)
+    schedule = [{"name": "long", "kind": "steady", "duration_s": 120, "rate_from": 1000, "rate_to": 1000}]
+    consumer = live_spec(spec_dict, kafka_broker, topic, "consumer", schedule=schedule, drain_s=30.0)
+    producer = live_spec(spec_dict, kafka_broker, topic, "producer", schedule=schedule, start_at=consumer["start_at"],
+                         await_groups={consumer["group"]: 1})
+    c_proc, p_proc = (start_runner(write_spec(tmp_path / f"{s['role']}.json", s)) for s in (consumer, producer))
+    deadline = time.time() + 60
+    while time.time() < deadline and sum(r["type"] == "interval" for r in _records(producer)) < 3:
+        time.sleep(0.2)
+    # as apply stops a run: the producer first, then the consumer
+    for proc in (p_proc, c_proc):
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0
+    c_end, p_end = read_records(consumer["output"])[-1], read_records(producer["output"])[-1]
+    assert (c_end["reason"], p_end["reason"]) == ("signal", "signal")
+    assert p_end["acked"] > 0 and _lost(p_end, c_end) == 0
+    assert c_end["received"] == p_end["acked"]
+    # it caught up with the log end: it stopped well before its 30 s idle bound
+    assert set(c_end["end_offsets"]) == {"0", "1"}
+
+
+@pytest.mark.integration
+def test_messages_deleted_before_an_earliest_consumer_read_them_are_lost(tmp_path, spec_dict, kafka_broker, make_topic):
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from orchestrator.collect import collect
+    from orchestrator.rundir import RunDir
+
+    topic = make_topic(partitions=1)
+    producer = live_spec(spec_dict, kafka_broker, topic, "producer", max_messages=300,
+                         schedule=[{"name": "hold", "kind": "steady", "duration_s": 2, "rate_from": 300, "rate_to": 300}])
+    proc = start_runner(write_spec(tmp_path / "producer.json", producer))
+    proc.communicate(timeout=120)
+    admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    for future in admin.delete_records([TopicPartition(topic, 0, 100)]).values():
+        future.result(30)
+    consumer = live_spec(spec_dict, kafka_broker, topic, "consumer", workload="c", drain_s=3.0,
+                         schedule=[{"name": "hold", "kind": "steady", "duration_s": 1, "rate_from": None, "rate_to": None}])
+    proc = start_runner(write_spec(tmp_path / "consumer.json", consumer))
+    proc.communicate(timeout=120)
+    run = RunDir(tmp_path / "run")
+    (run.raw / "native").mkdir(parents=True)
+    run.resolved_plan.write_text(f"metadata: {{name: deleted}}\ntopics: [{{name: {topic}}}]\nworkloads:\n"
+                                 f"  - {{name: w, kind: producer, topic: {topic}}}\n"
+                                 f"  - {{name: c, kind: consumer, topic: {topic}}}\n"
+                                 "phases: [{name: hold, kind: steady, duration: 2s}]\n")
+    for spec in (producer, consumer):
+        (run.raw / "native" / Path(spec["output"]).name).write_text(Path(spec["output"]).read_text())
+    (c,) = [w for w in collect(run).workloads if w.name == "c"]
+    assert (c.messages, c.lost, c.lost_excluded) == (200, 100, [])
+
+
+def _records(spec):
+    try:
+        return read_records(spec["output"])
+    except FileNotFoundError:
+        return []

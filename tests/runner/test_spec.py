@@ -16,6 +16,13 @@ def test_spec_round_trips_through_json(spec_dict):
     assert parse_spec(json.loads(spec.to_json())) == spec
 
 
+@pytest.mark.parametrize("bad", [["g1"], {"g1": 0}, {"g1": "2"}, {"g1": True}])
+def test_await_groups_are_instances_by_group(spec_dict, bad):
+    assert parse_spec({**spec_dict, "await_groups": {"g1": 2}}).await_groups == {"g1": 2}
+    with pytest.raises(SpecError, match="^await_groups: expected an object of positive integers"):
+        parse_spec({**spec_dict, "await_groups": bad})
+
+
 def test_unknown_field_is_named(spec_dict):
     with pytest.raises(SpecError, match="^topik: unknown field"):
         parse_spec({**spec_dict, "topik": "x"})
