@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from orchestrator.analyze.figures import measured_figures
+from orchestrator.analyze.slo import evaluate_one
 from orchestrator.analyze.window import judged_window
 from orchestrator.collect.timeline import SeriesKey
+from orchestrator.plan.models import Slo
 from orchestrator.summary import LatencyStats, PhaseSpan, Throughput, WorkloadSummary
 from tests.fakes import T0, histogram_of, make_measured
 
@@ -52,3 +54,11 @@ def test_jmeter_rates_stay_whole_run_and_say_so():
     w = measured_figures(jm, m, judged_window(m.phases, m.timeline))
     assert w.throughput.window == "whole run" and w.throughput.msgs_per_s == 10.0
     assert w.windows["throughput"] == "whole run"
+
+
+def test_the_tables_rate_and_lag_are_what_the_slos_observe():
+    m, whole = _consumer_run()
+    w = measured_figures(whole, m, judged_window(m.phases, m.timeline))
+    rate = evaluate_one(Slo(name="r", metric="consume.rate", op=">=", threshold=1, workload="c"), m)
+    lag = evaluate_one(Slo(name="l", metric="consume.lag", threshold=1e9, workload="c"), m)
+    assert (rate.observed, lag.observed) == (w.throughput.msgs_per_s, w.max_position_lag)
