@@ -71,7 +71,7 @@ def _consumer_groups(plan: Plan, topic: str) -> dict[str, int]:
     """The native consumer groups reading ``topic``, with their instances: what its producers wait for."""
     groups: dict[str, int] = {}
     for c in plan.workloads:
-        if isinstance(c, ConsumerWorkload) and c.engine == NATIVE and c.topic == topic:
+        if isinstance(c, ConsumerWorkload) and c.engine == "native" and c.topic == topic:
             groups[c.group_id] = groups.get(c.group_id, 0) + c.instances
     return dict(sorted(groups.items()))
 
