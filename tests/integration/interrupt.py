@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
@@ -31,3 +33,14 @@ def interrupted_apply(args: list[str], ready: Callable[[], bool], after_s: float
         if proc.poll() is None:
             proc.kill()
     return proc.returncode, out, err
+
+
+def acknowledged(run: Path, workload: str) -> bool:
+    """An interval record of the producer ``workload`` with acknowledged messages is on disk (its
+    start record comes earlier: before it waits for the consumer groups)."""
+    for path in (run / "raw" / "native" / workload).glob("*.jsonl"):
+        for line in path.read_text().splitlines()[:-1]:  # the last line may still be being written
+            record = json.loads(line)
+            if record.get("type") == "interval" and record.get("acked", 0) > 0:
+                return True
+    return False
