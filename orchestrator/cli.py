@@ -17,6 +17,7 @@ from orchestrator.errors import OrchestrateError, PlanError, UsageError
 
 EXIT_INTERRUPTED = 130
 EXIT_UNFINISHED = 3  # report: apply died (killed) or the run never began (incomplete); it cannot pass
+HOST_COMMANDS = ("validate", "apply", "provision")
 EXIT_CODES = """exit codes:
   0    the run completed and every SLO held (validate: the plan is valid)
   1    an SLO failed, or compare --fail-if found a regression; the report is still written
@@ -104,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
 def _load(args: argparse.Namespace):
     from orchestrator.plan.loader import load_plan
 
-    return load_plan(args.plan, overrides=args.overrides)
+    # the commands that act on hosts refuse faults those hosts cannot perform
+    return load_plan(args.plan, overrides=args.overrides, check_hosts=args.command in HOST_COMMANDS)
 
 
 def _run(args: argparse.Namespace) -> int:

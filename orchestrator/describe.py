@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator.cluster import client_security
+from orchestrator.plan.faults import ACTIONS
 from orchestrator.plan.models import (ConsumerWorkload, ExistingTarget, FixedSize, LocalTarget, NormalSize, Phase, Plan,
                                       ProducerWorkload, RampPhase, SearchPhase, StepsPhase, UniformSize, Workload)
 from orchestrator.plan.units import format_duration
@@ -114,8 +115,10 @@ def _observers(plan: Plan) -> list[str]:
     if plan.monitors.kafka_admin.enabled:
         lines.append(f"monitor: Kafka admin samples every {format_duration(plan.monitors.kafka_admin.interval)}")
     for f in plan.faults:
-        lines.append(f"fault {f.name}: {_offset(f.at)} {f.action} on broker {f.broker}, "
-                     f"recovered at {_offset(f.at + f.duration)}")
+        # a whole-cluster fault (a rolling restart) ends when done, by the end of its duration
+        whole = ACTIONS[f.action].whole_cluster
+        on, end = ("every broker in turn", "done by") if whole else (f"broker {f.broker}", "undone at")
+        lines.append(f"fault {f.name}: {_offset(f.at)} {f.action} on {on}, {end} {_offset(f.at + f.duration)}")
     return lines
 
 

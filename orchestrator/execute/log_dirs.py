@@ -25,12 +25,12 @@ CLIENT_ID = b"orchestrate-monitor"
 MAX_RESPONSE = 256 * 1024**2
 
 
-def refusal(cluster: Cluster) -> str | None:
-    """Why describeLogDirs cannot be asked of ``cluster``, or None when it can."""
+def refusal(cluster: Cluster, api: str = "describeLogDirs") -> str | None:
+    """Why request ``api`` cannot be made of ``cluster`` over a plain socket, or None when it can."""
     if cluster.secret_env:
-        return "describeLogDirs would need the cluster's secrets"
+        return f"{api} would need the cluster's secrets"
     if cluster.client_config.get("security.protocol", "PLAINTEXT").upper() != "PLAINTEXT":
-        return "describeLogDirs is asked only of PLAINTEXT listeners"
+        return f"{api} is asked only of PLAINTEXT listeners"
     return None
 
 
@@ -78,7 +78,7 @@ class Reader:
             self.pos += self.uvarint()
 
 
-def _uvarint(value: int) -> bytes:
+def uvarint(value: int) -> bytes:
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
@@ -87,9 +87,9 @@ def _uvarint(value: int) -> bytes:
             return bytes(out)
 
 
-def _compact_string(text: str) -> bytes:
+def compact_string(text: str) -> bytes:
     raw = text.encode("utf-8")
-    return _uvarint(len(raw) + 1) + raw
+    return uvarint(len(raw) + 1) + raw
 
 
 def error_name(code: int) -> str:
@@ -160,9 +160,9 @@ def highest_version(conn: Connection, api_key: int, oldest: int, newest: int) ->
 def _request_body(topics: dict[str, list[int]] | None) -> bytes:
     if topics is None:
         return b"\x00\x00"  # null topics: every topic; no tagged fields
-    body = _uvarint(len(topics) + 1)
+    body = uvarint(len(topics) + 1)
     for name, partitions in sorted(topics.items()):
-        body += _compact_string(name) + _uvarint(len(partitions) + 1)
+        body += compact_string(name) + uvarint(len(partitions) + 1)
         body += b"".join(struct.pack(">i", p) for p in partitions) + b"\x00"
     return body + b"\x00"
 

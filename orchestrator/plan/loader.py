@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from orchestrator.errors import InputError, PlanError, PlanIssue
 from orchestrator.plan.ansible_inventory import read_inventory
+from orchestrator.plan.faults import host_problems
 from orchestrator.plan.issues import validation_issues
 from orchestrator.plan.models import PLAN_DIR, Plan
 from orchestrator.plan.overrides import apply_overrides
@@ -25,7 +26,9 @@ from orchestrator.plan.yamlsource import Located, read_yaml
 from orchestrator.plan.metrics import parse_threshold, spec
 
 
-def load_plan(path: Path, overrides: Sequence[str] = ()) -> Plan:
+def load_plan(path: Path, overrides: Sequence[str] = (), check_hosts: bool = False) -> Plan:
+    """``check_hosts``: also refuse faults that the hosts of their brokers cannot perform (what
+    validate, provision and apply do; describing or rendering a plan works anywhere)."""
     path = Path(path)
     located = read_yaml(path)
     apply_overrides(located, overrides)
@@ -35,7 +38,10 @@ def load_plan(path: Path, overrides: Sequence[str] = ()) -> Plan:
         plan = Plan.model_validate(located.data, context={PLAN_DIR: str(plan_dir)})
     except ValidationError as err:
         raise PlanError(validation_issues(err, located)) from None
-    if issues := _threshold_issues(plan, located):
+    issues = _threshold_issues(plan, located)
+    if check_hosts:
+        issues += [located.issue(at, message) for at, message in host_problems(plan)]
+    if issues:
         raise PlanError(issues)
     return plan
 

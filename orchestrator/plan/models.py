@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from orchestrator.plan.checks import FieldProblems, plan_problems
+from orchestrator.plan.faults import ACTIONS, param_problems
 from orchestrator.plan.units import Duration, Fraction, Rate, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
@@ -290,6 +291,7 @@ class Keys(Model):
 # --------------------------------------------------------------------------- workloads
 
 Engine = Literal["native", "jmeter"]
+FaultActionName = Literal[tuple(ACTIONS)]  # type: ignore[valid-type]  # the fault registry's names
 ClientProperties = dict[str, Scalar]
 
 
@@ -505,15 +507,22 @@ class Monitors(Model):
 
 
 class Fault(Model):
-    """A scheduled broker failure; the report marks it on every chart."""
+    """A scheduled fault on a broker (or every broker); the report marks it on every chart."""
 
     name: Name = Field(description="Fault name")
-    action: Literal["broker_stop", "broker_kill", "broker_pause"] = Field(
-        description="broker_stop: SIGTERM, restart after duration; broker_kill: SIGKILL, restart; broker_pause: SIGSTOP/SIGCONT"
-    )
+    action: FaultActionName = Field(description="; ".join(f"{name}: {a.summary}" for name, a in ACTIONS.items()))
     at: Duration = Field(description="Offset from the start of the first phase")
-    duration: Duration = Field(gt=0, description="How long the fault lasts before recovery")
-    broker: int | str = Field(0, description="Broker node id or inventory host name")
+    duration: Duration = Field(gt=0, description="How long the fault lasts before it is undone (rolling_restart: "
+                               "the longest it may take)")
+    broker: int | str = Field(0, description="Broker node id or inventory host name (not read by rolling_restart)")
+    fill_to: Fraction | None = Field(None, description="disk_full: the share of the log dir's file system to fill "
+                                     "to; default: every free byte")
+
+    @model_validator(mode="after")
+    def _params(self) -> "Fault":
+        if problems := list(param_problems(self)):
+            raise FieldProblems(problems)
+        return self
 
 
 class ReportOptions(Model):

@@ -12,7 +12,8 @@ import pytest
 from orchestrator.errors import BrokerError, ProvisionError, RunError
 from orchestrator.events import EventLog
 from orchestrator.cluster import BrokerHandle, Cluster
-from orchestrator.execute.fault import AnsibleBroker, Fault
+from orchestrator.execute.fault import Fault
+from orchestrator.execute.faults.brokers import AnsibleBroker
 from orchestrator.execute.local_kafka import LocalKafka, free_port
 from orchestrator.execute.topics import admin_client
 from orchestrator.plan.models import Fault as FaultSpec
@@ -134,7 +135,7 @@ def test_remote_broker_is_prepared_as_an_ansible_broker(tmp_path) -> None:
     fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1, broker="kafka-1"),
                   EventLog(tmp_path / "e"), {}, FakeProvisioner())  # type: ignore[arg-type]
     fault.prepare(REMOTE)
-    assert isinstance(fault.broker, AnsibleBroker)
+    assert isinstance(fault.action.process, AnsibleBroker)
 
 
 @pytest.mark.parametrize("action, steps", [

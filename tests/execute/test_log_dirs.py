@@ -6,12 +6,12 @@ import pytest
 
 from orchestrator.errors import RunError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.log_dirs import Reader, _uvarint, describe_log_dirs, parse_response, refusal
+from orchestrator.execute.log_dirs import Reader, uvarint, describe_log_dirs, parse_response, refusal
 from orchestrator.execute.quorum import parse_leader
 
 
 def _string(text: str) -> bytes:
-    return _uvarint(len(text) + 1) + text.encode()
+    return uvarint(len(text) + 1) + text.encode()
 
 
 def _partition(index: int, size: int, future: bool = False) -> bytes:
@@ -20,11 +20,11 @@ def _partition(index: int, size: int, future: bool = False) -> bytes:
 
 def _response(version: int, dirs: list[tuple[int, str, list[tuple[str, list[bytes]]], int, int]]) -> bytes:
     """A DescribeLogDirs response body: (error code, path, [(topic, partitions)], total, usable) per dir."""
-    body = struct.pack(">i", 0) + (struct.pack(">h", 0) if version >= 3 else b"") + _uvarint(len(dirs) + 1)
+    body = struct.pack(">i", 0) + (struct.pack(">h", 0) if version >= 3 else b"") + uvarint(len(dirs) + 1)
     for code, path, topics, total, usable in dirs:
-        body += struct.pack(">h", code) + _string(path) + _uvarint(len(topics) + 1)
+        body += struct.pack(">h", code) + _string(path) + uvarint(len(topics) + 1)
         for topic, partitions in topics:
-            body += _string(topic) + _uvarint(len(partitions) + 1) + b"".join(partitions) + b"\x00"
+            body += _string(topic) + uvarint(len(partitions) + 1) + b"".join(partitions) + b"\x00"
         body += (struct.pack(">qq", total, usable) if version >= 4 else b"") + b"\x00"
     return body + b"\x00"
 
@@ -46,7 +46,7 @@ def test_a_v3_response_has_sizes_but_no_disk_space():
 
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2**31])
 def test_unsigned_varints_round_trip(value):
-    assert Reader(_uvarint(value)).uvarint() == value
+    assert Reader(uvarint(value)).uvarint() == value
 
 
 class FakeBroker:
@@ -121,9 +121,9 @@ def _quorum_response(version: int, leader: int, code: int = 0) -> bytes:
     voter = struct.pack(">i", leader) + (b"\x00" * 16 if version >= 2 else b"") + struct.pack(">q", 10)
     voter += (struct.pack(">qq", 1, 1) if version >= 1 else b"") + b"\x00"
     partition = struct.pack(">ih", 0, code) + message + struct.pack(">iiq", leader, 3, 10)
-    partition += _uvarint(2) + voter + _uvarint(1) + b"\x00"
-    body = struct.pack(">h", 0) + message + _uvarint(2) + _string("__cluster_metadata") + _uvarint(2) + partition + b"\x00"
-    return body + (_uvarint(1) if version >= 2 else b"") + b"\x00"
+    partition += uvarint(2) + voter + uvarint(1) + b"\x00"
+    body = struct.pack(">h", 0) + message + uvarint(2) + _string("__cluster_metadata") + uvarint(2) + partition + b"\x00"
+    return body + (uvarint(1) if version >= 2 else b"") + b"\x00"
 
 
 @pytest.mark.parametrize("version", [0, 1, 2])

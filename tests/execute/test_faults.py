@@ -1,0 +1,160 @@
+"""The fault actions without a real cluster: the registry, the undo on every path, the rolling
+order, the decommission plan, the fill file and the reassignment request."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.events import EventLog
+from orchestrator.execute import fault as fault_module
+from orchestrator.execute.fault import Fault
+from orchestrator.execute.faults import FAULTS, rolling
+from orchestrator.execute.faults.base import Effect, FaultAction
+from orchestrator.execute.faults.decommission import _without
+from orchestrator.execute.faults.disk import _allocate
+from orchestrator.execute.log_dirs import Reader
+from orchestrator.execute.reassign import request_body
+from orchestrator.plan.faults import ACTIONS
+from orchestrator.plan.models import Fault as FaultSpec
+
+
+def test_every_action_the_plan_accepts_has_exactly_one_implementation() -> None:
+    assert set(FAULTS) == set(ACTIONS)
+
+
+class Recorder(FaultAction):
+    """An action that records its steps, failing in the one named by ``fail``."""
+
+    fail = ""
+    steps: list[str] = []
+
+    def _step(self, name: str) -> Effect:
+        self.steps.append(name)
+        if name == self.fail:
+            raise RuntimeError(f"{name} broke")
+        return Effect(time.time())
+
+    def inject(self, due: float) -> Effect:
+        return self._step("inject")
+
+    def settle(self, deadline, cancel):
+        self._step("settle")
+        return None
+
+    def recover(self, due: float) -> Effect:
+        return self._step("recover")
+
+
+CLUSTER = Cluster("127.0.0.1:1", [BrokerHandle(0, "localhost", "127.0.0.1:1", pid=42)], "4.1.1")
+
+
+def _fault(monkeypatch, tmp_path, fail: str = "", at: float = 0, duration: float = 0.01) -> tuple[Fault, EventLog]:
+    Recorder.fail, Recorder.steps = fail, []
+    monkeypatch.setitem(fault_module.FAULTS, "broker_kill", Recorder)
+    log = EventLog(tmp_path / "events.jsonl")
+    fault = Fault(FaultSpec(name="f", action="broker_kill", at=at, duration=duration), log, {})
+    fault.prepare(CLUSTER)
+    fault.schedule(time.time())
+    fault.start()
+    return fault, log
+
+
+def _wait(fault: Fault) -> None:
+    for _ in range(200):
+        try:
+            if not fault.poll():
+                return
+        except Exception:  # noqa: BLE001 - a failed fault is done too
+            return
+        time.sleep(0.05)
+
+
+def _kinds(log: EventLog) -> list[str]:
+    return [json.loads(line)["kind"] for line in log.path.read_text().splitlines()] if log.path.exists() else []
+
+
+@pytest.mark.parametrize("fail", ["inject", "settle"])
+def test_a_failed_step_is_undone_and_reported(monkeypatch, tmp_path, fail: str) -> None:
+    fault, _ = _fault(monkeypatch, tmp_path, fail=fail)
+    _wait(fault)
+    assert Recorder.steps[-1] == "recover"
+    with pytest.raises(Exception, match=f"fault f: {fail} broke"):
+        fault.poll()
+
+
+def test_a_stopped_run_undoes_the_fault_at_once_and_records_its_end(monkeypatch, tmp_path) -> None:
+    fault, log = _fault(monkeypatch, tmp_path, duration=3600)
+    while "settle" not in Recorder.steps:
+        time.sleep(0.01)
+    began = time.time()
+    fault.stop()
+    assert Recorder.steps == ["inject", "settle", "recover"] and time.time() - began < 60
+    assert _kinds(log) == ["fault_start", "fault_end"]
+
+
+class FakeBroker:
+    def __init__(self, name: str, calls: list[str]):
+        self.name, self.calls, self.pid = name, calls, 1
+
+    def signal(self, signum: int) -> None:
+        self.calls.append(f"{self.name}:{signal.Signals(signum).name}")
+
+    def wait_exit(self, timeout: float) -> bool:
+        return True
+
+    def restart(self) -> None:
+        self.calls.append(f"{self.name}:start")
+
+
+def test_rolling_restart_takes_one_broker_at_a_time_waiting_for_the_isr(monkeypatch, tmp_path) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(rolling, "fully_replicated", lambda cluster: lambda: calls.append("in-sync") or True)
+    handles = [BrokerHandle(i, f"b{i}", f"127.0.0.1:{i}", pid=i) for i in (1, 2, 3)]
+    local = {i: FakeBroker(f"b{i}", calls) for i in (1, 2, 3)}
+    log = EventLog(tmp_path / "events.jsonl")
+    fault = Fault(FaultSpec(name="r", action="rolling_restart", at=0, duration=0.01), log, local)  # type: ignore[arg-type]
+    fault.prepare(Cluster("127.0.0.1:1", handles, "4.1.1"))
+    fault.schedule(time.time())
+    fault.start()
+    _wait(fault)
+    fault.stop()
+    assert calls == ["in-sync", *(c for i in (1, 2, 3) for c in (f"b{i}:SIGTERM", f"b{i}:start", "in-sync"))]
+    end = [json.loads(line) for line in log.path.read_text().splitlines()][-1]
+    assert end["kind"] == "fault_end" and end["detail"].endswith("(3 brokers restarted)")
+
+
+def test_decommission_replaces_the_broker_by_the_least_loaded_other_or_drops_it() -> None:
+    current = {("a", 0): [1, 2], ("a", 1): [2, 3], ("b", 0): [3, 1], ("c", 0): [2, 1, 3], ("d", 0): [1, 2]}
+    moved = _without(current, 2, [1, 2, 3, 4])
+    assert moved == {("a", 0): [1, 4], ("a", 1): [4, 3], ("c", 0): [4, 1, 3], ("d", 0): [1, 3]}
+    assert _without({("c", 0): [2, 1, 3]}, 2, [1, 2, 3]) == {("c", 0): [1, 3]}  # RF 3 on 3 brokers: one fewer
+
+
+def test_the_fill_file_takes_real_blocks_up_to_what_was_asked(tmp_path) -> None:
+    path = tmp_path / "fill"
+    assert _allocate(path, 3 * 1024**2) == 3 * 1024**2
+    assert os.stat(path).st_blocks * 512 >= 3 * 1024**2
+
+
+def test_the_reassignment_request_lists_each_topic_once_with_its_partitions() -> None:
+    reader = Reader(request_body({("t", 1): [3, 1], ("t", 0): [1, 3], ("u", 0): [2]}, 30_000))
+    assert reader.take(">i") == 30_000
+    topics = []
+    for _ in range(reader.compact_count()):
+        name, partitions = reader.compact_string(), []
+        for _ in range(reader.compact_count()):
+            index = reader.take(">i")
+            partitions.append((index, [reader.take(">i") for _ in range(reader.compact_count())]))
+            reader.skip_tags()
+        reader.skip_tags()
+        topics.append((name, partitions))
+    reader.skip_tags()
+    assert topics == [("t", [(0, [1, 3]), (1, [3, 1])]), ("u", [(0, [2])])]
+    assert reader.pos == len(reader.data)
+
