@@ -6,7 +6,7 @@ while to come back does not stall the pipeline's clock.
 a fault that runs its course such as a rolling restart or a decommission, when it completed): the
 report's recovery time is the span between them. ``stop()`` undoes a fault still in place at once,
 and a step that fails undoes what was done before the error is handed to ``poll``: a run never ends
-with a broker left down, paused or with a full disk.
+with a broker left down, paused, partitioned or with a full disk.
 """
 
 from __future__ import annotations

@@ -10,8 +10,14 @@ Each action's implementation is the class registered under the same name in
 
 from __future__ import annotations
 
+import gzip
+import os
+import platform
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +34,56 @@ class Need:
     present: Callable[[], bool]
 
 
+def tool(name: str) -> Need:
+    return Need(name, lambda: shutil.which(name) is not None)
+
+
+ROOT = Need("root privileges", lambda: os.geteuid() == 0)
+
+
+def kernel(option: str, module: str, what: str) -> Need:
+    return Need(what, lambda: _kernel_has(option, module))
+
+
+@cache
+def _kernel_config() -> str | None:
+    try:
+        return gzip.decompress(Path("/proc/config.gz").read_bytes()).decode("ascii", "replace")
+    except OSError:
+        return None
+
+
+def _kernel_has(option: str, module: str) -> bool:
+    """Loaded, built in or loadable, from the kernel's config or else its module lists; a kernel that
+    says nothing about itself is given the benefit of the doubt."""
+    if Path(f"/sys/module/{module}").exists():
+        return True
+    config = _kernel_config()
+    if config is not None:
+        return f"\n{option}=y" in config or f"\n{option}=m" in config
+    modules = Path("/lib/modules") / platform.release()
+    lists = [modules / name for name in ("modules.builtin", "modules.dep") if (modules / name).exists()]
+    return not lists or any(f"/{module}.ko" in path.read_text() for path in lists)
+
+
+NETEM = kernel("CONFIG_NET_SCH_NETEM", "sch_netem", "kernel qdisc netem (sch_netem)")
+HTB = kernel("CONFIG_NET_SCH_HTB", "sch_htb", "kernel qdisc htb (sch_htb)")
+CLASSIFY = kernel("CONFIG_NETFILTER_XT_TARGET_CLASSIFY", "xt_CLASSIFY", "iptables CLASSIFY target (xt_CLASSIFY)")
+CGROUP_MATCH = kernel("CONFIG_NETFILTER_XT_MATCH_CGROUP", "xt_cgroup", "iptables cgroup match (xt_cgroup)")
+STATISTIC_MATCH = kernel("CONFIG_NETFILTER_XT_MATCH_STATISTIC", "xt_statistic",
+                         "iptables statistic match (xt_statistic)")
+CGROUP2 = Need("a cgroup v2 hierarchy", lambda: cgroup2_root() is not None)
+
+
+def cgroup2_root() -> Path | None:
+    """Where cgroup v2 is mounted (alone, or as the 'unified' part of a hybrid hierarchy)."""
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 2 and fields[2] == "cgroup2":
+            return Path(fields[1])
+    return None
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     summary: str  # one line for the docs and the schema
@@ -35,6 +91,21 @@ class ActionSpec:
     whole_cluster: bool = False  # acts on every broker; 'broker' is not read
     this_machine: bool = False  # only for brokers whose process runs on this machine
     needs: Callable[[Fault], tuple[Need, ...]] = lambda fault: ()
+
+
+# the broker's packets are picked out by iptables: its ports, and a cgroup for the sockets it opens later
+SELECT = (ROOT, tool("iptables"), CGROUP_MATCH, CGROUP2)
+
+
+def _degrade_needs(fault: Fault) -> tuple[Need, ...]:
+    out = list(SELECT)
+    if fault.latency is not None or fault.bandwidth is not None:
+        out += [tool("tc"), HTB, CLASSIFY]
+    if fault.latency is not None:
+        out.append(NETEM)
+    if fault.loss is not None:
+        out.append(STATISTIC_MATCH)
+    return tuple(out)
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -48,18 +119,25 @@ ACTIONS: dict[str, ActionSpec] = {
                                    "ends when the last one is (duration bounds it)", whole_cluster=True),
     "decommission": ActionSpec("moves the broker's replicas to the others by partition reassignment; ends when "
                                 "the reassignment completes, the original assignment is restored after duration"),
+    "network_partition": ActionSpec("drops every packet to and from the broker (iptables on lo) for duration",
+                                     this_machine=True, needs=lambda fault: SELECT),
+    "network_degrade": ActionSpec("latency (tc netem), loss (iptables statistic) and/or bandwidth (tc htb) on the "
+                                   "broker's packets on lo for duration", params=("latency", "loss", "bandwidth"),
+                                   this_machine=True, needs=_degrade_needs),
 }
 
 PARAMS = sorted({p for a in ACTIONS.values() for p in a.params})
 
 
 def param_problems(fault: Fault) -> Iterator[Problem]:
-    """Parameters given to an action that does not read them."""
+    """Parameters given to an action that does not read them, and a degrade that degrades nothing."""
     action = ACTIONS[fault.action]
     for name in PARAMS:
         if getattr(fault, name) is not None and name not in action.params:
             takes = ", ".join(a for a, d in ACTIONS.items() if name in d.params)
             yield (name,), f"'{name}' applies only to {takes}, not to {fault.action}"
+    if fault.action == "network_degrade" and all(getattr(fault, p) is None for p in action.params):
+        yield (), "network_degrade needs at least one of latency, loss or bandwidth"
 
 
 # --------------------------------------------------------------------------- hosts

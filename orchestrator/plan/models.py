@@ -517,6 +517,10 @@ class Fault(Model):
     broker: int | str = Field(0, description="Broker node id or inventory host name (not read by rolling_restart)")
     fill_to: Fraction | None = Field(None, description="disk_full: the share of the log dir's file system to fill "
                                      "to; default: every free byte")
+    latency: Duration | None = Field(None, gt=0, description="network_degrade: delay added to each packet (tc netem)")
+    loss: Fraction | None = Field(None, description="network_degrade: share of packets dropped")
+    bandwidth: Size | None = Field(None, description="network_degrade: bytes per second each way through the "
+                                   "broker's ports")
 
     @model_validator(mode="after")
     def _params(self) -> "Fault":

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,9 +23,11 @@ from orchestrator.execute.faults import FAULTS, rolling
 from orchestrator.execute.faults.base import Effect, FaultAction
 from orchestrator.execute.faults.decommission import _without
 from orchestrator.execute.faults.disk import _allocate
+from orchestrator.execute.faults.network import BrokerPackets, chain_name
+from orchestrator.execute.local_kafka import free_port
 from orchestrator.execute.log_dirs import Reader
 from orchestrator.execute.reassign import request_body
-from orchestrator.plan.faults import ACTIONS
+from orchestrator.plan.faults import ACTIONS, cgroup2_root
 from orchestrator.plan.models import Fault as FaultSpec
 
 
@@ -158,3 +165,51 @@ def test_the_reassignment_request_lists_each_topic_once_with_its_partitions() ->
     assert topics == [("t", [(0, [1, 3]), (1, [3, 1])]), ("u", [(0, [2])])]
     assert reader.pos == len(reader.data)
 
+
+LISTENER = """import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", {port})); s.listen()
+s.settimeout(0.2)
+end = time.time() + 120
+while time.time() < end:
+    try:
+        s.accept()[0].close()
+    except OSError:
+        pass
+"""
+
+
+def _connects(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.integration  # real iptables rules and a real cgroup on this machine
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("iptables") is None or cgroup2_root() is None,
+                    reason="needs root, iptables and a cgroup v2 hierarchy")
+def test_a_partitioned_process_is_unreachable_until_its_rules_and_cgroup_are_removed() -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", LISTENER.format(port=port)])
+    try:
+        for _ in range(100):
+            if _connects(port):
+                break
+            time.sleep(0.1)
+        home = Path(f"/proc/{proc.pid}/cgroup").read_text()
+        packets = BrokerPackets("unit-cut", proc.pid)
+        try:
+            packets.apply([["-j", "DROP"]])
+            assert not _connects(port)
+            assert Path(f"/proc/{proc.pid}/cgroup").read_text() != home
+        finally:
+            packets.remove()
+        assert _connects(port)
+        rules = subprocess.run(["iptables", "-w", "-t", "mangle", "-S"], capture_output=True, text=True).stdout
+        assert chain_name("unit-cut") not in rules
+        assert not packets.cgroup.exists() and Path(f"/proc/{proc.pid}/cgroup").read_text() == home
+    finally:
+        proc.kill()
+        proc.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.plan import faults
 from orchestrator.plan.faults import ACTIONS
 
 from .sample import BASE
@@ -19,10 +20,45 @@ def test_an_unknown_action_is_an_error_at_its_line_naming_the_known_ones(reject)
 
 
 @pytest.mark.parametrize(("extra", "expected"), [
+    ("    latency: 20ms\n", "PLAN:22:14: faults.0.latency: 'latency' applies only to network_degrade, not to broker_kill"),
     ("    fill_to: 90%\n", "PLAN:22:14: faults.0.fill_to: 'fill_to' applies only to disk_full, not to broker_kill"),
 ])
 def test_a_parameter_of_another_action_is_refused(reject, extra: str, expected: str) -> None:
     assert reject(LOCAL_FAULT.format(action="broker_kill") + extra) == [expected]
+
+
+def test_a_degrade_that_degrades_nothing_is_refused(reject) -> None:
+    assert reject(LOCAL_FAULT.format(action="network_degrade")) == [
+        "PLAN:18:5: faults.0: network_degrade needs at least one of latency, loss or bandwidth"]
+
+
+def _lacking(monkeypatch: pytest.MonkeyPatch, *missing: str) -> None:
+    """Every need whose name is in ``missing`` is absent on this machine, the others present."""
+    monkeypatch.setattr(faults, "present", lambda need: need.what not in missing)
+
+
+def test_a_host_without_what_the_fault_needs_is_refused_at_validate_naming_it(reject, monkeypatch) -> None:
+    _lacking(monkeypatch, "iptables", "root privileges")
+    text = PROVISIONED + INV_OK + "faults:\n  - name: f\n    action: network_partition\n    broker: b2\n    at: 1s\n    duration: 1s\n"
+    assert reject(text) == ["PLAN:27:13: faults.0.action: host b2 lacks what network_partition needs: "
+                            "root privileges, iptables"]
+
+
+def test_latency_needs_netem_and_loss_alone_does_not(reject, monkeypatch, write_plan) -> None:
+    _lacking(monkeypatch, faults.NETEM.what)
+    degrade = LOCAL_FAULT.format(action="network_degrade")
+    assert reject(degrade + "    latency: 50ms\n") == [
+        "PLAN:19:13: faults.0.action: this machine lacks what network_degrade needs: kernel qdisc netem (sch_netem)"]
+    from orchestrator.cli import main
+
+    assert main(["validate", str(write_plan(degrade + "    loss: 1%\n"))]) == 0
+
+
+def test_describing_a_plan_does_not_check_the_hosts(monkeypatch, write_plan, capsys) -> None:
+    from orchestrator.cli import main
+
+    _lacking(monkeypatch, "root privileges")
+    assert main(["plan", str(write_plan(LOCAL_FAULT.format(action="network_partition")))]) == 0
 
 
 def test_a_fault_that_acts_only_here_is_refused_for_a_host_reached_over_ssh(reject) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from orchestrator.execute.faults.base import FaultAction
 from orchestrator.execute.faults.decommission import Decommission
 from orchestrator.execute.faults.disk import DiskFull
+from orchestrator.execute.faults.network import NetworkDegrade, NetworkPartition
 from orchestrator.execute.faults.rolling import RollingRestart
 from orchestrator.execute.faults.signals import KillFault, PauseFault, StopFault
 
@@ -20,4 +21,6 @@ FAULTS: dict[str, type[FaultAction]] = {
     "disk_full": DiskFull,
     "rolling_restart": RollingRestart,
     "decommission": Decommission,
+    "network_partition": NetworkPartition,
+    "network_degrade": NetworkDegrade,
 }
