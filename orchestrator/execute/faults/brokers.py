@@ -21,6 +21,7 @@ import psutil
 
 from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.errors import BrokerError, ProvisionError, RunError
+from orchestrator.execute import lifeline
 from orchestrator.execute.local_kafka import READY_TIMEOUT_S
 from orchestrator.remote.playbooks import HostPlaybooks
 
@@ -69,7 +70,11 @@ class ServiceBroker:
         return True
 
     def restart(self) -> None:
-        done = subprocess.run([str(self.script), "start"], capture_output=True, text=True, timeout=READY_TIMEOUT_S)
+        # the restarted broker belongs to the cluster like the ones provisioning started, not to this
+        # apply: without apply's tag, so a watchdog cleaning up after a dead apply leaves it alone
+        env = {k: v for k, v in os.environ.items() if k != lifeline.ENV}
+        done = subprocess.run([str(self.script), "start"], capture_output=True, text=True, timeout=READY_TIMEOUT_S,
+                              env=env)
         if done.returncode != 0:
             lines = (done.stdout + done.stderr).strip().splitlines() or [f"exit status {done.returncode}"]
             raise BrokerError(f"broker {self.handle.host}: {self.script} start failed: {lines[-1]}")
