@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+# A generated JMeter producer writes one sample per batch of sends, labelled batch_label(workload):
+# all Taurus's kpi.jtl holds. Its messages (sub-samples, labelled with the workload's name) are in
+# MESSAGES_JTL beside it, written by the test plan's own listener after each batch line.
+MESSAGES_JTL = "messages.jtl"
+
+
+def batch_label(workload: str) -> str:
+    return f"{workload} batch"
+
 
 @dataclass(frozen=True)
 class RunDir:
@@ -65,6 +74,9 @@ class RunDir:
 
     def jmeter_artifacts(self, workload: str) -> Path:
         return self.raw_jmeter / workload
+
+    def jmeter_messages(self, workload: str) -> Path:
+        return self.jmeter_artifacts(workload) / MESSAGES_JTL
 
     def jmeter_rendered(self, workload: str) -> Path:
         return self.rendered / "jmeter" / workload

@@ -17,6 +17,7 @@ Per-second latency histograms go to ``results/histograms.jsonl`` (see ``Histogra
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from orchestrator.collect.native import NativeReader, NativeWorkload
 from orchestrator.collect.ranges import AFTER_STOP, BEFORE_START, Ranges, add_ranges, audit
 from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
 from orchestrator.errors import InputError
-from orchestrator.plan.models import ConsumerWorkload, Plan
+from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
 from orchestrator.rundir import RunDir
 from orchestrator.runner.histogram import Histogram
 from orchestrator.summary import (Environment, ErrorCount, Event, LatencyStats, LossExclusion, OrchestratorUsage,
@@ -84,7 +85,7 @@ def collect(run: RunDir) -> Collected:
     events = read_events(run.events, diag)
     native = NativeReader(builder, store, diag)
     native.read(sorted(run.raw_native.rglob("*.jsonl")))
-    labels = _read_jmeter(run, builder, store, diag)
+    labels = _read_jmeter(run, plan, builder, store, diag)
     _read_iostat(run, plan, builder, diag)
     admin = read_admin_samples(run.admin_samples, builder, diag, plan.monitors.kafka_admin.interval)
     store.close()
@@ -140,11 +141,13 @@ def _timeline(builder: TimelineBuilder, events: list[Event]) -> Timeline:
     return builder.build(min(bounds), max(bounds)) if bounds else builder.build()
 
 
-def _read_jmeter(run: RunDir, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics) -> list[JmeterLabel]:
+def _read_jmeter(run: RunDir, plan: Plan, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics) -> list[JmeterLabel]:
     labels: list[JmeterLabel] = []
     root = run.raw_jmeter
+    # generated producers: one sub-sample per message (orchestrator.render.jmx)
+    per_message = {w.name for w in plan.workloads if isinstance(w, ProducerWorkload) and w.engine == "jmeter"}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        aggregator = JtlAggregator(folder.name, builder, store, ClockWatch(diag, folder, 1.0))
+        aggregator = JtlAggregator(folder.name, builder, store, ClockWatch(diag, folder, 1.0), folder.name in per_message)
         for path in sorted(folder.rglob("*.jtl")):
             read_jtl(path, aggregator, diag)
         labels.extend(aggregator.finish())
@@ -258,8 +261,13 @@ def _jmeter_summary(name: str, kind: str, labels: list[JmeterLabel]) -> Workload
     nbytes = sum(l.bytes for l in labels)
     first = min(l.first for l in labels if l.first is not None)
     duration = float(max(l.last for l in labels if l.last is not None) - first + 1)
+    latency = {"elapsed": elapsed_stats(elapsed)}
+    if any(l.delay for l in labels):  # a generated producer: the native producer's three latencies
+        latency |= {"publish_latency": latency["elapsed"],
+                    "publish_delay": elapsed_stats(sum((l.delay for l in labels), Counter())),
+                    "corrected_latency": elapsed_stats(sum((l.corrected for l in labels), Counter()))}
     return WorkloadSummary(
         name=name, kind=kind, engine="jmeter", messages=count - errors, bytes=nbytes, errors=errors, duration_s=duration,
         throughput=Throughput(msgs_per_s=(count - errors) / duration, mb_per_s=nbytes / 1e6 / duration, window_s=duration),
-        latency_ms={"elapsed": elapsed_stats(elapsed)},
+        latency_ms=latency,
     )

@@ -13,6 +13,12 @@ counts in the label totals, with a warning; only its per-second point is lost.
 
 ``jmeter.rate`` counts successful samples per second and ``jmeter.errors`` failed ones, so that
 ``jmeter.error_rate`` = errors / (errors + successes), in percent.
+
+A generated producer (``per_message``) writes one sample per batch of sends, labelled
+``batch_label(workload)``, with one sub-sample per message: batch rows are skipped (kpi.jtl holds
+nothing else; messages.jtl has them before their messages), and a message's ``Connect`` is its
+publish delay (intended ▶ actual send), so that its elapsed time is the publish latency and
+elapsed + Connect the corrected latency, the three latencies the native producer reports.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Callable, Iterator
 from orchestrator.collect.diagnostics import ClockWatch, Diagnostics
 from orchestrator.collect.histograms import PERCENTILES, HistogramStore
 from orchestrator.collect.timeline import SeriesKey, TimelineBuilder
+from orchestrator.rundir import batch_label
 from orchestrator.runner.histogram import bucket_index
 from orchestrator.summary import LatencyStats
 
@@ -37,8 +44,8 @@ JMETER_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadNa
 TAURUS_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,"
                   "grpThreads,allThreads,Latency,Hostname,Connect").split(",")
 _REQUIRED = ("timeStamp", "elapsed", "label", "success")
-# field count, then the index of timeStamp, elapsed, label, success and bytes (None: no bytes column)
-Layout = tuple[int, int, int, int, int, int | None]
+# field count, then the index of timeStamp, elapsed, label, success, bytes and Connect (None: no such column)
+Layout = tuple[int, int, int, int, int, int | None, int | None]
 # per label and second; the elapsed statistics are every one an SLO may name (``METRIC_PATTERN``)
 _SERIES = ("jmeter.rate", "jmeter.errors", "jmeter.error_rate", "jmeter.elapsed.p50", "jmeter.elapsed.p90",
            "jmeter.elapsed.p95", "jmeter.elapsed.p99", "jmeter.elapsed.max", "jmeter.elapsed.mean")
@@ -86,6 +93,8 @@ class JmeterLabel:
     first: int | None = None  # epoch seconds of the first and last sample
     last: int | None = None
     elapsed: Counter = field(default_factory=Counter, repr=False)  # elapsed ms -> samples
+    delay: Counter = field(default_factory=Counter, repr=False)  # per_message: publish delay ms -> messages
+    corrected: Counter = field(default_factory=Counter, repr=False)  # per_message: elapsed + delay ms -> messages
 
     def latency(self) -> LatencyStats:
         return elapsed_stats(self.elapsed)
@@ -103,11 +112,14 @@ class JmeterLabel:
 class JtlAggregator:
     """Per-second cells of one workload, flushed into the timeline once no late sample can reach them.
 
-    A cell is ``[errors, bytes, [elapsed ms, ...]]``: appending to a list is the cheapest thing the
-    hot loop can do per row; sorting and counting happen once per cell, in C, when it is flushed."""
+    A cell is ``[errors, bytes, [elapsed ms, ...], [delay ms, ...]]`` (delays only ``per_message``):
+    appending to a list is the cheapest thing the hot loop can do per row; sorting and counting happen
+    once per cell, in C, when it is flushed."""
 
-    def __init__(self, workload: str, builder: TimelineBuilder, store: HistogramStore, clock: ClockWatch | None = None):
+    def __init__(self, workload: str, builder: TimelineBuilder, store: HistogramStore, clock: ClockWatch | None = None,
+                 per_message: bool = False):
         self.workload, self.builder, self.store, self.clock = workload, builder, store, clock
+        self.per_message = per_message
         self.pending: dict[int, dict[str, list]] = {}  # second -> label -> cell
         self.labels: dict[str, JmeterLabel] = {}
         self.newest = -1
@@ -120,16 +132,21 @@ class JtlAggregator:
         """Aggregate rows of strings laid out as ``layout``; ``where`` gives the line of a bad row.
 
         The hot loop of every JTL: one pass, no per-row objects beyond the csv module's list."""
-        width, i_ts, i_el, i_lb, i_ok, i_by = layout
+        width, i_ts, i_el, i_lb, i_ok, i_by, i_ct = layout
         pending, bad, first_bad = self.pending, 0, None
+        skip = batch_label(self.workload) if self.per_message else None
+        delays = self.per_message and i_ct is not None
         while True:
             try:
                 for row in rows:
                     try:
                         if len(row) != width:
                             raise ValueError
+                        if row[i_lb] == skip:
+                            continue
                         second, elapsed = int(row[i_ts]) // 1000, int(row[i_el])
                         nbytes = int(row[i_by]) if i_by is not None else 0
+                        delay = int(row[i_ct]) if delays else 0
                     except ValueError:
                         bad += 1
                         first_bad = first_bad or where()
@@ -141,16 +158,18 @@ class JtlAggregator:
                     cells = pending.get(second)
                     if cells is None:
                         if second <= self.flushed_to:
-                            self._late(second, row[i_lb], elapsed, row[i_ok] == "true", nbytes)
+                            self._late(second, row[i_lb], elapsed, row[i_ok] == "true", nbytes, delay)
                             continue
                         cells = pending[second] = {}
                     cell = cells.get(row[i_lb])
                     if cell is None:
-                        cell = cells[row[i_lb]] = [0, 0, []]
+                        cell = cells[row[i_lb]] = [0, 0, [], []]
                     if row[i_ok] != "true":
                         cell[0] += 1
                     cell[1] += nbytes
                     cell[2].append(elapsed)
+                    if delays:
+                        cell[3].append(delay)
                 break
             except csv.Error:
                 bad += 1
@@ -158,9 +177,9 @@ class JtlAggregator:
         if bad:
             diag.count(path, "malformed lines skipped", first_bad, n=bad)
 
-    def _late(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int) -> None:
+    def _late(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int, delay: int) -> None:
         self.late += 1
-        self._total(label, second, [0 if ok else 1, nbytes, [elapsed]])
+        self._total(label, second, [0 if ok else 1, nbytes, [elapsed], [delay] if self.per_message else []])
 
     def _total(self, label: str, second: int, cell: list) -> None:
         totals = self.labels.get(label)
@@ -172,22 +191,33 @@ class JtlAggregator:
         totals.first = second if totals.first is None else min(totals.first, second)
         totals.last = second if totals.last is None else max(totals.last, second)
         totals.elapsed.update(cell[2])
+        if cell[3]:
+            totals.delay.update(cell[3])
+            totals.corrected.update(map(sum, zip(cell[2], cell[3])))
 
     def _flush(self, upto: int) -> None:
         for second in sorted(s for s in self.pending if s <= upto):
             if self.clock is not None:
                 self.clock.see(second)
-            merged: list = [0, 0, []]
+            merged: list = [0, 0, [], []]
+            corrected: list[int] = []
             for label, cell in self.pending.pop(second).items():
+                self._total(label, second, cell)  # before the sort: elapsed and delay pair up by row
+                corrected.extend(map(sum, zip(cell[2], cell[3])))
                 cell[2].sort()
                 self._emit(second, label, cell)
-                self._total(label, second, cell)
                 merged[0] += cell[0]
                 merged[1] += cell[1]
                 merged[2].extend(cell[2])
+                merged[3].extend(cell[3])
             merged[2].sort()
             self._emit(second, None, merged)
-            self.store.put("elapsed", self.workload, second, _as_histogram(Counter(merged[2])))
+            elapsed = _as_histogram(Counter(merged[2]))
+            self.store.put("elapsed", self.workload, second, elapsed)
+            if merged[3]:
+                self.store.put("publish_latency", self.workload, second, elapsed)
+                self.store.put("publish_delay", self.workload, second, _as_histogram(Counter(merged[3])))
+                self.store.put("corrected_latency", self.workload, second, _as_histogram(Counter(corrected)))
         self.flushed_to = max(self.flushed_to, upto)
 
     def _emit(self, second: int, label: str | None, cell: list) -> None:
@@ -251,7 +281,8 @@ def _read_csv(path: Path, stream, agg: JtlAggregator, diag: Diagnostics) -> None
     if not has_header:
         stream.seek(0)
         reader = csv.reader(stream)
-    layout = (len(columns), *(columns.index(n) for n in _REQUIRED), columns.index("bytes") if "bytes" in columns else None)
+    layout = (len(columns), *(columns.index(n) for n in _REQUIRED), *(columns.index(n) if n in columns else None
+                                                                       for n in ("bytes", "Connect")))
     agg.feed(reader, layout, path, diag, lambda: reader.line_num)
 
 
@@ -262,11 +293,11 @@ def _read_xml(path: Path, agg: JtlAggregator, diag: Diagnostics) -> None:
         diag.note(path, f"XML JTL is cut short or corrupt ({err}); samples before it were kept", err.position[0])
 
 
-_XML_LAYOUT = (5, 0, 1, 2, 3, 4)
+_XML_LAYOUT = (6, 0, 1, 2, 3, 4, 5)
 
 
 def _xml_rows(path: Path) -> Iterator[list[str]]:
-    """Top-level samples as [ts, t, lb, s, by]; a sub-sample of a transaction is not a row."""
+    """Top-level samples as [ts, t, lb, s, by, ct]; a sub-sample of a transaction is not a row."""
     depth, root = 0, None
     for event, elem in ET.iterparse(str(path), events=("start", "end")):
         if event == "start":
@@ -276,5 +307,5 @@ def _xml_rows(path: Path) -> Iterator[list[str]]:
         depth -= 1
         if depth == 1 and elem.tag in ("httpSample", "sample"):
             a = elem.attrib
-            yield [a.get("ts", ""), a.get("t", ""), a.get("lb", ""), a.get("s", ""), a.get("by", "0")]
+            yield [a.get("ts", ""), a.get("t", ""), a.get("lb", ""), a.get("s", ""), a.get("by", "0"), a.get("ct", "0")]
             root.clear()

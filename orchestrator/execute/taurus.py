@@ -52,7 +52,8 @@ DONE_CODES = (0, 3)
 LEAD_MARGIN_S = 5.0
 SERVER_READY, SERVER_START = Path("orchestrate-ready"), Path("orchestrate-start")
 _CANNOT_RESOLVE = re.compile(r"CannotResolveClassException: ([\w.$]+)")
-_CONSUMED = re.compile(r"^(\d+) messages$")
+# a consumer's poll, or a generated producer's batch: "N messages", "N messages; F failed"
+_MESSAGES = re.compile(r"^(\d+) messages(?:; (\d+) failed)?$")
 
 
 def bzt_binary() -> str:
@@ -235,7 +236,8 @@ class TaurusWorkload(Component):
 class _JtlTail:
     """Rates from the lines kpi.jtl gained over the last few calls. JMeter writes its results in
     bursts, so the rate is averaged over ``WINDOW_S``; it is 0 once the workload is done or the file
-    gained nothing for ``IDLE_S``."""
+    gained nothing for ``IDLE_S``. A line saying "N messages" (a consumer's poll, a generated
+    producer's batch of sends) counts N, and its "F failed" as F errors; any other line counts one."""
 
     WINDOW_S = 5.0
     IDLE_S = 3.0
@@ -260,7 +262,7 @@ class _JtlTail:
         return LiveStats(consumed_per_s=rate, errors=self.errors) if self.consumer else LiveStats(produced_per_s=rate, errors=self.errors)
 
     def _read(self) -> int:
-        """Successes (messages, for a consumer) in the complete lines added since the last read."""
+        """Successes (messages) in the complete lines added since the last read."""
         if not self.path.exists():
             return 0
         with self.path.open("rb") as f:
@@ -273,9 +275,13 @@ class _JtlTail:
             fields = line.split(",")
             if len(fields) < 7 or fields[0] == "timeStamp":
                 continue
-            if fields[6] == "true":
-                consumed = _CONSUMED.match(fields[4]) if self.consumer else None
-                ok += int(consumed.group(1)) if consumed else 1
+            counted = _MESSAGES.match(fields[4])
+            if counted:
+                failed = int(counted.group(2) or 0)
+                ok += int(counted.group(1)) - failed
+                self.errors += failed
+            elif fields[6] == "true":
+                ok += 1
             else:
                 self.errors += 1
         return ok

@@ -1,16 +1,20 @@
 """A native-style producer or consumer workload (``engine: jmeter``) as a JMeter test plan.
 
-The JMX holds structure only: a thread group with a JSR223 Groovy sampler (kafka-clients), a
-pre-processor that builds one client per thread, and a JSR223 timer that keeps the workload's clock
-and paces all threads together on the plan's phase schedule (stock JMeter has no timer that follows a
-rate ramp). The clock starts at the run's common start time (``orchestrate.start_at``, or read from
-``orchestrate.start_file`` when JMeter was started ahead of time) or, without one, when the first
-client is ready. The thread group's own duration is only a safety bound that adds
-``STARTUP_ALLOWANCE_S`` for JVM, Groovy and client start-up and the wait for the start.
+The JMX holds structure only: a thread group with a JSR223 Groovy sampler (kafka-clients) and a
+pre-processor that builds one client per thread. A producer's pre-processor compiles a statically
+typed sender (templates/kafka-producer-setup.groovy.j2) that paces all threads together on the
+plan's phase schedule by intended send time (stock JMeter has no timer that follows a rate ramp, nor
+one that holds tens of thousands of samples per second); each sample is a batch of sends of up to
+``BATCH_MS`` whose acknowledged messages are its sub-samples, which the plan's own listener writes
+to ``orchestrate.messages_jtl`` (Taurus's kpi.jtl keeps one line per batch, so bzt reads little).
+A consumer's JSR223 timer waits for the start and ends its schedule. The clock starts at the run's
+common start time (``orchestrate.start_at``, or read from ``orchestrate.start_file`` when JMeter was
+started ahead of time) or, without one, when the first client is ready. The thread group's own
+duration is only a safety bound that adds ``STARTUP_ALLOWANCE_S`` for JVM, Groovy and client
+start-up and the wait for the start.
 Every value the scripts need is a JMeter property (``KafkaJmx.properties``), which keeps the scripts
 free of ``${}`` so Groovy compiles each one once (``cacheKey``), and keeps secrets out of every file:
-a secret is passed as the NAME of the environment variable that holds it.
-"""
+a secret is passed as the NAME of the environment variable that holds it."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from orchestrator.plan.models import (ConsumerWorkload, Plan, ProducerWorkload, RampPhase, Security, StepsPhase,
                                       UniformSize, NormalSize)
 from orchestrator.render.runner import CONSUMER_DEFAULTS
+from orchestrator.rundir import batch_label
 from orchestrator.templating import render_template
 
 LOGIN_MODULES = {
@@ -29,14 +34,17 @@ LOGIN_MODULES = {
 }
 UNTHROTTLED = -1.0
 STARTUP_ALLOWANCE_S = 600
-# sends a JMeter producer thread keeps outstanding before it waits for the oldest acknowledgement
+# sends a JMeter producer thread keeps outstanding before it waits for acknowledgements
 IN_FLIGHT_PER_THREAD = 5000
+# how long one producer sample (a batch of sends) lasts: ~10 samples per thread and second
+BATCH_MS = 100
 
 
 @dataclass(frozen=True)
 class KafkaJmx:
     jmx: str
     properties: dict[str, str]  # JMeter properties the scripts read; never a secret value
+    per_message: bool = False  # a producer: its own listener writes every message (orchestrate.messages_jtl)
 
 
 def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, bootstrap_servers: str,
@@ -46,32 +54,32 @@ def render_kafka_jmx(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, 
     producer = isinstance(workload, ProducerWorkload)
     role = "producer" if producer else "consumer"
     duration = plan.total_duration if producer else plan.total_duration + workload.drain
-    pace = schedule(plan, workload, servers) if producer else f"{plan.total_duration:.10g}:{UNTHROTTLED:g}:{UNTHROTTLED:g}"
     threads = math.ceil(workload.instances / servers)
     jmx = render_template(
         "kafka-workload.jmx.j2",
         title=f"{plan.metadata.name}: {workload.name}",
         workload=workload.name,
         label=workload.name,
+        sampler_label=batch_label(workload.name) if producer else workload.name,
         threads=threads,
         loops=-1,
         duration_s=math.ceil(duration) + STARTUP_ALLOWANCE_S,
         setup_script=render_template(f"kafka-{role}-setup.groovy.j2"),
         sampler_script=render_template("kafka-producer-send.groovy.j2" if producer else "kafka-consumer-poll.groovy.j2"),
-        timer_script=render_template("kafka-rate-timer.groovy.j2"),
+        timer_script=None if producer else render_template("kafka-consumer-clock.groovy.j2"),
+        messages_jtl="${__P(orchestrate.messages_jtl)}" if producer else None,
     )
-    props = {"kafka.bootstrap.servers": bootstrap_servers, "orchestrate.topic": workload.topic,
-             "orchestrate.schedule": pace}
+    props = {"kafka.bootstrap.servers": bootstrap_servers, "orchestrate.topic": workload.topic}
     props |= security_properties(security)
-    props |= producer_properties(plan, workload) if producer else consumer_properties(workload)
+    props |= producer_properties(plan, workload) if producer else consumer_properties(plan, workload)
     if producer:
-        # the sampler sends and reports asynchronously: a thread's share of max_messages is counted
-        # there, not as loops (its last loops only report outstanding acknowledgements)
-        props |= {"orchestrate.in_flight": str(IN_FLIGHT_PER_THREAD),
+        # a thread's share of max_messages is counted by its sender, not as loops (a loop is a batch)
+        props |= {"orchestrate.schedule": schedule(plan, workload, servers), "orchestrate.label": workload.name,
+                  "orchestrate.batch_ms": str(BATCH_MS), "orchestrate.in_flight": str(IN_FLIGHT_PER_THREAD),
                   "orchestrate.max_per_thread": str(math.ceil(workload.max_messages / (threads * servers))
                                                     if workload.max_messages else -1)}
     props |= {f"kafka.{k}": _text(v) for k, v in workload.properties.items()}
-    return KafkaJmx(jmx=jmx, properties=props)
+    return KafkaJmx(jmx=jmx, properties=props, per_message=producer)
 
 
 def security_properties(security: Security) -> dict[str, str]:
@@ -119,9 +127,9 @@ def producer_properties(plan: Plan, workload: ProducerWorkload) -> dict[str, str
     return props | {"orchestrate.message.distribution": "fixed", "orchestrate.message.max": str(size.size)}
 
 
-def consumer_properties(workload: ConsumerWorkload) -> dict[str, str]:
+def consumer_properties(plan: Plan, workload: ConsumerWorkload) -> dict[str, str]:
     props = {f"kafka.{k}": v for k, v in CONSUMER_DEFAULTS.items()}
-    return props | {"orchestrate.group": workload.group_id,
+    return props | {"orchestrate.duration_s": f"{plan.total_duration:.10g}", "orchestrate.group": workload.group_id,
                     "orchestrate.start": workload.start, "orchestrate.drain_ms": str(round(workload.drain * 1000))}
 
 

@@ -27,6 +27,7 @@ class TaurusConfig:
     jmeter_version: str = DEFAULT_VERSION
     distributed: tuple[str, ...] = ()  # jmeter-server host:port endpoints; empty: JMeter runs the test here
     system_properties: dict[str, str] = field(default_factory=dict)  # -D for the controller JMeter
+    keep_listeners: bool = False  # the plan's own listeners write results too (bzt disables them by default)
 
 
 def render_taurus(config: TaurusConfig) -> str:
@@ -35,4 +36,5 @@ def render_taurus(config: TaurusConfig) -> str:
         artifacts_dir=str(config.artifacts_dir), jmeter=str(config.jmeter),
         jmeter_version=config.jmeter_version, properties=config.properties,
         modifications=config.modifications, load=config.load, distributed=list(config.distributed),
-        system_properties=config.system_properties, shutdown_wait=SHUTDOWN_WAIT_CYCLES, cmdline=NO_UDP_LISTENER)
+        system_properties=config.system_properties,
+        keep_listeners=config.keep_listeners, shutdown_wait=SHUTDOWN_WAIT_CYCLES, cmdline=NO_UDP_LISTENER)

@@ -14,6 +14,7 @@ from orchestrator.artifacts.jmeter import jmeter_home, launcher
 from orchestrator.plan.models import ConsumerWorkload, ExistingTarget, Plan, ProducerWorkload, ProvisionedTarget, Security, Workload
 from orchestrator.render.jmx import render_kafka_jmx
 from orchestrator.render.taurus import TaurusConfig, render_taurus
+from orchestrator.rundir import MESSAGES_JTL
 
 TAURUS_FILE = "taurus.yml"
 
@@ -39,8 +40,11 @@ def render_jmeter_workload(plan: Plan, workload: Workload, plan_path: Path, boot
         generated = render_kafka_jmx(plan, workload, bootstrap, target_security(plan), len(dist.servers) if dist else 1)
         script = out / f"{workload.name}.jmx"
         script.write_text(generated.jmx)
+        props = generated.properties
+        if generated.per_message:
+            props = {**props, "orchestrate.messages_jtl": str(artifacts_dir.resolve() / MESSAGES_JTL)}
         config = TaurusConfig(workload=workload.name, script=script.resolve(), artifacts_dir=artifacts_dir.resolve(),
-                              jmeter=launcher(jmeter_home()), properties=generated.properties)
+                              jmeter=launcher(jmeter_home()), properties=props, keep_listeners=generated.per_message)
         written = [script]
     else:
         from orchestrator.jmeter.script import prepare_script

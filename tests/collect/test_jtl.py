@@ -87,7 +87,7 @@ def test_late_sample_counts_in_totals_but_not_in_flushed_second(tmp_path):
     agg = JtlAggregator("jm", builder, HistogramStore(tmp_path / "h.jsonl"))
     rows = [[str(T0 * 1000), "5", "a", "true", "0"], [str((T0 + LATE_WINDOW_S + 5) * 1000), "5", "a", "true", "0"],
             [str(T0 * 1000 + 10), "9", "a", "true", "0"]]
-    agg.feed(iter(rows), (5, 0, 1, 2, 3, 4), tmp_path / "x.jtl", Diagnostics(tmp_path), lambda: None)
+    agg.feed(iter(rows), (5, 0, 1, 2, 3, 4, None), tmp_path / "x.jtl", Diagnostics(tmp_path), lambda: None)
     labels = agg.finish()
     assert labels[0].count == 3 and agg.late == 1
     assert builder.build().series[SeriesKey("jmeter.rate", workload="jm")][0] == 1.0
@@ -97,3 +97,35 @@ def test_elapsed_stats_exact_percentiles():
     stats = elapsed_stats({1: 50, 2: 40, 10: 9, 100: 1})
     assert (stats.count, stats.p50, stats.p90, stats.p99, stats.max) == (100, 1.0, 2.0, 10.0, 100.0)
     assert stats.mean == pytest.approx((50 + 80 + 90 + 100) / 100)
+
+
+def _batch_with_messages(tmp_path: Path) -> Path:
+    """What a generated producer's listener writes: each batch line, then its messages (sub-samples)."""
+    header = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,grpThreads,allThreads,Latency,Hostname,Connect\n"
+    ms = T0 * 1000
+    lines = [f"{ms},100,jm batch,NONE,3 messages; 1 failed,jm 1-1,false,300,1,1,0,h,0\n",
+             f"{ms + 1},4,jm,NONE,partition 0 offset 0,jm 1-1,true,100,1,1,4,h,0\n",
+             f"{ms + 2},6,jm,NONE,partition 0 offset 1,jm 1-1,true,100,1,1,6,h,10\n",
+             f"{ms + 3},30000,jm,REQUEST_TIMED_OUT,Expiring 1 record(s),jm 1-1,false,100,1,1,30000,h,2\n"]
+    path = tmp_path / "messages.jtl"
+    path.write_text(header + "".join(lines))
+    return path
+
+
+def test_generated_producer_batches_are_skipped_and_connect_is_the_publish_delay(tmp_path):
+    store = HistogramStore(tmp_path / "h.jsonl")
+    agg = JtlAggregator("jm", TimelineBuilder(), store, per_message=True)
+    read_jtl(_batch_with_messages(tmp_path), agg, Diagnostics(tmp_path))
+    [label] = agg.finish()
+    assert (label.label, label.count, label.errors, label.bytes) == ("jm", 3, 1, 300)
+    assert dict(label.delay) == {0: 1, 10: 1, 2: 1}
+    assert dict(label.corrected) == {4: 1, 16: 1, 30002: 1}  # elapsed + delay, message by message
+    assert {kind for kind, _ in store.kinds()} == {"elapsed", "publish_latency", "publish_delay", "corrected_latency"}
+    assert store.histogram("corrected_latency", "jm", T0, T0 + 1).max == 30002 * 1000
+
+
+def test_other_workloads_count_every_row_and_keep_no_delays(tmp_path):
+    agg = JtlAggregator("jm", TimelineBuilder(), HistogramStore(tmp_path / "h.jsonl"))
+    read_jtl(_batch_with_messages(tmp_path), agg, Diagnostics(tmp_path))
+    labels = {l.label: l for l in agg.finish()}
+    assert sorted(labels) == ["jm", "jm batch"] and not labels["jm"].delay

@@ -57,12 +57,29 @@ def mixed_run(kafka_broker, tmp_path_factory) -> RunDir:
 
 
 @pytest.mark.integration
-def test_generated_plan_produces_through_bzt(mixed_run):
-    rows = _rows(mixed_run.raw / "jmeter" / "jmeter-p" / "kpi.jtl")
+def test_generated_plan_produces_through_bzt_one_line_per_message(mixed_run):
+    rows = [r for r in _rows(mixed_run.jmeter_messages("jmeter-p")) if r["label"] == "jmeter-p"]
     assert len(rows) == 300  # 50/s for 6 s, paced across both threads
-    assert {r["success"] for r in rows} == {"true"}
-    assert {r["label"] for r in rows} == {"jmeter-p"}
+    assert {r["success"] for r in rows} == {"true"} and {r["responseCode"] for r in rows} == {"NONE"}
     assert {r["bytes"] for r in rows} == {"100"}
+    assert all(int(r["Connect"]) >= 0 for r in rows)  # the publish delay: intended ▶ actual send
+
+
+@pytest.mark.integration
+def test_bzt_reads_one_line_per_batch_of_sends(mixed_run):
+    rows = _rows(mixed_run.raw / "jmeter" / "jmeter-p" / "kpi.jtl")
+    assert {r["label"] for r in rows} == {"jmeter-p batch"}
+    assert sum(int(r["responseMessage"].split()[0]) for r in rows) == 300
+    assert len(rows) < 300
+
+
+@pytest.mark.integration
+def test_generated_producer_reports_the_native_producers_three_latencies(mixed_run):
+    w = next(w for w in collect(mixed_run).workloads if w.name == "jmeter-p")
+    assert w.messages == 300 and w.errors == 0
+    latency = w.latency_ms
+    assert latency["publish_latency"].count == latency["publish_delay"].count == latency["corrected_latency"].count == 300
+    assert latency["corrected_latency"].max >= latency["publish_latency"].max
 
 
 @pytest.mark.integration
@@ -73,8 +90,9 @@ def test_taurus_ran_offline(mixed_run):
 
 
 @pytest.mark.integration
-def test_only_kpi_jtl_lands_in_the_raw_folder(mixed_run):
-    assert [p.name for p in (mixed_run.raw / "jmeter" / "jmeter-p").glob("*.jtl")] == ["kpi.jtl"]
+def test_only_kpi_jtl_and_the_messages_land_in_the_raw_folder(mixed_run):
+    assert sorted(p.name for p in (mixed_run.raw / "jmeter" / "jmeter-p").glob("*.jtl")) == ["kpi.jtl", "messages.jtl"]
+    assert [p.name for p in (mixed_run.raw / "jmeter" / "jmeter-c").glob("*.jtl")] == ["kpi.jtl"]
 
 
 @pytest.mark.integration
@@ -238,6 +256,15 @@ def test_live_rate_is_zero_once_the_workload_is_done(tmp_path):
     with path.open("a") as f:
         f.write(_jtl_line() * 50)
     assert tail.stats(done=True).produced_per_s == 0.0
+
+
+def test_live_producer_rate_counts_the_messages_of_each_batch_and_their_failures(tmp_path):
+    tail, path, clock = _tail(tmp_path)
+    clock.now += 2
+    with path.open("a") as f:
+        f.write(_jtl_line(message="30 messages") + _jtl_line(success=False, message="12 messages; 2 failed"))
+    stats = tail.stats()
+    assert (stats.produced_per_s, stats.errors) == (20.0, 2)
 
 
 def test_live_consumer_rate_counts_messages_and_errors_count_failed_rows(tmp_path):

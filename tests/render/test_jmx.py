@@ -45,11 +45,12 @@ def test_consumer_jmx_matches_golden(plan, golden):
     golden("consumer.jmx", _render(plan, 1).jmx)
 
 
-@pytest.mark.parametrize("index", [0, 1])
-def test_jmx_is_well_formed_with_groovy_jsr223_elements_that_cache(plan, index):
+@pytest.mark.parametrize("index, elements", [(0, {"JSR223Sampler", "JSR223PreProcessor"}),
+                                             (1, {"JSR223Sampler", "JSR223PreProcessor", "JSR223Timer"})])
+def test_jmx_is_well_formed_with_groovy_jsr223_elements_that_cache(plan, index, elements):
     root = ET.fromstring(_render(plan, index).jmx)
     scripted = [e for e in root.iter() if e.get("testclass", "").startswith("JSR223")]
-    assert {e.get("testclass") for e in scripted} == {"JSR223Sampler", "JSR223PreProcessor", "JSR223Timer"}
+    assert {e.get("testclass") for e in scripted} == elements
     for element in scripted:
         props = {p.get("name"): p.text for p in element.findall("stringProp")}
         assert props["scriptLanguage"] == "groovy" and props["cacheKey"] == "true"
@@ -61,13 +62,30 @@ def test_thread_group_has_threads_loops_and_a_bounded_duration(plan):
     group = root.find(".//ThreadGroup")
     props = {p.get("name"): p.text for p in group.iter("stringProp")}
     assert props["ThreadGroup.num_threads"] == "4"
-    assert props["LoopController.loops"] == "-1"  # the sampler counts its sends; its last loops only report
+    assert props["LoopController.loops"] == "-1"  # the sender counts its sends; a loop is a batch of them
     assert _render(plan, 0).properties["orchestrate.max_per_thread"] == "2501"  # 10001 over 4 threads, rounded up
     assert props["ThreadGroup.duration"] == str(45 + STARTUP_ALLOWANCE_S)
 
 
 def test_schedule_covers_every_phase_with_total_rates(plan):
     assert schedule(plan, plan.workloads[0]) == "10:500:500;20:1000:3000;5:1000:1000;5:2000:2000;5:-1:-1"
+
+
+def test_producer_samples_batches_and_its_own_listener_writes_every_message(plan):
+    rendered = _render(plan, 0)
+    root = ET.fromstring(rendered.jmx)
+    assert root.find(".//JSR223Sampler").get("testname") == "orders batch"
+    listener = root.find(".//ResultCollector")
+    config = listener.find("objProp/value")
+    assert listener.find("stringProp[@name='filename']").text == "${__P(orchestrate.messages_jtl)}"
+    assert (config.findtext("subresults"), config.findtext("connectTime"), config.findtext("xml")) == ("true", "true", "false")
+    assert rendered.per_message and rendered.properties["orchestrate.label"] == "orders"
+    assert rendered.properties["orchestrate.schedule"] == schedule(plan, plan.workloads[0])
+
+
+def test_consumer_has_no_listener_of_its_own(plan):
+    rendered = _render(plan, 1)
+    assert ET.fromstring(rendered.jmx).find(".//ResultCollector") is None and not rendered.per_message
 
 
 def test_producer_settings_become_properties(plan):
@@ -88,7 +106,7 @@ def test_secrets_are_passed_as_environment_variable_names_only(plan):
 
 def test_consumer_runs_for_the_plan_then_drains(plan):
     props = _render(plan, 1).properties
-    assert props["orchestrate.schedule"] == "45:-1:-1"
+    assert props["orchestrate.duration_s"] == "45"
     assert props["orchestrate.drain_ms"] == "5000"
     assert props["orchestrate.group"] == "orchestrate-audit"
     assert props["kafka.session.timeout.ms"] == "6000"  # a short group join, as the native consumer has

@@ -71,3 +71,11 @@ def test_distributed_execution_lists_the_servers_and_controller_system_propertie
 def test_local_execution_has_no_distributed_key(config):
     doc = yaml.safe_load(render_taurus(config))
     assert "distributed" not in doc["execution"][0] and "system-properties" not in doc["modules"]["jmeter"]
+
+
+def test_plan_listeners_are_disabled_unless_the_generated_producer_keeps_its_own(config):
+    from dataclasses import replace
+
+    assert "disable-listeners" not in yaml.safe_load(render_taurus(config))["scenarios"]["orders"]
+    kept = yaml.safe_load(render_taurus(replace(config, keep_listeners=True)))
+    assert kept["scenarios"]["orders"]["disable-listeners"] is False
