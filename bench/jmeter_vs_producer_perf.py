@@ -1,7 +1,7 @@
 """Benchmark: the generated JMeter producer against Kafka's own ProducerPerformance, same client settings.
 
     PYTHONPATH=. .venv/bin/python bench/jmeter_vs_producer_perf.py [--duration 15] [--instances 4]
-        [--records-100 N] [--records-1k N] [--json FILE]
+        [--records-100 N] [--records-1k N] [--repeat R] [--rates 20000 50000] [--json FILE]
 
 In one run, against one local KRaft broker this script starts itself, for 100 B and 1 KiB records:
 
@@ -14,9 +14,11 @@ In one run, against one local KRaft broker this script starts itself, for 100 B 
   cached Kafka jars) with the same client settings (``acks=all linger.ms=5 batch.size=65536
   compression.type=none enable.idempotence=false``), unthrottled, on a fresh 1-partition topic.
 
-The two tools run one after the other (JMeter first at 100 B, Java first at 1 KiB), so neither takes
-the cores from the other. Prints the machine, a Markdown table and the JMeter ÷ Java ratios;
-``--json`` also writes the raw numbers.
+The two tools run one after the other (JMeter first at 100 B, Java first at 1 KiB, swapped in every
+other ``--repeat``), so neither takes the cores from the other. Then, for the rate limiter, the JMeter producer runs throttled at each of
+``--rates`` (msgs/s over all threads, 100 B): achieved msgs/s and the publish delay (intended ▶
+actual send) show whether it holds the open-model rate. Prints the machine and Markdown tables with
+the JMeter ÷ Java ratios; ``--json`` also writes the raw numbers.
 """
 
 from __future__ import annotations
@@ -40,16 +42,17 @@ from orchestrator.rundir import RunDir
 JAVA_PROPS = ["linger.ms=5", "batch.size=65536", "compression.type=none", "enable.idempotence=false"]
 
 
-def run_jmeter(bootstrap: str, size: int, duration: int, instances: int, work: Path) -> dict[str, float]:
-    run = work / f"run-jmeter-{size}"
+def run_jmeter(bootstrap: str, size: int, rate: str, duration: int, instances: int, work: Path) -> dict[str, float]:
+    run = work / f"run-jmeter-{size}-{rate.replace('/', '')}"
     try:
-        apply(_plan(bootstrap, "jmeter", size, "max", duration, instances), work / "plan.yaml", run, False, Progress())
+        apply(_plan(bootstrap, "jmeter", size, rate, duration, instances), work / "plan.yaml", run, False, Progress())
     except OrchestrateError as err:  # e.g. the report stage; the raw results are what we measure
-        print(f"jmeter {size} B: {err}", file=sys.stderr)
+        print(f"jmeter {size} B at {rate}: {err}", file=sys.stderr)
     w = next(w for w in collect(RunDir(run)).workloads if w.name == "jmeter")
-    latency = w.latency_ms["publish_latency"]
+    latency, delay = w.latency_ms["publish_latency"], w.latency_ms["publish_delay"]
     return {"messages": w.messages, "errors": w.errors, "msgs_per_s": w.messages / w.duration_s,
-            "p50_ms": latency.p50, "p99_ms": latency.p99}
+            "p50_ms": latency.p50, "p99_ms": latency.p99, "delay_p99_ms": delay.p99,
+            "corrected_p99_ms": w.latency_ms["corrected_latency"].p99}
 
 
 def main() -> int:
@@ -58,36 +61,48 @@ def main() -> int:
     args.add_argument("--instances", type=int, default=4, help="JMeter threads")
     args.add_argument("--records-100", type=int, default=1_000_000, help="ProducerPerformance records at 100 B")
     args.add_argument("--records-1k", type=int, default=500_000, help="ProducerPerformance records at 1 KiB")
+    args.add_argument("--repeat", type=int, default=1, help="run both sizes this many times, the tools' order swapped")
+    args.add_argument("--rates", type=int, nargs="*", default=[20_000, 50_000], help="throttled JMeter runs, msgs/s")
     args.add_argument("--json", type=Path)
     opts = args.parse_args()
     about = machine()
-    results: dict[str, dict[str, dict[str, float]]] = {}
+    pairs: list[tuple[str, dict[str, dict[str, float]]]] = []  # (record size, {tool: result}), in run order
     with tempfile.TemporaryDirectory(prefix="bench-jmeter-pp-") as tmp:
         work = Path(tmp)
         broker = LocalKafka(KAFKA_VERSION, work / "broker", heap=1024**3, properties={})
         bootstrap = broker.start().bootstrap_servers
         try:
-            for i, (size, records) in enumerate(((100, opts.records_100), (1024, opts.records_1k))):
-                tools = {"jmeter": lambda: run_jmeter(bootstrap, size, opts.duration, opts.instances, work),
-                         "java": lambda: vars(run_java(bootstrap, size, "all", records, JAVA_PROPS))}
-                for name in (list(tools) if i % 2 == 0 else list(tools)[::-1]):
-                    results.setdefault(f"{size} B", {})[name] = tools[name]()
-                    print(f"  {size} B {name}: {results[f'{size} B'][name]}", file=sys.stderr, flush=True)
+            for repeat in range(opts.repeat):
+                for i, (size, records) in enumerate(((100, opts.records_100), (1024, opts.records_1k))):
+                    tools = {"jmeter": lambda: run_jmeter(bootstrap, size, "max", opts.duration, opts.instances, work),
+                             "java": lambda: vars(run_java(bootstrap, size, "all", records, JAVA_PROPS))}
+                    pair: dict[str, dict[str, float]] = {}
+                    for name in (list(tools) if (i + repeat) % 2 == 0 else list(tools)[::-1]):
+                        pair[name] = tools[name]()
+                        print(f"  {size} B {name}: {pair[name]}", file=sys.stderr, flush=True)
+                    pairs.append((f"{size} B", pair))
+            throttled = {rate: run_jmeter(bootstrap, 100, f"{rate}/s", opts.duration, opts.instances, work) for rate in opts.rates}
         finally:
             broker.stop()
     print(f"Machine: {about}\n")
     print(f"JMeter: {opts.instances} threads, {opts.duration} s unthrottled; ProducerPerformance --producer-props "
           f"acks=all {' '.join(JAVA_PROPS)} --throughput -1\n")
     print("| record | tool | messages | msgs/s | p50 ms | p99 ms | JMeter ÷ Java msgs/s |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for cell, pair in results.items():
+    for cell, pair in pairs:
         ratio = pair["jmeter"]["msgs_per_s"] / pair["java"]["msgs_per_s"]
         for name, label in (("java", "ProducerPerformance"), ("jmeter", "JMeter (generated)")):
             r = pair[name]
             count = r.get("messages", r.get("records"))
             print(f"| {cell} | {label} | {count:,} | {r['msgs_per_s']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
                   f"| {f'**{ratio:.2f}**' if name == 'jmeter' else ''} |")
+    if throttled:
+        print("\n| offered msgs/s (100 B) | messages sent ÷ offered | msgs/s over the measured span | publish p99 ms "
+              "| publish delay p99 ms | corrected p99 ms |\n| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for rate, r in throttled.items():
+        print(f"| {rate:,} | {r['messages'] / (rate * opts.duration):.3f} | {r['msgs_per_s']:,.0f} | {r['p99_ms']:.1f} "
+              f"| {r['delay_p99_ms']:.1f} | {r['corrected_p99_ms']:.1f} |")
     if opts.json:
-        opts.json.write_text(json.dumps({"machine": about, "results": results}, indent=2))
+        opts.json.write_text(json.dumps({"machine": about, "pairs": pairs, "throttled": throttled}, indent=2))
     return 0
 
 
