@@ -11,10 +11,9 @@ plan settings (instances, acks all, linger 5 ms, batch 64 KiB, no keys): a nativ
 through bzt).
 
 msgs/s = messages acknowledged / the workload's measured duration, as the collector computes them
-from the run's raw results (so a failure in the report stage does not lose the numbers). p99 is the native
-publish latency (send to acknowledgement, asynchronous, many in flight) and JMeter's sample elapsed
-time (one synchronous send per thread, so it is also the acknowledgement latency, one in flight per
-thread). Prints a Markdown table for docs/benchmarks.md; ``--json`` also writes the raw numbers.
+from the run's raw results (so a failure in the report stage does not lose the numbers). p99 is the
+publish latency of both (send to acknowledgement, asynchronous, many in flight; for JMeter the elapsed
+time of each message's sub-sample). Prints a Markdown table for docs/benchmarks.md; ``--json`` also writes the raw numbers.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ JAVA_PROPS = ["linger.ms=5", "batch.size=65536", "compression.type=none", "enabl
 
 
 def run_jmeter(bootstrap: str, size: int, rate: str, duration: int, instances: int, work: Path) -> dict[str, float]:
-    run = work / f"run-jmeter-{size}-{rate.replace('/', '')}"
+    run = work / f"run-{len(list(work.glob('run-*')))}-jmeter-{size}-{rate.replace('/', '')}"  # a fresh one per run
     try:
         apply(_plan(bootstrap, "jmeter", size, rate, duration, instances), work / "plan.yaml", run, False, Progress())
     except OrchestrateError as err:  # e.g. the report stage; the raw results are what we measure

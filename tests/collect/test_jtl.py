@@ -101,12 +101,12 @@ def test_elapsed_stats_exact_percentiles():
 
 def _batch_with_messages(tmp_path: Path) -> Path:
     """What a generated producer's listener writes: each batch line, then its messages (sub-samples)."""
-    header = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,grpThreads,allThreads,Latency,Hostname,Connect\n"
+    header = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,Latency,Connect\n"
     ms = T0 * 1000
-    lines = [f"{ms},100,jm batch,NONE,3 messages; 1 failed,jm 1-1,false,300,1,1,0,h,0\n",
-             f"{ms + 1},4,jm,NONE,partition 0 offset 0,jm 1-1,true,100,1,1,4,h,0\n",
-             f"{ms + 2},6,jm,NONE,partition 0 offset 1,jm 1-1,true,100,1,1,6,h,10\n",
-             f"{ms + 3},30000,jm,REQUEST_TIMED_OUT,Expiring 1 record(s),jm 1-1,false,100,1,1,30000,h,2\n"]
+    lines = [f"{ms},100,jm batch,NONE,3 messages; 1 failed,jm 1-1,false,300,0,0\n",
+             f"{ms + 1},4,jm,NONE,,jm 1-1,true,100,4,0\n",
+             f"{ms + 2},6,jm,NONE,,jm 1-1,true,100,6,10\n",
+             f"{ms + 3},30000,jm,REQUEST_TIMED_OUT,Expiring 1 record(s),jm 1-1,false,100,30000,2\n"]
     path = tmp_path / "messages.jtl"
     path.write_text(header + "".join(lines))
     return path
