@@ -68,8 +68,10 @@ def test_native_series_combine_instances_per_second(run):
 def test_histogram_window_merges_instances(run):
     collected = collect(run)
     first = collected.histogram("publish_latency", "orders-out", T0, T0 + 1)
-    both = collected.histogram("publish_latency", None, T0, T0 + 2)
+    both = collected.histogram("publish_latency", "orders-out", T0, T0 + 2)
     assert first.count == 6 and both.count == 12
+    # a generated JMeter producer's messages count in the publish latency of all workloads too
+    assert collected.histogram("publish_latency", None, T0, T0 + 2).count == 12 + 5
     assert collected.histogram("e2e_latency", "orders-in", T0 + 100, T0 + 200) is None
     assert collected.histogram("elapsed", "jm", T0, T0 + 2).count == 5
 
@@ -79,6 +81,8 @@ def test_jmeter_workload_and_label_table(run):
     jm = _workload(collected, "jm")
     assert (jm.engine, jm.messages, jm.errors) == ("jmeter", 4, 1)
     assert jm.latency_ms["elapsed"].max == 40.0
+    assert jm.latency_ms["publish_latency"] == jm.latency_ms["elapsed"]  # a generated producer: the native kinds too
+    assert {"publish_delay", "corrected_latency"} <= set(jm.latency_ms)
     assert [(l.label, l.count) for l in collected.jmeter_labels] == [("produce", 3), ("produce, keyed", 2)]
 
 
