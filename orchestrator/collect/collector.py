@@ -207,9 +207,14 @@ def _native_summary(name: str, kind: str, total: NativeWorkload) -> WorkloadSumm
         latency_ms={k: latency_stats(h.to_histogram()) for k, h in sorted(total.hists.items())},
         duplicated=(total.end_duplicated if total.ended == total.instances else total.duplicated) if consumer else None,
         out_of_order=(total.end_out_of_order if total.ended == total.instances else total.out_of_order) if consumer else None,
-        errors_by_code=[ErrorCount(code=code, count=n, first=first)
-                        for code, (n, first) in sorted(total.error_codes.items(), key=lambda kv: (-kv[1][0], kv[0]))],
+        errors_by_code=_error_counts(total.error_codes),
     )
+
+
+def _error_counts(codes: dict[str, tuple[int, float]]) -> list[ErrorCount]:
+    """Most frequent first."""
+    return [ErrorCount(code=code, count=n, first=first)
+            for code, (n, first) in sorted(codes.items(), key=lambda kv: (-kv[1][0], kv[0]))]
 
 
 _EXCLUDED = {
@@ -261,6 +266,11 @@ def _jmeter_summary(name: str, kind: str, labels: list[JmeterLabel]) -> Workload
     nbytes = sum(l.bytes for l in labels)
     first = min(l.first for l in labels if l.first is not None)
     duration = float(max(l.last for l in labels if l.last is not None) - first + 1)
+    codes: dict[str, tuple[int, float]] = {}
+    for label in labels:
+        for code, (n, since) in label.error_codes.items():
+            before, seen = codes.get(code, (0, since))
+            codes[code] = (before + n, min(since, seen))
     latency = {"elapsed": elapsed_stats(elapsed)}
     if any(l.delay for l in labels):  # a generated producer: the native producer's three latencies
         latency |= {"publish_latency": latency["elapsed"],
@@ -269,5 +279,5 @@ def _jmeter_summary(name: str, kind: str, labels: list[JmeterLabel]) -> Workload
     return WorkloadSummary(
         name=name, kind=kind, engine="jmeter", messages=count - errors, bytes=nbytes, errors=errors, duration_s=duration,
         throughput=Throughput(msgs_per_s=(count - errors) / duration, mb_per_s=nbytes / 1e6 / duration, window_s=duration),
-        latency_ms=latency,
+        latency_ms=latency, errors_by_code=_error_counts(codes),
     )

@@ -44,8 +44,9 @@ JMETER_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadNa
 TAURUS_COLUMNS = ("timeStamp,elapsed,label,responseCode,responseMessage,threadName,success,bytes,"
                   "grpThreads,allThreads,Latency,Hostname,Connect").split(",")
 _REQUIRED = ("timeStamp", "elapsed", "label", "success")
-# field count, then the index of timeStamp, elapsed, label, success, bytes and Connect (None: no such column)
-Layout = tuple[int, int, int, int, int, int | None, int | None]
+# field count, then the index of timeStamp, elapsed, label, success, bytes, Connect and responseCode
+# (None: no such column)
+Layout = tuple[int, int, int, int, int, int | None, int | None, int | None]
 # per label and second; the elapsed statistics are every one an SLO may name (``METRIC_PATTERN``)
 _SERIES = ("jmeter.rate", "jmeter.errors", "jmeter.error_rate", "jmeter.elapsed.p50", "jmeter.elapsed.p90",
            "jmeter.elapsed.p95", "jmeter.elapsed.p99", "jmeter.elapsed.max", "jmeter.elapsed.mean")
@@ -95,6 +96,7 @@ class JmeterLabel:
     elapsed: Counter = field(default_factory=Counter, repr=False)  # elapsed ms -> samples
     delay: Counter = field(default_factory=Counter, repr=False)  # per_message: publish delay ms -> messages
     corrected: Counter = field(default_factory=Counter, repr=False)  # per_message: elapsed + delay ms -> messages
+    error_codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # failed samples' responseCode -> (count, first s)
 
     def latency(self) -> LatencyStats:
         return elapsed_stats(self.elapsed)
@@ -112,7 +114,8 @@ class JmeterLabel:
 class JtlAggregator:
     """Per-second cells of one workload, flushed into the timeline once no late sample can reach them.
 
-    A cell is ``[errors, bytes, [elapsed ms, ...], [delay ms, ...]]`` (delays only ``per_message``):
+    A cell is ``[errors, bytes, [elapsed ms, ...], [delay ms, ...], {failed response code: count}]``
+    (delays only ``per_message``):
     appending to a list is the cheapest thing the hot loop can do per row; sorting and counting happen
     once per cell, in C, when it is flushed."""
 
@@ -132,7 +135,7 @@ class JtlAggregator:
         """Aggregate rows of strings laid out as ``layout``; ``where`` gives the line of a bad row.
 
         The hot loop of every JTL: one pass, no per-row objects beyond the csv module's list."""
-        width, i_ts, i_el, i_lb, i_ok, i_by, i_ct = layout
+        width, i_ts, i_el, i_lb, i_ok, i_by, i_ct, i_rc = layout
         pending, bad, first_bad = self.pending, 0, None
         skip = batch_label(self.workload) if self.per_message else None
         delays = self.per_message and i_ct is not None
@@ -158,14 +161,17 @@ class JtlAggregator:
                     cells = pending.get(second)
                     if cells is None:
                         if second <= self.flushed_to:
-                            self._late(second, row[i_lb], elapsed, row[i_ok] == "true", nbytes, delay)
+                            self._late(second, row[i_lb], elapsed, None if row[i_ok] == "true" else _code(row, i_rc),
+                                       nbytes, delay)
                             continue
                         cells = pending[second] = {}
                     cell = cells.get(row[i_lb])
                     if cell is None:
-                        cell = cells[row[i_lb]] = [0, 0, [], []]
+                        cell = cells[row[i_lb]] = [0, 0, [], [], {}]
                     if row[i_ok] != "true":
                         cell[0] += 1
+                        code = _code(row, i_rc)
+                        cell[4][code] = cell[4].get(code, 0) + 1
                     cell[1] += nbytes
                     cell[2].append(elapsed)
                     if delays:
@@ -177,9 +183,11 @@ class JtlAggregator:
         if bad:
             diag.count(path, "malformed lines skipped", first_bad, n=bad)
 
-    def _late(self, second: int, label: str, elapsed: int, ok: bool, nbytes: int, delay: int) -> None:
+    def _late(self, second: int, label: str, elapsed: int, failed: str | None, nbytes: int, delay: int) -> None:
+        """``failed``: the response code of a failed sample, None for a success."""
         self.late += 1
-        self._total(label, second, [0 if ok else 1, nbytes, [elapsed], [delay] if self.per_message else []])
+        self._total(label, second, [0 if failed is None else 1, nbytes, [elapsed], [delay] if self.per_message else [],
+                                    {} if failed is None else {failed: 1}])
 
     def _total(self, label: str, second: int, cell: list) -> None:
         totals = self.labels.get(label)
@@ -191,6 +199,9 @@ class JtlAggregator:
         totals.first = second if totals.first is None else min(totals.first, second)
         totals.last = second if totals.last is None else max(totals.last, second)
         totals.elapsed.update(cell[2])
+        for code, n in cell[4].items():
+            count, first = totals.error_codes.get(code, (0, second))
+            totals.error_codes[code] = (count + n, min(first, second))
         if cell[3]:
             totals.delay.update(cell[3])
             totals.corrected.update(map(sum, zip(cell[2], cell[3])))
@@ -199,7 +210,7 @@ class JtlAggregator:
         for second in sorted(s for s in self.pending if s <= upto):
             if self.clock is not None:
                 self.clock.see(second)
-            merged: list = [0, 0, [], []]
+            merged: list = [0, 0, [], [], {}]
             corrected: list[int] = []
             for label, cell in self.pending.pop(second).items():
                 self._total(label, second, cell)  # before the sort: elapsed and delay pair up by row
@@ -235,6 +246,10 @@ class JtlAggregator:
     def finish(self) -> list[JmeterLabel]:
         self._flush(self.newest)
         return sorted(self.labels.values(), key=lambda l: l.label)
+
+
+def _code(row: list[str], i_rc: int | None) -> str:
+    return (row[i_rc] if i_rc is not None else "") or "unknown"
 
 
 def read_jtl(path: Path, agg: JtlAggregator, diag: Diagnostics) -> None:
@@ -282,7 +297,7 @@ def _read_csv(path: Path, stream, agg: JtlAggregator, diag: Diagnostics) -> None
         stream.seek(0)
         reader = csv.reader(stream)
     layout = (len(columns), *(columns.index(n) for n in _REQUIRED), *(columns.index(n) if n in columns else None
-                                                                       for n in ("bytes", "Connect")))
+                                                                       for n in ("bytes", "Connect", "responseCode")))
     agg.feed(reader, layout, path, diag, lambda: reader.line_num)
 
 
@@ -293,11 +308,11 @@ def _read_xml(path: Path, agg: JtlAggregator, diag: Diagnostics) -> None:
         diag.note(path, f"XML JTL is cut short or corrupt ({err}); samples before it were kept", err.position[0])
 
 
-_XML_LAYOUT = (6, 0, 1, 2, 3, 4, 5)
+_XML_LAYOUT = (7, 0, 1, 2, 3, 4, 5, 6)
 
 
 def _xml_rows(path: Path) -> Iterator[list[str]]:
-    """Top-level samples as [ts, t, lb, s, by, ct]; a sub-sample of a transaction is not a row."""
+    """Top-level samples as [ts, t, lb, s, by, ct, rc]; a sub-sample of a transaction is not a row."""
     depth, root = 0, None
     for event, elem in ET.iterparse(str(path), events=("start", "end")):
         if event == "start":
@@ -307,5 +322,5 @@ def _xml_rows(path: Path) -> Iterator[list[str]]:
         depth -= 1
         if depth == 1 and elem.tag in ("httpSample", "sample"):
             a = elem.attrib
-            yield [a.get("ts", ""), a.get("t", ""), a.get("lb", ""), a.get("s", ""), a.get("by", "0"), a.get("ct", "0")]
+            yield [a.get("ts", ""), a.get("t", ""), a.get("lb", ""), a.get("s", ""), a.get("by", "0"), a.get("ct", "0"), a.get("rc", "")]
             root.clear()

@@ -83,6 +83,7 @@ def test_jmeter_workload_and_label_table(run):
     assert jm.latency_ms["elapsed"].max == 40.0
     assert jm.latency_ms["publish_latency"] == jm.latency_ms["elapsed"]  # a generated producer: the native kinds too
     assert {"publish_delay", "corrected_latency"} <= set(jm.latency_ms)
+    assert [(e.code, e.count, e.first) for e in jm.errors_by_code] == [("500", 1, T0)]  # failed samples by response code
     assert [(l.label, l.count) for l in collected.jmeter_labels] == [("produce", 3), ("produce, keyed", 2)]
 
 

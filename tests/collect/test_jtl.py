@@ -87,7 +87,7 @@ def test_late_sample_counts_in_totals_but_not_in_flushed_second(tmp_path):
     agg = JtlAggregator("jm", builder, HistogramStore(tmp_path / "h.jsonl"))
     rows = [[str(T0 * 1000), "5", "a", "true", "0"], [str((T0 + LATE_WINDOW_S + 5) * 1000), "5", "a", "true", "0"],
             [str(T0 * 1000 + 10), "9", "a", "true", "0"]]
-    agg.feed(iter(rows), (5, 0, 1, 2, 3, 4, None), tmp_path / "x.jtl", Diagnostics(tmp_path), lambda: None)
+    agg.feed(iter(rows), (5, 0, 1, 2, 3, 4, None, None), tmp_path / "x.jtl", Diagnostics(tmp_path), lambda: None)
     labels = agg.finish()
     assert labels[0].count == 3 and agg.late == 1
     assert builder.build().series[SeriesKey("jmeter.rate", workload="jm")][0] == 1.0
@@ -120,6 +120,7 @@ def test_generated_producer_batches_are_skipped_and_connect_is_the_publish_delay
     assert (label.label, label.count, label.errors, label.bytes) == ("jm", 3, 1, 300)
     assert dict(label.delay) == {0: 1, 10: 1, 2: 1}
     assert dict(label.corrected) == {4: 1, 16: 1, 30002: 1}  # elapsed + delay, message by message
+    assert label.error_codes == {"REQUEST_TIMED_OUT": (1, T0)}
     assert {kind for kind, _ in store.kinds()} == {"elapsed", "publish_latency", "publish_delay", "corrected_latency"}
     assert store.histogram("corrected_latency", "jm", T0, T0 + 1).max == 30002 * 1000
 
