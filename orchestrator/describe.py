@@ -6,8 +6,9 @@ from pathlib import Path
 
 from orchestrator.cluster import client_security
 from orchestrator.plan.faults import ACTIONS
-from orchestrator.plan.models import (ConsumerWorkload, ExistingTarget, FixedSize, LocalTarget, NormalSize, Phase, Plan,
-                                      ProducerWorkload, RampPhase, SearchPhase, StepsPhase, UniformSize, Workload)
+from orchestrator.plan.models import (ConsumerWorkload, DrainPhase, ExistingTarget, FixedSize, LocalTarget, NormalSize,
+                                      Phase, Plan, ProducerWorkload, RampPhase, SearchPhase, StepsPhase, UniformSize,
+                                      Workload)
 from orchestrator.plan.units import format_duration
 
 
@@ -71,8 +72,10 @@ def _workload(w: Workload) -> str:
                 f"compression {w.compression}, linger {format_duration(w.linger)}, batch {w.batch_size} B, "
                 f"idempotence {'on' if w.idempotence else 'off'}")
     if isinstance(w, ConsumerWorkload):
+        cost = (f", processing {w.processing.distribution} cost per message, mean "
+                f"{w.processing.mean_s * 1000:g} ms" if w.processing is not None else "")
         return (f"{head}: topic {w.topic}, group {w.group or 'orchestrate-' + w.name}, from {w.start}, "
-                f"drain until idle {format_duration(w.drain)}")
+                f"drain until idle {format_duration(w.drain)}{cost}")
     return f"{head}: JMeter script {w.script}" + (f", topic {w.topic}" if w.topic else "")
 
 
@@ -84,9 +87,19 @@ def _search(phase: SearchPhase, at: float) -> str:
             f"ends with the answer, at most {phase.max_probes} probes ({format_duration(phase.duration)})")
 
 
+def _drain(phase: DrainPhase, at: float) -> str:
+    backlog = (f"{phase.backlog_messages:,} messages" if phase.backlog_messages is not None
+               else f"{phase.backlog:,} B of messages")
+    return (f"{_offset(at)} phase {phase.name}: drain: the producer writes a backlog of {backlog} unthrottled "
+            f"while the consumers hold off; once it is acknowledged they read it; ends when it is read, at most "
+            f"{format_duration(phase.timeout)}")
+
+
 def _phase(phase: Phase, at: float) -> str:
     if isinstance(phase, SearchPhase):
         return _search(phase, at)
+    if isinstance(phase, DrainPhase):
+        return _drain(phase, at)
     if isinstance(phase, RampPhase):
         rate = f"ramp {_rate(phase.rate_from)} → {_rate(phase.rate_to)}"
     elif isinstance(phase, StepsPhase):
@@ -102,7 +115,9 @@ def _timeline(plan: Plan) -> list[str]:
     for phase in plan.phases:
         lines.append(_phase(phase, at))
         at += phase.duration
-    latest = " at the latest (the search ends when it has its answer)" if isinstance(plan.phases[-1], SearchPhase) else ""
+    last = plan.phases[-1]
+    latest = (" at the latest (the search ends when it has its answer)" if isinstance(last, SearchPhase) else
+              " at the latest (the drain ends when the backlog is read)" if isinstance(last, DrainPhase) else "")
     lines.append(f"{_offset(at)} phases end{latest}; consumers drain, then every component stops")
     return lines
 

@@ -15,7 +15,7 @@ from typing import Literal
 from orchestrator.summary import Event
 
 EventKind = Literal["run_start", "run_end", "phase_start", "phase_end", "step_start", "step_end", "fault_start",
-                    "fault_end", "slo_breach", "abort", "interrupt"]
+                    "fault_end", "slo_breach", "abort", "interrupt", "backlog_written", "backlog_drained"]
 
 
 class EventLog:

@@ -37,7 +37,10 @@ from orchestrator.rundir import RunDir
 from orchestrator.summary import Summary
 
 if TYPE_CHECKING:
+    from orchestrator.execute.drain import DrainDriver
     from orchestrator.execute.search import SearchDriver
+
+    PhaseDriver = SearchDriver | DrainDriver
 
 __all__ = ["Outcome", "apply", "describe"]
 
@@ -209,8 +212,8 @@ def _stop_all(components: list[Component]) -> list[str]:
 @dataclass
 class PhaseClock:
     """Writes phase_start/phase_end at the scheduled boundaries as the run passes them, and
-    step_start/step_end around each step of a steps phase. A search (always the last phase) ends
-    when it has its answer: ``end_at`` moves the final boundary there."""
+    step_start/step_end around each step of a steps phase. A search or a drain (always the last
+    phase) ends when it has its answer: ``end_at`` moves the final boundary there."""
 
     plan: Plan
     start_at: float
@@ -287,15 +290,16 @@ def _worst(values: Iterable[float | None]) -> float | None:
 
 
 def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, progress: Progress,
-          search: SearchDriver | None = None) -> None:
+          driver: PhaseDriver | None = None) -> None:
     """Poll every component until the loads finish after the last phase, an abort SLO breaks, or
-    the time bound passes. A search decides its probes as it goes and ends the last phase early."""
+    the time bound passes. A search decides its probes as it goes, a drain when its consumers start;
+    either ends the last phase early."""
     watch = _abort_watch(plan, run)
     next_check = clock.start_at + ABORT_CHECK_S
     while True:
         now = time.time()
         clock.advance(now)
-        if search is not None and (ended := search.poll(now)) is not None:
+        if driver is not None and (ended := driver.poll(now)) is not None:
             clock.end_at(ended)
         end = clock.boundaries()[-1]
         running = [c for c in components.workloads if c.poll()]
@@ -314,14 +318,18 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
         time.sleep(POLL_S)
 
 
-def _search_driver(plan: Plan, run: RunDir, clock: PhaseClock) -> SearchDriver | None:
-    """The driver of the plan's search phase (the last one), which announces its first probe now."""
+def _phase_driver(plan: Plan, run: RunDir, clock: PhaseClock) -> PhaseDriver | None:
+    """The driver of the plan's search or drain phase (the last one); a search announces its first probe now."""
+    from orchestrator.analyze.consumer import drain_phase
     from orchestrator.analyze.steps import search_phase
+    from orchestrator.execute.drain import DrainDriver
     from orchestrator.execute.search import SearchDriver
 
-    if search_phase(plan) is None:
-        return None
-    return SearchDriver(plan, run, clock.events, clock.boundaries()[-2], clock.start_at)
+    if search_phase(plan) is not None:
+        return SearchDriver(plan, run, clock.events, clock.boundaries()[-2], clock.start_at)
+    if drain_phase(plan) is not None:
+        return DrainDriver(plan, run, clock.events, clock.boundaries()[-2], clock.start_at)
+    return None
 
 
 def _abort_watch(plan: Plan, run: RunDir):
@@ -364,16 +372,18 @@ class SignalGuard:
 
 def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, events: EventLog,
          progress: Progress, guard: SignalGuard) -> None:
+    from orchestrator.execute.drain import check_backlog_fits
     from orchestrator.execute.topics import ensure_topics
 
     progress.step(f"target {plan.target.kind}: starting")
     cluster = session.open()
     ready_at = time.time()
+    check_backlog_fits(plan, run)
     progress.step("topics")
     ensure_topics(cluster, plan.topics)
     components = build_components(plan, plan_path, run, events, session)
     clock: PhaseClock | None = None
-    search: SearchDriver | None = None
+    driver: PhaseDriver | None = None
     usage: _OwnUsage | None = None
     try:
         for component in components.all:
@@ -382,16 +392,16 @@ def _run(plan: Plan, plan_path: Path, run: RunDir, session: TargetSession, event
         start_at = time.time() + max([START_LEAD_S, *(c.lead_s for c in components.all)])
         clock = PhaseClock(plan, start_at, events)
         events.write("run_start", plan.metadata.name, f"bootstrap {cluster.bootstrap_servers}", ts=start_at)
-        search = _search_driver(plan, run, clock)
+        driver = _phase_driver(plan, run, clock)
         usage = _OwnUsage(ready_at, start_at)
         for component in components.all:
             component.schedule(start_at)
             component.start()
-        drive(plan, run, components, clock, progress, search)
+        drive(plan, run, components, clock, progress, driver)
     finally:
         guard.shielded = True
-        if search is not None:
-            search.close(time.time())
+        if driver is not None:
+            driver.close(time.time())
         if clock is not None:
             clock.close(time.time())
         progress.step("stopping")

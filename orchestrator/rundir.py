@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,13 +87,17 @@ class RunDir:
         return self.raw / "events.jsonl"
 
     @property
-    def search_control(self) -> Path:
-        """The running search's probes, written by apply and followed by the native runners."""
-        return self.root / "search-control.json"
+    def control(self) -> Path:
+        """A running search's probes or drain's release, written by apply and followed by the native runners."""
+        return self.root / "control.json"
 
     @property
     def broker_dir(self) -> Path:
         return self.root / "broker"
+
+    def broker_free_bytes(self) -> float | None:
+        """Free space under the local broker's data directory, when this run started one."""
+        return float(shutil.disk_usage(self.broker_dir).free) if self.broker_dir.is_dir() else None
 
     @property
     def ansible_dir(self) -> Path:

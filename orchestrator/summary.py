@@ -123,7 +123,7 @@ class StepSpan(Model):
 class Event(Model):
     ts: float
     # run_start, run_end, phase_start, phase_end, step_start, step_end, fault_start, fault_end,
-    # slo_breach, abort, interrupt
+    # slo_breach, abort, interrupt, backlog_written (a drain's consumers released), backlog_drained
     kind: str
     name: str = ""
     detail: str = ""

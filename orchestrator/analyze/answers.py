@@ -20,7 +20,7 @@ from orchestrator.analyze.slo import Measured
 from orchestrator.analyze.window import Window
 from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.plan.models import Plan
-from orchestrator.summary import Answer, SloResult, StepSpan
+from orchestrator.summary import Answer, Event, SloResult, StepSpan
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class AnalysisInput:
     local_free_bytes: float | None = None  # free space under the local broker's data dir, if local
     steps: list[StepSpan] = field(default_factory=list)  # steps and search probes, from the events
     cluster: ClusterFacts = field(default_factory=ClusterFacts)  # what the admin samples said about the cluster
+    events: list[Event] = field(default_factory=list)  # the run's events (a drain's release, ...)
 
 
 class QuestionAnalysis(ABC):

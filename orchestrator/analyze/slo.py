@@ -4,7 +4,8 @@ Window: the SLO's ``phase``, or every phase but warm-ups. Scope: the SLO's ``wor
 workload combined. The value comes from the aggregate that fits the metric (see
 ``orchestrator.plan.metrics``): latency percentiles from the histograms merged over the window
 (never an average of per-second percentiles), rates as messages / window seconds, lost/duplicated/
-out-of-order from the consumers' summaries, disk and broker gauges as the maximum over the window.
+out-of-order from the consumers' summaries, disk and broker gauges as the maximum over the window,
+lag growth as the least-squares slope of the per-second position lag over the window.
 
 With ``sustained``, the SLO is breached only when the per-second series violates the threshold for
 that many consecutive seconds; ``breached_at`` is the first second of the first such stretch.
@@ -27,7 +28,7 @@ from typing import Protocol
 from orchestrator.analyze.latency import stat_ms
 from orchestrator.analyze.live import LiveTail
 from orchestrator.analyze.stall import CONSUMER_KINDS, PRODUCER_KINDS, Feeds, feeds, stall_workloads, waited_ms
-from orchestrator.analyze.window import Window, window_for
+from orchestrator.analyze.window import Window, series_slope, window_for
 from orchestrator.collect.diagnostics import Diagnostics
 from orchestrator.collect.events import phase_spans, read_events
 from orchestrator.collect.timeline import Timeline
@@ -144,6 +145,9 @@ def observe(measured: Measured, metric: MetricSpec, workload: str | None, window
         return _latency(measured, metric, workload, window)
     if metric.reduce == "summary" and whole_run:
         return _from_summaries(measured.workloads, metric, workload)
+    if metric.reduce == "slope":
+        lag = per_second(measured.timeline, spec("consume.position_lag"), workload)
+        return series_slope(lag, measured.timeline, window) if lag is not None else None
     series = per_second(measured.timeline, metric, workload)
     if series is None:
         return None

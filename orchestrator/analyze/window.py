@@ -51,3 +51,15 @@ def window_for(phase: str | None, phases: list[PhaseSpan], timeline: Timeline) -
         return judged_window(phases, timeline)
     spans = _spans(phases, timeline, lambda p: p.name == phase)
     return Window(spans) if spans else None
+
+
+def series_slope(series: list[float | None], timeline: Timeline, window: Window) -> float | None:
+    """The least-squares slope, per second, of the series' points inside the window; None with
+    fewer than three points (two make a line through any noise)."""
+    points = [(float(i), v) for r in window.indices(timeline) for i in r if (v := series[i]) is not None]
+    if len(points) < 3:
+        return None
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_v = sum(v for _, v in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    return sum((t - mean_t) * (v - mean_v) for t, v in points) / spread

@@ -34,7 +34,7 @@ class NativeWorkload(Component):
         self.cluster: Cluster | None = None
         self.specs: list[RunnerSpec] = []
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.tails: list[_FileTail] = []
+        self.tails: list[FileTail] = []
 
     def prepare(self, cluster: Cluster) -> None:
         if self.workload.agents:
@@ -62,7 +62,7 @@ class NativeWorkload(Component):
                     [sys.executable, "-m", "orchestrator.runner", str(spec_path(self.run, self.name, spec.instance))],
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                     preexec_fn=on_parent_death()))
-            self.tails.append(_FileTail(out))
+            self.tails.append(FileTail(out))
 
     def poll(self) -> bool:
         running = False
@@ -103,14 +103,14 @@ class NativeWorkload(Component):
         return (own or lines or [f"nothing logged (see {path})"])[-1]
 
 
-class _FileTail(RecordTail):
+class FileTail(RecordTail):
     """A runner's records read from its JSONL file, each read taking only the complete new lines."""
 
     def __init__(self, path: Path):
         super().__init__()
         self.path, self.offset = path, 0
 
-    def read(self) -> "_FileTail":
+    def read(self) -> "FileTail":
         if self.path.exists():
             with self.path.open("rb") as f:
                 f.seek(self.offset)

@@ -74,11 +74,11 @@ class SearchDriver:
         self.current = self._span(len(self.probes) + 1, step, start)
         per_instance = step.rate / self.producer.instances
         self.probes.append(Probe(self.current.name, int(start * 1e9), {self.producer.name: per_instance}))
-        write_control(self.run.search_control, Control(tuple(self.probes)))
+        write_control(self.run.control, Control(tuple(self.probes)))
         self._announced = (self.current.name, step_detail(step.role, step.rate), start)
 
     def _end(self, at: float, detail: str) -> None:
-        write_control(self.run.search_control, Control(tuple(self.probes), int(at * 1e9)))
+        write_control(self.run.control, Control(tuple(self.probes), int(at * 1e9)))
         if self.current is not None:
             self.events.write("step_end", self.current.name, detail, ts=at)
         self.ended = at

@@ -42,7 +42,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def plan_problems(plan: Plan) -> list[Problem]:
-    checks = (_unique_names, _workload_refs, _slo_refs, _phase_rates, _searches, _faults, _topology, _agents)
+    checks = (_unique_names, _workload_refs, _slo_refs, _phase_rates, _searches, _drains, _consumers, _faults, _topology,
+              _agents)
     return [problem for check in checks for problem in check(plan)]
 
 
@@ -224,12 +225,41 @@ def _searches(plan: Plan) -> Iterator[Problem]:
     for i, phase in enumerate(plan.phases):
         if phase.kind != "search":
             continue
-        if i != len(plan.phases) - 1:
-            yield ("phases", i, "kind"), ("a search must be the last phase: it ends when it has its answer, so "
-                                          "nothing can be scheduled after it")
+        yield from _last_phase(plan, i, "a search must be the last phase: it ends when it has its answer")
         yield from _search_slos(plan, i, phase)
         yield from _search_windows(i, phase)
-        yield from _search_producer(plan, i)
+        yield from _controlled_producer(plan, i)
+
+
+def _last_phase(plan: Plan, i: int, why: str) -> Iterator[Problem]:
+    if i != len(plan.phases) - 1:
+        yield ("phases", i, "kind"), f"{why}, so nothing can be scheduled after it"
+
+
+def _drains(plan: Plan) -> Iterator[Problem]:
+    for i, phase in enumerate(plan.phases):
+        if phase.kind != "drain":
+            continue
+        yield from _last_phase(plan, i, "a drain must be the last phase: it ends when the backlog is drained")
+        yield from _controlled_producer(plan, i)
+        if not any(w.kind == "consumer" for w in plan.workloads):
+            yield ("phases", i, "kind"), (f"drain {phase.name!r} measures how fast consumers read the backlog, and "
+                                          "the plan has no consumer workload")
+        producer = next((w for w in plan.workloads if w.kind == "producer"), None)
+        if phase.backlog is not None and producer is not None and producer.message.payload_file is not None:
+            yield (("phases", i, "backlog"), f"workload {producer.name!r} sends lines of a payload file, whose "
+                   "sizes are known only when sent: give the backlog as backlog_messages")
+
+
+def _consumers(plan: Plan) -> Iterator[Problem]:
+    for i, workload in enumerate(plan.workloads):
+        if getattr(workload, "processing", None) is not None and workload.engine != "native":
+            yield ("workloads", i, "processing"), "a processing cost is modelled by the native consumer only"
+    for i, slo in enumerate(plan.slos):
+        for key in ("sustained", "abort"):
+            if slo.metric == "consume.lag_growth" and getattr(slo, key):
+                yield (("slos", i, key), f"consume.lag_growth is one slope over the whole window, not a value "
+                       f"per second: remove '{key}'")
 
 
 def _search_slos(plan: Plan, i: int, phase) -> Iterator[Problem]:
@@ -281,21 +311,27 @@ def _search_windows(i: int, phase) -> Iterator[Problem]:
                f"({format_duration(phase.measure)}): the confirmation is the longest look at the answer")
 
 
-def _search_producer(plan: Plan, i: int) -> Iterator[Problem]:
+_CONTROL = {"search": ("a search sets the rate of one producer workload", "each probe's rate and its end"),
+            "drain": ("a drain builds its backlog with one producer workload", "when to start and when the drain ends")}
+
+
+def _controlled_producer(plan: Plan, i: int) -> Iterator[Problem]:
+    """A search or a drain steers the runners through a file on this machine as it goes."""
+    kind = plan.phases[i].kind
+    one_producer, told = _CONTROL[kind]
     producers = [(k, w) for k, w in enumerate(plan.workloads) if w.kind == "producer"]
     if len(producers) != 1:
         names = ", ".join(w.name for _, w in producers) or "none"
-        yield ("phases", i, "kind"), (f"a search sets the rate of one producer workload, and the plan has "
-                                      f"{len(producers)} ({names})")
+        yield ("phases", i, "kind"), f"{one_producer}, and the plan has {len(producers)} ({names})"
         return
     for j, other in enumerate(plan.workloads):
         if other.engine != "native":
-            yield (("workloads", j, "engine"), f"a search tells the runners each probe's rate and its end as it "
-                   f"goes, which only the native engine can follow: workload {other.name!r} uses {other.engine}")
+            yield (("workloads", j, "engine"), f"a {kind} tells the runners {told} as it goes, which only the native "
+                   f"engine can follow: workload {other.name!r} uses {other.engine}")
+        elif other.agents:
+            yield (("workloads", j, "agents"), f"a {kind} tells the runners {told} through a file on this machine: "
+                   f"run workload {other.name!r} here (remove 'agents') and raise 'instances' for more load")
     k, workload = producers[0]
-    if workload.agents:
-        yield (("workloads", k, "agents"), f"a search tells the producers each probe's rate through a file on this "
-               f"machine: run workload {workload.name!r} here (remove 'agents') and raise 'instances' for more load")
     if workload.max_messages is not None:
         yield (("workloads", k, "max_messages"), f"max_messages would stop workload {workload.name!r} in the middle "
-               "of the search: remove it")
+               f"of the {kind}: remove it")

@@ -15,8 +15,9 @@ from orchestrator.errors import InputError
 from orchestrator.plan.units import parse_duration, parse_rate, parse_size
 
 # latency: merged histogram over the window; rate: total / window seconds; total: sum;
-# peak: max over the window; ratio: errors / (messages + errors) in percent; summary: workload summaries
-Reduce = Literal["latency", "rate", "total", "peak", "ratio", "summary"]
+# peak: max over the window; ratio: errors / (messages + errors) in percent; summary: workload summaries;
+# slope: the least-squares slope of the per-second series over the window, per second
+Reduce = Literal["latency", "rate", "total", "peak", "ratio", "summary", "slope"]
 Unit = Literal["ms", "msg/s", "MB/s", "%", "B", "count"]
 
 
@@ -35,7 +36,7 @@ _JMETER_ELAPSED = re.compile(r"^jmeter\.elapsed\.(p50|p90|p95|p99|max|mean)$")
 _FIXED: dict[str, tuple[Unit, Reduce]] = {
     "rate": ("msg/s", "rate"), "throughput_mb": ("MB/s", "rate"), "errors": ("count", "total"),
     "lost": ("count", "summary"), "duplicated": ("count", "summary"), "out_of_order": ("count", "summary"),
-    "position_lag": ("count", "peak"), "committed_lag": ("count", "peak"), "util": ("%", "peak"), "await": ("ms", "peak"), "aqu_sz": ("count", "peak"),
+    "position_lag": ("count", "peak"), "committed_lag": ("count", "peak"), "lag_growth": ("msg/s", "slope"), "util": ("%", "peak"), "await": ("ms", "peak"), "aqu_sz": ("count", "peak"),
     "w_per_s": ("count", "peak"), "r_per_s": ("count", "peak"), "wkb_per_s": ("count", "peak"),
     "rkb_per_s": ("count", "peak"), "under_replicated": ("count", "peak"),
     "offline_partitions": ("count", "peak"), "log_dir_bytes": ("B", "peak"),

@@ -327,6 +327,43 @@ class ProducerWorkload(WorkloadBase):
         return data
 
 
+class ProcessingCost(Model):
+    """The time a native consumer spends on each message, as the application would: the consumer
+    works through its messages one after another, so N instances with a mean cost of c handle at
+    most N / c messages per second."""
+
+    distribution: Literal["fixed", "uniform", "normal", "exponential"] = Field(
+        "fixed", description="fixed: every message costs 'delay'; uniform: between 'min' and 'max'; normal: "
+                             "'mean' and 'stddev', clipped at 0; exponential: 'mean'")
+    delay: Duration | None = Field(None, gt=0, description="fixed: the cost of every message ('1ms', '250us')")
+    min: Duration | None = Field(None, description="uniform: the smallest cost")
+    max: Duration | None = Field(None, gt=0, description="uniform: the largest cost")
+    mean: Duration | None = Field(None, gt=0, description="normal, exponential: the mean cost")
+    stddev: Duration | None = Field(None, description="normal: the standard deviation")
+
+    @model_validator(mode="after")
+    def _fields(self) -> "ProcessingCost":
+        needs = {"fixed": ("delay",), "uniform": ("min", "max"), "normal": ("mean", "stddev"), "exponential": ("mean",)}
+        wanted = needs[self.distribution]
+        problems = [((name,), f"{self.distribution} needs '{name}'") for name in wanted if getattr(self, name) is None]
+        problems += [((name,), f"'{name}' does not apply to distribution {self.distribution}")
+                     for name in ("delay", "min", "max", "mean", "stddev")
+                     if name not in wanted and getattr(self, name) is not None]
+        if not problems and self.distribution == "uniform" and self.min > self.max:
+            problems.append((("min",), f"min ({self.min:g}s) is larger than max ({self.max:g}s)"))
+        if problems:
+            raise FieldProblems(problems)
+        return self
+
+    @property
+    def mean_s(self) -> float:
+        if self.distribution == "fixed":
+            return self.delay
+        if self.distribution == "uniform":
+            return (self.min + self.max) / 2.0
+        return self.mean
+
+
 class ConsumerWorkload(WorkloadBase):
     """Consumes a topic in a consumer group and checks sequence numbers for loss and duplicates."""
 
@@ -335,6 +372,8 @@ class ConsumerWorkload(WorkloadBase):
     group: Name | None = Field(None, description="Consumer group; default: orchestrate-<workload name>")
     start: Literal["earliest", "latest"] = Field("earliest", description="auto.offset.reset for a new group")
     drain: Duration = Field("10s", description="After the last phase, keep consuming until idle this long")
+    processing: ProcessingCost | None = Field(None, description="Time spent on each message after it arrives "
+                                              "(native engine): a model of the application's own work")
 
     @property
     def group_id(self) -> str:
@@ -368,7 +407,7 @@ class PhaseBase(Model):
 class WarmupPhase(PhaseBase):
     """Load that is measured but excluded from SLO verdicts."""
 
-    kind: Literal["warmup"] = Field(description="warmup, steady, ramp, steps or search")
+    kind: Literal["warmup"] = Field(description="warmup, steady, ramp, steps, search or drain")
     duration: Duration = Field(gt=0, description="How long the phase lasts")
     rate: Rate | None = Field(None, description="Producer rate during warm-up; default: each workload's rate")
 
@@ -376,7 +415,7 @@ class WarmupPhase(PhaseBase):
 class SteadyPhase(PhaseBase):
     """Hold a constant rate."""
 
-    kind: Literal["steady"] = Field(description="warmup, steady, ramp, steps or search")
+    kind: Literal["steady"] = Field(description="warmup, steady, ramp, steps, search or drain")
     duration: Duration = Field(gt=0, description="How long the phase lasts")
     rate: Rate | None = Field(None, description="Producer rate; default: each workload's rate")
 
@@ -384,7 +423,7 @@ class SteadyPhase(PhaseBase):
 class RampPhase(PhaseBase):
     """Change the producer rate linearly from one value to another."""
 
-    kind: Literal["ramp"] = Field(description="warmup, steady, ramp, steps or search")
+    kind: Literal["ramp"] = Field(description="warmup, steady, ramp, steps, search or drain")
     duration: Duration = Field(gt=0, description="How long the ramp lasts")
     rate_from: Rate = Field(alias="from", description="Rate at the start (a number, not 'max')")
     rate_to: Rate = Field(alias="to", description="Rate at the end (a number, not 'max')")
@@ -393,7 +432,7 @@ class RampPhase(PhaseBase):
 class StepsPhase(PhaseBase):
     """Hold each rate in turn for step_duration: a staircase to find capacity."""
 
-    kind: Literal["steps"] = Field(description="warmup, steady, ramp, steps or search")
+    kind: Literal["steps"] = Field(description="warmup, steady, ramp, steps, search or drain")
     step_duration: Duration = Field(gt=0, description="How long each step lasts")
     rates: list[Rate] = Field(min_length=1, description="The rate of each step (numbers, not 'max')")
 
@@ -412,7 +451,7 @@ class SearchPhase(PhaseBase):
     """Search for the highest rate that holds the named SLOs: probe rates, growing then bisecting,
     and confirm the answer. Ends when it has the answer, so it must be the last phase."""
 
-    kind: Literal["search"] = Field(description="warmup, steady, ramp, steps or search")
+    kind: Literal["search"] = Field(description="warmup, steady, ramp, steps, search or drain")
     slos: list[Name] = Field(default_factory=list, description="The SLOs the search holds each probe to (names under 'slos')")
     start_rate: Rate = Field(description="Rate of the first probe (a number, not 'max')")
     max_rate: Rate = Field(description="The search never probes above this rate (a number, not 'max')")
@@ -434,14 +473,37 @@ class SearchPhase(PhaseBase):
         return self.probe_bound * self.max_probes
 
 
-Phase = Annotated[Union[WarmupPhase, SteadyPhase, RampPhase, StepsPhase, SearchPhase], Field(discriminator="kind")]
+class DrainPhase(PhaseBase):
+    """Build a backlog, then measure how fast the consumers drain it: the plan's producer sends the
+    backlog unthrottled while the consumer workloads hold off (joined, not fetching); once every
+    message of it is acknowledged the consumers start, and the phase ends when they have read it
+    all, or at 'timeout'. Ends when drained, so it must be the last phase."""
+
+    kind: Literal["drain"] = Field(description="warmup, steady, ramp, steps, search or drain")
+    backlog: Size | None = Field(None, gt=0, description="Backlog to build, in bytes of payload ('2GiB'); or give backlog_messages")
+    backlog_messages: int | None = Field(None, strict=True, ge=1, description="Backlog to build, in messages")
+    timeout: Duration = Field("10m", gt=0, description="The phase ends at this point even when the backlog is not drained")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> "DrainPhase":
+        if (self.backlog is None) == (self.backlog_messages is None):
+            raise FieldProblems([(("backlog",), "give one of 'backlog' (bytes) or 'backlog_messages'")])
+        return self
+
+    @property
+    def duration(self) -> float:
+        """An upper bound: the phase usually ends when the backlog is drained."""
+        return self.timeout
+
+
+Phase = Annotated[Union[WarmupPhase, SteadyPhase, RampPhase, StepsPhase, SearchPhase, DrainPhase], Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- SLOs
 
 METRIC_PATTERN = re.compile(
     r"^(produce|consume)\.(rate|throughput_mb|errors|error_rate|lost|duplicated|out_of_order)$"
-    r"|^consume\.(position_lag|committed_lag|lag)$"
+    r"|^consume\.(position_lag|committed_lag|lag|lag_growth)$"
     r"|^(publish_latency|publish_delay|corrected_latency|e2e_latency)\.(p50|p90|p95|p99|p999|max|mean)$"
     r"|^disk\.(util|await|aqu_sz|w_per_s|r_per_s|wkb_per_s|rkb_per_s)$"
     r"|^broker\.(under_replicated|offline_partitions|log_dir_bytes)$"

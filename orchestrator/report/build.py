@@ -11,7 +11,6 @@ or corrupt raw sources become warnings (in summary.json and the report), never a
 from __future__ import annotations
 
 import platform
-import shutil
 from pathlib import Path
 
 from orchestrator import __version__
@@ -97,9 +96,7 @@ def _search_scoped(results: list[SloResult], scope: dict[str, str]) -> list[SloR
 
 def local_free_bytes(run: RunDir, plan: Plan) -> float | None:
     """Free space under the local broker's data directory, when this run started the broker."""
-    if isinstance(plan.target, LocalTarget) and run.broker_dir.is_dir():
-        return float(shutil.disk_usage(run.broker_dir).free)
-    return None
+    return run.broker_free_bytes() if isinstance(plan.target, LocalTarget) else None
 
 
 def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured | None = None) -> Summary:
@@ -111,7 +108,8 @@ def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured 
     info = run_info(run, collected.events, collected)
     window = judged_window(collected.phases, collected.timeline)
     answers, answer_warnings = answer_questions(AnalysisInput(
-        plan, measured, window, slos, local_free_bytes(run, plan), steps=steps, cluster=collected.cluster))
+        plan, measured, window, slos, local_free_bytes(run, plan), steps=steps, cluster=collected.cluster,
+        events=collected.events))
     return Summary(
         plan={"name": plan.metadata.name, "description": plan.metadata.description, "labels": dict(plan.metadata.labels)},
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),

@@ -105,7 +105,7 @@ def _markers(events: list[Event], summary: Summary, t0: int) -> Markers:
             open_faults[e.name] = e.ts
         elif e.kind == "fault_end" and e.name in open_faults:
             spans.append(Span(e.name, open_faults.pop(e.name) - t0, e.ts - t0, "fault"))
-        elif e.kind in ("slo_breach", "abort", "interrupt"):
+        elif e.kind in ("slo_breach", "abort", "interrupt", "backlog_written", "backlog_drained"):
             instants.append((f"{e.kind.replace('_', ' ')} {e.name}".strip(), e.ts - t0))
     end = summary.run.ended if summary.run.ended is not None else t0
     spans += [Span(name, start - t0, end - t0, "fault") for name, start in open_faults.items()]

@@ -18,10 +18,19 @@ After the schedule it keeps consuming until nothing arrived for ``drain_s`` seco
 longer than ``drain_max_s``. A stop (SIGINT/SIGTERM; the orchestrator stops the producers first)
 ends the schedule there and then: the consumer reads on until it has caught up with the log end of
 every partition it holds, with the same bounds; a second signal stops it at once.
+
+In a drain phase it holds off (its partitions paused: still in the group, fetching nothing) until
+the control file releases it, so the backlog is read by a group that has already settled.
+
+With a processing cost it spends the cost of each message after taking it, one message after
+another as a single-threaded application would (sleeping it off, a slice at a time), and takes
+at most ``WORK_S`` worth of messages at once, so that what an interval counts was also worked on
+within about that long. End-to-end latency is stamped on arrival, before the work.
 """
 
 from __future__ import annotations
 
+import random
 import time
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -29,13 +38,37 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from orchestrator.runner.client import LOG, RunnerError, StopFlag, client_config, start_token, topic_partitions
 from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.records import IntervalRole, RecordWriter, public_config
-from orchestrator.runner.schedule import TimedPhase
+from orchestrator.runner.schedule import TimedPhase, phase_at
 from orchestrator.runner.sequence import MAGIC, PREFIX, SeenRanges, count_in, stream_key
-from orchestrator.runner.spec import RunnerSpec
+from orchestrator.runner.spec import ProcessingSpec, RunnerSpec
 
 BATCH = 1000
 POLL_S = 0.1
 CAUGHT_UP_CHECK_NS = 200_000_000  # while draining after a stop: how often the log ends are asked for
+WORK_S = 0.1  # with a processing cost: the work taken on at once
+SLACK_NS = 10_000_000  # oversleeping by up to this much is made up on the next messages
+
+
+class Work:
+    """The processing cost: a delay drawn for every message, slept off against a running clock."""
+
+    def __init__(self, spec: ProcessingSpec, seed: int):
+        rng = random.Random(seed)
+        draws = {"fixed": lambda: spec.delay_s, "uniform": lambda: rng.uniform(spec.min_s, spec.max_s),
+                 "normal": lambda: max(0.0, rng.gauss(spec.mean_s, spec.stddev_s)),
+                 "exponential": lambda: rng.expovariate(1.0 / spec.mean_s)}
+        self.draw = draws[spec.distribution]
+        mean = {"fixed": spec.delay_s, "uniform": (spec.min_s + spec.max_s) / 2.0}.get(spec.distribution, spec.mean_s)
+        self.batch = max(1, min(BATCH, int(WORK_S / mean))) if mean > 0 else BATCH
+        self.busy_until = 0
+
+    def owe(self, messages: int, now_ns: int) -> int:
+        """The time by which the work on ``messages`` more is done."""
+        cost = sum(self.draw() for _ in range(messages))
+        # just behind: the sleep overshot, and the next messages make up for it; further behind: idle
+        base = self.busy_until if self.busy_until >= now_ns - SLACK_NS else now_ns
+        self.busy_until = base + int(cost * 1e9)
+        return self.busy_until
 
 
 class Interval:
@@ -61,6 +94,9 @@ class NativeConsumer(IntervalRole):
         self.start_offsets: dict[int, int] = {}  # partition -> lowest offset this instance started reading at
         self.end_offsets: dict[int, int] = {}  # partition -> its position when it stopped
         self._next_caught_up_check = 0
+        self.paused = False
+        self.drains = any(tp.phase.kind == "drain" for tp in self.phases)
+        self.work = Work(spec.processing, spec.seed) if spec.processing is not None else None
 
     def run(self) -> None:
         spec = self.spec
@@ -84,8 +120,12 @@ class NativeConsumer(IntervalRole):
         idle_ns = int(self.spec.drain_s * 1e9)
         last_message, stopped_at = 0, None
         consume = self.consumer.consume
+        batch = self.work.batch if self.work is not None else BATCH
         while not self.stop.urgent:
-            messages = consume(BATCH, 0) or consume(1, POLL_S)
+            held = self._held(time.time_ns())
+            if held != self.paused:
+                self._hold(held)
+            messages = consume(batch, 0) or consume(1, POLL_S)
             now = time.time_ns()
             if self.stop.requested and stopped_at is None:
                 stopped_at = now
@@ -97,6 +137,8 @@ class NativeConsumer(IntervalRole):
                 self._handle(messages, now)
                 last_message = self.last_message_at = now
             self.roll_if_due(now)
+            if messages and self.work is not None:
+                self._work_off(self.work.owe(len(messages), now))
             # idle counts only once partitions are assigned: a slow group join is not an empty topic
             quiet_since = max(last_message, schedule_end, self.assigned_at or now)
             if now >= hard_end or (now >= schedule_end and now - quiet_since >= idle_ns):
@@ -129,6 +171,33 @@ class NativeConsumer(IntervalRole):
             return False  # a broker that does not answer now: keep reading until the drain's bounds
         return True
 
+    def _work_off(self, until_ns: int) -> None:
+        """Sleep until the work is done, closing intervals on time meanwhile."""
+        while not self.stop.urgent:
+            now = time.time_ns()
+            self.roll_if_due(now)
+            if now >= until_ns:
+                return
+            time.sleep(min(until_ns - now, self.clock.end_ns - now, int(POLL_S * 1e9)) / 1e9)
+
+    def _held(self, now_ns: int) -> bool:
+        """In a drain phase (or before one that starts the schedule) until the orchestrator releases
+        the consumers."""
+        if not self.drains or self.control is None or self.stop.requested:
+            return False  # a stopped run reads what it can: the drain's answer is lost anyway
+        first = self.phases[0]
+        tp = first if now_ns < first.start_ns else phase_at(self.phases, now_ns)
+        if tp is None or tp.phase.kind != "drain":
+            return False
+        release = self.control.refresh(now_ns).release_ns
+        return release is None or now_ns < release
+
+    def _hold(self, held: bool) -> None:
+        assignment = self.consumer.assignment()
+        if assignment:
+            (self.consumer.pause if held else self.consumer.resume)(assignment)
+        self.paused = held
+
     def _assigned(self, consumer: Consumer, partitions: list) -> None:
         """Start each partition at an explicit offset and commit it with the run's start token."""
         try:
@@ -159,6 +228,8 @@ class NativeConsumer(IntervalRole):
     def _assign(self, consumer: Consumer, partitions: list) -> None:
         cooperative = "cooperative" in self.config.get("partition.assignment.strategy", "")
         (consumer.incremental_assign if cooperative else consumer.assign)(partitions)
+        if partitions and self.paused:  # given partitions while held (a rebalance): they start paused too
+            consumer.pause(partitions)
 
     def _handle(self, messages: list, now_ns: int) -> None:
         cur, streams = self.cur, self.streams

@@ -1,11 +1,13 @@
-"""The control file of a search phase: the orchestrator's probes as it decides them, read by runners.
+"""The control file of a search or drain phase: the orchestrator's decisions as it makes them, read
+by runners.
 
     {"probes": [{"name": "search/1", "start": 1795597141.51, "rates": {"load": 2500.0}}, ...],
-     "end": null}
+     "end": null, "release": null}
 
 ``rates`` are per instance, by workload. A probe is announced before its ``start`` (an epoch
 second on the runners' interval grid), so every instance changes rate at the same moment; ``end``
-is when the search phase ends, also announced ahead. The orchestrator writes the whole file to a
+is when the search or drain phase ends, also announced ahead; ``release`` is when the consumers of a
+drain phase start reading the backlog (a drain has no probes). The orchestrator writes the whole file to a
 temporary name and renames it into place, so a reader never sees half of it; a runner looks at the
 file at most every ``CHECK_NS`` and re-reads it only when it changed.
 """
@@ -31,10 +33,19 @@ class Probe:
 class Control:
     probes: tuple[Probe, ...] = ()
     end_ns: int | None = None
+    release_ns: int | None = None
 
     def to_json(self) -> str:
         return json.dumps({"probes": [{"name": p.name, "start": p.start_ns / 1e9, "rates": p.rates} for p in self.probes],
-                           "end": None if self.end_ns is None else self.end_ns / 1e9})
+                           "end": _seconds(self.end_ns), "release": _seconds(self.release_ns)})
+
+
+def _seconds(ns: int | None) -> float | None:
+    return None if ns is None else ns / 1e9
+
+
+def _ns(seconds: object) -> int | None:
+    return None if seconds is None else int(float(seconds) * 1e9)
 
 
 def parse_control(text: str) -> Control:
@@ -43,9 +54,8 @@ def parse_control(text: str) -> Control:
         data = json.loads(text)
         probes = tuple(Probe(str(p["name"]), int(float(p["start"]) * 1e9),
                              {str(k): float(v) for k, v in p["rates"].items()}) for p in data["probes"])
-        end = data.get("end")
-        return Control(tuple(sorted(probes, key=lambda p: p.start_ns)), None if end is None else int(float(end) * 1e9))
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as err:
+        return Control(tuple(sorted(probes, key=lambda p: p.start_ns)), _ns(data.get("end")), _ns(data.get("release")))
+    except (KeyError, TypeError, ValueError, AttributeError, json.JSONDecodeError) as err:
         raise ValueError(f"not a control file: {err}") from None
 
 

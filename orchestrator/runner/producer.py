@@ -20,7 +20,9 @@ which tell the loss audit whether a consumer could have read them.
 
 In a search phase the rate is the current probe's, from the control file: each probe has its own
 open-model schedule from its start, so a probe that fell behind leaves its backlog behind instead
-of sending it at the next probe's rate.
+of sending it at the next probe's rate. A drain phase (always the last) is unthrottled until this
+instance's share of the backlog is sent; the producer then waits for its acks and ends, and its end
+record tells the orchestrator that its share is acknowledged.
 """
 
 from __future__ import annotations
@@ -212,8 +214,11 @@ class NativeProducer(IntervalRole):
         return self._throttled if tp.throttled else self._unthrottled
 
     def _unthrottled(self, tp: TimedPhase) -> None:
+        """As fast as the client takes them, until the phase ends or, in a drain, its backlog is sent."""
         poll, limit = self.producer.poll, self.spec.max_messages
-        while self._go():
+        if tp.phase.messages is not None:
+            limit = self._sent() + tp.phase.messages if limit is None else min(limit, self._sent() + tp.phase.messages)
+        while self._go() and (limit is None or self._sent() < limit):
             now = time.time_ns()
             if now >= tp.end_ns:
                 return

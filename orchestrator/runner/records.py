@@ -52,8 +52,9 @@ LIVE_LATENCY = ("publish_latency", "e2e_latency")
 
 class RecordTail:
     """One runner's latest state as its records arrive, for the progress line: the newest interval's
-    rate, p99 and position lag, errors since the start, and whether it ended. A line can arrive twice
-    (remote polls return overlapping tails), so an interval no newer than the last one is skipped."""
+    rate, p99 and position lag, errors since the start, and whether it ended; and, for a drain, the
+    messages and bytes acked or received so far by interval phase. A line can arrive twice (remote
+    polls return overlapping tails), so an interval no newer than the last one is skipped."""
 
     def __init__(self) -> None:
         self.last_ts = 0.0
@@ -61,6 +62,8 @@ class RecordTail:
         self.errors = 0
         self.lag: int | None = None
         self.ended = False
+        self.by_phase: dict[str | None, int] = {}  # messages acked or received, by interval phase
+        self.bytes_by_phase: dict[str | None, int] = {}
         self._latency: dict | None = None  # decoded only when asked for: most intervals are never shown
 
     def add(self, lines: Iterable[str | bytes]) -> None:
@@ -78,9 +81,12 @@ class RecordTail:
             hists = record.get("hist") or {}
             self._latency = next((hists[name] for name in LIVE_LATENCY if (hists.get(name) or {}).get("count")),
                                  self._latency)
+            count, phase = record.get("acked", record.get("received", 0)), record.get("phase")
+            self.by_phase[phase] = self.by_phase.get(phase, 0) + count
+            self.bytes_by_phase[phase] = self.bytes_by_phase.get(phase, 0) + record.get("bytes", 0)
             seconds = record["ts"] - record.get("start", record["ts"])
             if seconds >= 0.5:  # a short last interval says little about the rate
-                self.rate = record.get("acked", record.get("received", 0)) / seconds
+                self.rate = count / seconds
 
     def p99_ms(self) -> float | None:
         """p99 of the newest interval that had any latency samples."""
@@ -99,6 +105,7 @@ def public_config(spec: RunnerSpec) -> dict[str, Any]:
         "seed": spec.seed, "schedule": [vars(p) for p in spec.schedule],
         "message": vars(spec.message), "keys": vars(spec.keys), "group": spec.group, "start": spec.start,
         "control": spec.control, "await_groups": spec.await_groups,
+        "processing": vars(spec.processing) if spec.processing else None,
     }
 
 
@@ -139,7 +146,7 @@ class IntervalRole:
         self.control = ControlReader(Path(spec.control)) if spec.control else None
 
     def schedule_end_ns(self, now_ns: int) -> int:
-        """The end of the last phase, or earlier when the search (always last) announced its end."""
+        """The end of the last phase, or earlier when the search or drain (always last) announced its end."""
         end = self.phases[-1].end_ns
         if self.control is not None:
             announced = self.control.refresh(now_ns).end_ns

@@ -7,6 +7,9 @@ Rates are per instance, in messages per second; ``null`` means unthrottled. ``st
 epoch second at which every process of a run starts its schedule, so phases line up across
 processes and with the pipeline's clock. A ``search`` phase starts at its rate and then follows the
 ``control`` file (``orchestrator.runner.control``); its ``duration_s`` is only the search's bound.
+A ``drain`` phase is unthrottled up to its ``messages`` (this instance's share of the backlog) for a
+producer; a consumer holds off in it until the control file releases it. Its ``duration_s`` is the
+drain's timeout.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 ROLES = ("producer", "consumer")
-PHASE_KINDS = ("warmup", "steady", "ramp", "steps", "search")
+PHASE_KINDS = ("warmup", "steady", "ramp", "steps", "search", "drain")
+PROCESSING_DISTRIBUTIONS = ("fixed", "uniform", "normal", "exponential")
 SIZE_DISTRIBUTIONS = ("fixed", "uniform", "normal")
 KEY_DISTRIBUTIONS = ("none", "round_robin", "random", "zipf")
 MAX_MESSAGE_BYTES = 64 * 1024**2
@@ -34,6 +38,7 @@ class PhaseSpec:
     duration_s: float
     rate_from: float | None  # msgs/s per instance; None: unthrottled
     rate_to: float | None
+    messages: int | None = None  # drain: this instance's share of the backlog
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,18 @@ class KeySpec:
     distribution: str = "none"  # none | round_robin | random | zipf
     cardinality: int = 1000
     skew: float = 1.1  # zipf exponent
+
+
+@dataclass(frozen=True)
+class ProcessingSpec:
+    """A consumer's cost per message, in seconds (see ``ProcessingCost`` in the plan)."""
+
+    distribution: str = "fixed"  # fixed | uniform | normal | exponential
+    delay_s: float = 0.0  # fixed
+    min_s: float = 0.0  # uniform
+    max_s: float = 0.0  # uniform
+    mean_s: float = 0.0  # normal, exponential
+    stddev_s: float = 0.0  # normal
 
 
 @dataclass(frozen=True)
@@ -77,9 +94,10 @@ class RunnerSpec:
     start: str = "earliest"  # consumer: earliest | latest
     drain_s: float = 10.0  # consumer: after the schedule, consume until idle this long ...
     drain_max_s: float = 120.0  # ... but never longer than this
-    control: str | None = None  # the search's control file; required with a search phase
+    control: str | None = None  # the search's or drain's control file; required with either phase
     await_groups: dict[str, int] = field(default_factory=dict)  # producer: consumer group -> its instances, to wait for ...
     await_timeout_s: float = 60.0  # ... for at most this long past start_at, then send anyway
+    processing: ProcessingSpec | None = None  # consumer: time spent on each message
 
     @property
     def duration_s(self) -> float:
@@ -135,7 +153,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
     return cls(**values)
 
 
-_NESTED = {"message": MessageSpec, "keys": KeySpec}
+_NESTED = {"message": MessageSpec, "keys": KeySpec, "processing": ProcessingSpec}
 _TYPES: dict[str, tuple[type, ...]] = {
     "workload": (str,), "role": (str,), "host": (str,), "bootstrap_servers": (str,), "topic": (str,),
     "output": (str,), "start_at": (int, float), "instance": (int,), "seed": (int,),
@@ -146,12 +164,14 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "distribution": (str,), "size": (int,), "min": (int,), "max": (int,), "mean": (int,), "stddev": (int,),
     "payload_file": (str, type(None)), "cardinality": (int,), "skew": (int, float), "control": (str, type(None)),
     "await_timeout_s": (int, float),
+    "messages": (int, type(None)), "delay_s": (int, float), "min_s": (int, float), "max_s": (int, float),
+    "mean_s": (int, float), "stddev_s": (int, float),
 }
 
 
 def _convert(cls: type, name: str, value: Any, where: str) -> Any:
     if cls is RunnerSpec and name in _NESTED:
-        return _build(_NESTED[name], value, f"{where}.")
+        return None if value is None and name == "processing" else _build(_NESTED[name], value, f"{where}.")
     if cls is RunnerSpec and name == "schedule":
         if not isinstance(value, list) or not value:
             raise SpecError(f"{where}: expected a non-empty list of phases")
@@ -195,10 +215,18 @@ def _check(spec: RunnerSpec) -> None:
                 f"schedule[{i}]: rate_from and rate_to must both be numbers or both null")
         require(p.rate_from is None or (p.rate_from >= 0 and p.rate_to >= 0 and p.rate_from + p.rate_to > 0),
                 f"schedule[{i}]: rates must not be negative and not both 0")
-        require(p.kind != "search" or spec.control is not None, f"schedule[{i}]: a search phase needs 'control'")
+        require(p.kind not in ("search", "drain") or spec.control is not None,
+                f"schedule[{i}]: a {p.kind} phase needs 'control'")
+        require(p.messages is None or p.messages >= 0, f"schedule[{i}].messages: must not be negative")
     require(not any(k.lower() in ("sasl.password", "ssl.key.password") for k in spec.client_config),
             "client_config: holds a secret; give it through secret_env instead")
     _check_message(spec.message, require)
+    if spec.processing is not None:
+        c = spec.processing
+        require(c.distribution in PROCESSING_DISTRIBUTIONS, f"processing.distribution: must be one of "
+                f"{', '.join(PROCESSING_DISTRIBUTIONS)}, got {c.distribution!r}")
+        require(min(c.delay_s, c.min_s, c.max_s, c.mean_s, c.stddev_s) >= 0 and c.min_s <= c.max_s,
+                "processing: costs must not be negative, and min_s at most max_s")
     k = spec.keys
     require(k.distribution in KEY_DISTRIBUTIONS,
             f"keys.distribution: must be one of {', '.join(KEY_DISTRIBUTIONS)}, got {k.distribution!r}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.analyze.slo import evaluate_one, run_verdict
+from orchestrator.analyze.window import Window
 from orchestrator.plan.models import Slo
 from orchestrator.summary import PhaseSpan, SloResult, WorkloadSummary
 from tests.fakes import T0, histogram_of, make_measured
@@ -143,3 +144,14 @@ def test_size_threshold_in_bytes():
     m = make_measured(3, {"broker.log_dir_bytes": [1.0, 2.0, 3.0 * 1024**3]})
     r = evaluate_one(Slo(name="s", metric="broker.log_dir_bytes", threshold="1GiB"), m)
     assert (r.threshold, r.verdict) == (1024.0**3, "fail")
+
+
+def test_lag_growth_is_the_slope_of_the_position_lag_over_the_window(measured_factory):
+    lag = [None if i == 3 else 1000.0 + 40.0 * i + (5 if i % 2 else -5) for i in range(30)]
+    measured = measured_factory(30, {"consume.position_lag@c": lag})
+    slo = Slo(name="bounded", metric="consume.lag_growth", threshold=50)
+    result = evaluate_one(slo, measured, Window(((T0 + 5.0, T0 + 25.0),)))
+    assert result.verdict == "pass" and result.unit == "msg/s" and abs(result.observed - 40.0) < 1.0
+    steep = evaluate_one(slo.model_copy(update={"threshold": 30}), measured, Window(((T0 + 5.0, T0 + 25.0),)))
+    assert steep.verdict == "fail"
+    assert evaluate_one(slo, measured, Window(((T0 + 5.0, T0 + 7.0),))).verdict == "no_data"  # two points

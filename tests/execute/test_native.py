@@ -5,7 +5,7 @@ import pytest
 
 from orchestrator.errors import EngineError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.native import NativeWorkload, _FileTail
+from orchestrator.execute.native import NativeWorkload, FileTail
 from orchestrator.execute.topics import ensure_topics
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
@@ -65,7 +65,7 @@ class _Proc:
 
 def _records(path, *records):
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return _FileTail(path)
+    return FileTail(path)
 
 
 def test_finished_instances_add_nothing_to_the_live_rate(tmp_path):

@@ -44,7 +44,7 @@ class Producers:
 
     def __init__(self, run: RunDir, knee: float, generator: float):
         self.knee, self.generator = knee, generator
-        self.control = ControlReader(run.search_control)
+        self.control = ControlReader(run.control)
         self.files = []
         for i in range(INSTANCES):
             path = run.raw / "native" / "load" / f"{i}.jsonl"
@@ -149,7 +149,7 @@ def test_the_search_phase_ends_when_the_answer_is_confirmed(tmp_path) -> None:
     events = [json.loads(line) for line in run.events.read_text().splitlines()]
     end = next(e for e in events if e["kind"] == "phase_end" and e["name"] == "find")
     assert end["ts"] == driver.ended < T0 + 5 + Plan.model_validate(yaml.safe_load(PLAN)).phases[1].duration
-    control = json.loads(run.search_control.read_text())
+    control = json.loads(run.control.read_text())
     assert control["end"] == pytest.approx(driver.ended) and len(control["probes"]) == len(driver.results)
 
 

@@ -51,3 +51,58 @@ def test_disk_fill_under_retention_answers_disk(tmp_path) -> None:
     # the other SLOs judge this machine's disk, which other work shares: only the log-dir one is the plan's point
     assert {s["name"]: s["verdict"] for s in summary["slos"]}["log-dir-plateaus"] == "pass"
     assert code in (0, 1) and summary["run"]["status"] == "completed"
+
+
+def test_consumer_drain_answers_consumer_rate(tmp_path) -> None:
+    # 50 MiB of 1 KiB messages; 4 consumers that each spend 0.5 ms per message can read at most
+    # 8,000 msg/s together, so the 51,200 messages take at least 6.4 s to drain: a window long
+    # enough to measure, and a ceiling that the rate must respect
+    code, summary = apply("consumer-drain.yaml", tmp_path / "run", "phases.drain.backlog=50MiB",
+                          "phases.drain.timeout=2m", "workloads.readers.processing={delay: 0.5ms}")
+    (answer,) = [a for a in summary["answers"] if a["question"] == "consumer_rate"]
+    inputs = answer["inputs"]
+    assert answer["answered"] and answer["verdict"] == "drained" and answer["unit"] == "msg/s"
+    assert inputs["backlog_messages"] == 50 * 1024 and inputs["backlog_bytes"] == 50 * 1024**2
+    assert inputs["read_messages"] >= inputs["backlog_messages"] and inputs["consumers"] == 4
+    assert inputs["processing_mean_s"] == 0.0005 and inputs["drain_s"] >= 6
+    assert 100 < answer["value"] <= 8000 and answer["value"] == inputs["drain_msg_s"]
+    assert inputs["drain_MiB_s"] == pytest.approx(answer["value"] * 1024 / 1024**2)
+    assert answer["sentence"].startswith("4 consumers drained a 50 MiB backlog at ")
+    assert f"({answer['value']:,.0f} msg/s) in " in answer["sentence"]
+    (window,) = answer["windows"]
+    assert window["end"] - window["start"] == inputs["drain_s"] and window["start"] >= inputs["released"] - 1
+    kinds = [e["kind"] for e in summary["events"]]
+    assert kinds.index("backlog_written") < kinds.index("backlog_drained")
+    # the phase ended when the backlog was read, well before its timeout
+    (drain,) = [p for p in summary["phases"] if p["name"] == "drain"]
+    assert drain["end"] - drain["start"] < 110
+    assert {s["name"]: s["verdict"] for s in summary["slos"]} == {"nothing-lost": "pass", "no-duplicates": "pass"}
+    assert code == 0
+
+
+def test_consumer_sustained_rate_answers_consumer_rate(tmp_path) -> None:
+    # 3 consumers at 1 ms a message read at most 3,000 msg/s: a rate the generator reaches on a busy
+    # machine, and a ceiling the answer must respect (plus the lag growth the SLO lets through)
+    code, summary = apply("consumer-sustained-rate.yaml", tmp_path / "run",
+                          "workloads.orders-out.processing.delay=1ms", "workloads.orders-out.drain=10s",
+                          "slos.lag-bounded.threshold=300", "phases.warmup.duration=10s", "phases.warmup.rate=500/s",
+                          "phases.search.start_rate=500/s", "phases.search.max_rate=32k/s", "phases.search.growth=4",
+                          "phases.search.resolution=50%", "phases.search.settle=2s", "phases.search.measure=4s",
+                          "phases.search.confirm=6s", "phases.search.max_probes=10")
+    (answer,) = [a for a in summary["answers"] if a["question"] == "consumer_rate"]
+    capacity = next(a for a in summary["answers"] if a["question"] == "capacity")
+    assert answer["inputs"]["consumers"] == 3 and answer["inputs"]["processing_mean_s"] == 0.001
+    assert answer["inputs"]["search_phase"] == "search" and answer["inputs"]["probes"] >= 2
+    if answer["verdict"] == "bounded up to":
+        assert answer["answered"] and answer["unit"] == "msg/s" and answer["value"] == capacity["value"]
+        assert 500 <= answer["value"] <= 3300
+        assert answer["sentence"] == f"Lag stayed bounded up to {answer['value']:,.0f} msg/s of input (+/- 50 %)."
+        assert answer["windows"][0]["label"].endswith("(confirmation)")
+        lag = {s["name"]: s for s in summary["slos"]}["lag-bounded"]
+        assert lag["verdict"] == "pass" and lag["unit"] == "msg/s" and lag["observed"] <= 300
+    else:
+        # this machine could not take the search to an answer: it says why and gives no number
+        assert not answer["answered"] and answer["value"] is None and answer["verdict"] == "not found"
+        assert answer["sentence"].startswith("The highest input rate with bounded lag was not found: ")
+    # nothing-lost and no-duplicates judge the whole run, the probes above the knee too
+    assert code in (0, 1) and summary["run"]["status"] == "completed"

@@ -19,7 +19,7 @@ def test_there_are_example_plans() -> None:
     assert {p.name for p in PLANS} >= {
         "quickstart.yaml", "disk-fill-under-retention.yaml", "capacity-at-latency-slo.yaml",
         "consumer-sustained-rate.yaml", "broker-failure-recovery.yaml", "flood-detection.yaml",
-        "multi-broker-cluster.yaml", "jmeter-reuse.yaml",
+        "multi-broker-cluster.yaml", "jmeter-reuse.yaml", "consumer-drain.yaml",
     }
 
 

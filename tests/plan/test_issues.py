@@ -44,7 +44,7 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("kind: steady", "kind: hold"),
-        ["PLAN:15:11: phases.0.kind: unknown kind 'hold' (valid: warmup, steady, ramp, steps, search)"],
+        ["PLAN:15:11: phases.0.kind: unknown kind 'hold' (valid: warmup, steady, ramp, steps, search, drain)"],
         id="unknown-phase-kind",
     ),
     pytest.param(

@@ -104,3 +104,38 @@ def test_every_spec_passes_the_runners_own_validation(tmp_path):
 
     for spec in specs(plan(), "prod", tmp_path) + specs(plan(), "cons", tmp_path):
         assert parse_spec(json.loads(spec.to_json())) == spec
+
+
+def drain_plan(**phase_fields) -> Plan:
+    return Plan.model_validate({
+        "metadata": {"name": "d"},
+        "topics": [{"name": "t", "partitions": 3}],
+        "workloads": [
+            {"name": "prod", "kind": "producer", "topic": "t", "instances": 3, "message": {"size": "1000B"}},
+            {"name": "cons", "kind": "consumer", "topic": "t", "instances": 2,
+             "processing": {"distribution": "uniform", "min": "0.1ms", "max": "0.3ms"}},
+        ],
+        "phases": [{"name": "warm", "kind": "warmup", "duration": "10s", "rate": "600/s"},
+                   {"name": "drain", "kind": "drain", "timeout": "5m", **phase_fields}],
+    })
+
+
+def test_a_drain_is_unthrottled_and_each_producer_sends_its_share_of_the_backlog(tmp_path):
+    producers = specs(drain_plan(backlog_messages=10), "prod", tmp_path)
+    assert [s.schedule[1] for s in producers] == [PhaseSpec("drain", "drain", 300.0, None, None, n) for n in (4, 3, 3)]
+    assert producers[0].schedule[0].messages is None
+    assert {s.control for s in producers} == {str((tmp_path / "control.json").resolve())}
+
+
+def test_a_backlog_in_bytes_becomes_messages_of_the_mean_size(tmp_path):
+    producers = specs(drain_plan(backlog="1MB"), "prod", tmp_path)
+    assert sum(s.schedule[1].messages for s in producers) == 1000
+
+
+def test_consumers_carry_the_processing_cost_and_the_control_file(tmp_path):
+    (spec, _) = specs(drain_plan(backlog_messages=10), "cons", tmp_path)
+    assert (spec.processing.distribution, spec.processing.min_s, spec.processing.max_s) == ("uniform", 0.0001, 0.0003)
+    assert spec.schedule[1] == PhaseSpec("drain", "drain", 300.0, None, None) and spec.control is not None
+    import json
+
+    assert parse_spec(json.loads(spec.to_json())) == spec

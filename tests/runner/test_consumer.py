@@ -4,8 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.runner.client import StopFlag
+from orchestrator.runner.consumer import WORK_S, NativeConsumer, Work
+from orchestrator.runner.control import Control, write_control
 from orchestrator.runner.histogram import Histogram
+from orchestrator.runner.records import RecordWriter
 from orchestrator.runner.sequence import count_in
+from orchestrator.runner.spec import ProcessingSpec, parse_spec
 from tests.runner.processes import live_spec, read_records, start_runner, write_spec
 
 
@@ -140,3 +145,60 @@ def _records(spec):
         return read_records(spec["output"])
     except FileNotFoundError:
         return []
+
+
+def test_a_processing_cost_is_owed_message_by_message_and_bounds_the_batch():
+    work = Work(ProcessingSpec(delay_s=0.002), seed=1)
+    assert work.batch == int(WORK_S / 0.002)
+    assert work.owe(10, 1_000_000_000) == 1_000_000_000 + 20_000_000
+    # behind by less than the slack: the oversleep is made up on the next messages
+    assert work.owe(1, 1_025_000_000) == 1_022_000_000
+    spread = Work(ProcessingSpec(distribution="exponential", mean_s=0.001), seed=1)
+    total = spread.owe(2000, 0)
+    assert 1.7e9 < total < 2.3e9  # 2,000 messages at a mean of 1 ms
+
+
+def test_a_consumer_holds_off_in_a_drain_until_the_control_file_releases_it(tmp_path, spec_dict):
+    control = tmp_path / "control.json"
+    spec = parse_spec({**spec_dict, "role": "consumer", "control": str(control), "schedule": [
+        {"name": "warm", "kind": "warmup", "duration_s": 5, "rate_from": None, "rate_to": None},
+        {"name": "drain", "kind": "drain", "duration_s": 60, "rate_from": None, "rate_to": None}]})
+    consumer = NativeConsumer(spec, RecordWriter(spec), StopFlag())
+    t0 = int(spec.start_at * 1e9)
+    assert not consumer._held(t0 + 1_000_000_000)  # the warm-up reads as usual
+    assert consumer._held(t0 + 6_000_000_000)
+    write_control(control, Control(release_ns=t0 + 10_000_000_000))
+    assert consumer._held(t0 + 9_500_000_000) and not consumer._held(t0 + 10_000_000_000)
+
+
+@pytest.mark.integration
+def test_in_a_drain_the_consumer_reads_nothing_until_released_then_the_whole_backlog(tmp_path, spec_dict, kafka_broker,
+                                                                                     make_topic):
+    topic = make_topic(partitions=3)
+    control = tmp_path / "control.json"
+    schedule = [{"name": "drain", "kind": "drain", "duration_s": 60, "rate_from": None, "rate_to": None}]
+    consumer = live_spec(spec_dict, kafka_broker, topic, "consumer", control=str(control), drain_s=3.0,
+                         schedule=schedule, processing={"distribution": "fixed", "delay_s": 0.0002})
+    producer = live_spec(spec_dict, kafka_broker, topic, "producer", control=str(control),
+                         schedule=[{**schedule[0], "messages": 3000}], start_at=consumer["start_at"])
+    procs = [start_runner(write_spec(tmp_path / f"{s['role']}.json", s)) for s in (consumer, producer)]
+    procs[1].communicate(timeout=120)
+    assert procs[1].returncode == 0
+    time.sleep(2.0)  # the held consumer had every chance to read early
+    release = time.time() + 0.5
+    write_control(control, Control(release_ns=int(release * 1e9)))
+    # once it has read the backlog the drain ends, and the consumer with it after its idle time
+    deadline = time.time() + 60
+    while sum(r.get("received", 0) for r in read_records(consumer["output"]) if r["type"] == "interval") < 3000:
+        assert time.time() < deadline
+        time.sleep(0.5)
+    write_control(control, Control(release_ns=int(release * 1e9), end_ns=int((time.time() + 0.5) * 1e9)))
+    procs[0].communicate(timeout=60)
+    assert procs[0].returncode == 0
+    intervals = [r for r in read_records(consumer["output"]) if r["type"] == "interval"]
+    assert sum(r["received"] for r in intervals if r["ts"] <= release) == 0
+    assert read_records(producer["output"])[-1]["acked"] == 3000
+    assert sum(r["received"] for r in intervals) == 3000 == read_records(consumer["output"])[-1]["received"]
+    # 3,000 messages at 0.2 ms each: at least 0.6 s of work after the release
+    last = max(r["ts"] for r in intervals if r["received"])
+    assert last - release >= 0.6
