@@ -81,12 +81,13 @@ def test_consumer_drain_answers_consumer_rate(tmp_path) -> None:
 
 
 def test_consumer_sustained_rate_answers_consumer_rate(tmp_path) -> None:
-    # 3 consumers at 1 ms a message read at most 3,000 msg/s: a rate the generator reaches on a busy
-    # machine, and a ceiling the answer must respect (plus the lag growth the SLO lets through)
+    # 3 consumers at 1 ms a message read at most 3,000 msg/s (less with the plan's zipf keys): a rate
+    # the generator reaches on a busy machine, and a ceiling the answer must respect (plus the lag
+    # growth the SLO lets through); from 1,500 msg/s the search takes about five probes
     code, summary = apply("consumer-sustained-rate.yaml", tmp_path / "run",
-                          "workloads.orders-out.processing.delay=1ms", "workloads.orders-out.drain=10s",
-                          "slos.lag-bounded.threshold=300", "phases.warmup.duration=10s", "phases.warmup.rate=500/s",
-                          "phases.search.start_rate=500/s", "phases.search.max_rate=32k/s", "phases.search.growth=4",
+                          "workloads.orders-out.processing.delay=1ms", "workloads.orders-out.drain=5s",
+                          "slos.lag-bounded.threshold=300", "phases.warmup.duration=5s", "phases.warmup.rate=1500/s",
+                          "phases.search.start_rate=1500/s", "phases.search.max_rate=32k/s", "phases.search.growth=2",
                           "phases.search.resolution=50%", "phases.search.settle=2s", "phases.search.measure=4s",
                           "phases.search.confirm=6s", "phases.search.max_probes=10")
     (answer,) = [a for a in summary["answers"] if a["question"] == "consumer_rate"]
@@ -95,7 +96,7 @@ def test_consumer_sustained_rate_answers_consumer_rate(tmp_path) -> None:
     assert answer["inputs"]["search_phase"] == "search" and answer["inputs"]["probes"] >= 2
     if answer["verdict"] == "bounded up to":
         assert answer["answered"] and answer["unit"] == "msg/s" and answer["value"] == capacity["value"]
-        assert 500 <= answer["value"] <= 3300
+        assert 1 <= answer["value"] <= 3300
         assert answer["sentence"] == f"Lag stayed bounded up to {answer['value']:,.0f} msg/s of input (+/- 50 %)."
         assert answer["windows"][0]["label"].endswith("(confirmation)")
         lag = {s["name"]: s for s in summary["slos"]}["lag-bounded"]
@@ -104,5 +105,5 @@ def test_consumer_sustained_rate_answers_consumer_rate(tmp_path) -> None:
         # this machine could not take the search to an answer: it says why and gives no number
         assert not answer["answered"] and answer["value"] is None and answer["verdict"] == "not found"
         assert answer["sentence"].startswith("The highest input rate with bounded lag was not found: ")
-    # nothing-lost and no-duplicates judge the whole run, the probes above the knee too
+    # the order and duplicate checks judge the whole run, the probes above the limit too
     assert code in (0, 1) and summary["run"]["status"] == "completed"
