@@ -213,3 +213,17 @@ def test_a_backlog_never_written_leaves_the_consumers_unreleased_and_the_questio
                                "the phase (timeout 2m), so the consumers were never released.")
     assert next(e for e in summary.events if e.kind == "backlog_drained").detail.startswith(
         "not drained: the backlog was not written by the end")
+
+
+def test_a_backlog_larger_than_the_local_brokers_free_disk_is_refused_before_any_load(tmp_path) -> None:
+    from orchestrator.errors import RunError
+    from orchestrator.execute.drain import check_backlog_fits
+
+    plan = Plan.model_validate(yaml.safe_load(DRAIN_PLAN.replace("backlog_messages: 60000", "backlog: 4000TiB")))
+    run = RunDir(tmp_path / "run")
+    check_backlog_fits(plan, run)  # no broker directory yet: nothing known, nothing refused
+    run.broker_dir.mkdir(parents=True)
+    with pytest.raises(RunError, match=r"^drain 'drain': a backlog of 3.91 PiB \(replication 1\) does not fit the "
+                                       r".* free under .*/run/broker$"):
+        check_backlog_fits(plan, run)
+    check_backlog_fits(Plan.model_validate(yaml.safe_load(DRAIN_PLAN)), run)  # 57 MiB fits
