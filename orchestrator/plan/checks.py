@@ -245,6 +245,11 @@ def _drains(plan: Plan) -> Iterator[Problem]:
         if not any(w.kind == "consumer" for w in plan.workloads):
             yield ("phases", i, "kind"), (f"drain {phase.name!r} measures how fast consumers read the backlog, and "
                                           "the plan has no consumer workload")
+        for k, w in enumerate(plan.workloads):
+            if w.kind == "consumer" and w.start == "latest":
+                # a held consumer resolves 'latest' when it starts fetching: after the backlog
+                yield (("workloads", k, "start"), f"drain {phase.name!r}: consumer {w.name!r} would start at the "
+                       "log end once released, after the backlog: use start: earliest")
         producer = next((w for w in plan.workloads if w.kind == "producer"), None)
         if phase.backlog is not None and producer is not None and producer.message.payload_file is not None:
             yield (("phases", i, "backlog"), f"workload {producer.name!r} sends lines of a payload file, whose "

@@ -41,6 +41,9 @@ CASES = [
         "slos:\n  - name: lag\n    metric: consume.lag_growth\n    threshold: 50\n", ""),
                  ["PLAN:15:11: phases.1.kind: drain 'd' measures how fast consumers read the backlog, and the plan "
                   "has no consumer workload"], id="no-consumer"),
+    pytest.param(DRAIN.replace("    topic: orders\nphases:", "    topic: orders\n    start: latest\nphases:"),
+                 ["PLAN:13:12: workloads.1.start: drain 'd': consumer 'c' would start at the log end once released, "
+                  "after the backlog: use start: earliest"], id="latest"),
     pytest.param(DRAIN.replace("    backlog: 10MiB\n", ""),
                  ["PLAN:17:5: phases.1.backlog: give one of 'backlog' (bytes) or 'backlog_messages'"], id="no-size"),
     pytest.param(DRAIN.replace("    backlog: 10MiB\n", "    backlog: 10MiB\n    backlog_messages: 5\n"),
