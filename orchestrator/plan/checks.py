@@ -216,7 +216,7 @@ def _agents(plan: Plan) -> Iterator[Problem]:
 # search runs: not the end-of-run sequence checks, the monitors or JMeter
 _LIVE_METRICS = ("produce.", "publish_latency.", "publish_delay.", "corrected_latency.", "e2e_latency.",
                  "consume.rate", "consume.throughput_mb", "consume.errors", "consume.error_rate",
-                 "consume.position_lag")
+                 "consume.position_lag", "consume.lag_growth")
 MIN_PERCENTILE_SAMPLES = 10  # a percentile needs this many samples beyond it, e.g. 1,000 for a p99
 _PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
 
@@ -280,7 +280,7 @@ def _search_slos(plan: Plan, i: int, phase) -> Iterator[Problem]:
         if not slo.metric.startswith(_LIVE_METRICS):
             yield (("phases", i, "slos", j), f"SLO {name!r} ({slo.metric}) is known only after the run; a search "
                    "judges each probe as it ends, on what the native clients report every second: produce.*, "
-                   "consume.rate/throughput_mb/errors/error_rate/position_lag and the latencies")
+                   "consume.rate/throughput_mb/errors/error_rate/position_lag/lag_growth and the latencies")
         if slo.abort:
             yield (("slos", k, "abort"), f"search {phase.name!r} searches on SLO {name!r}: probes above the capacity "
                    "break it by design, so it cannot abort the run")

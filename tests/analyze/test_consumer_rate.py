@@ -32,7 +32,7 @@ def _answer(lag_per_s: float):
     # the warm-up's lag climbs steeply and is left out; the steady phase grows by lag_per_s
     lag = [500.0 * i if i < 10 else 5000.0 + lag_per_s * (i - 10) + (20 if i % 2 else -20) for i in range(60)]
     measured = make_measured(60, {"produce.rate@in": [20_000.0] * 60, "consume.rate@out": [19_990.0] * 60,
-                                  "consume.lag@out": lag})
+                                  "consume.position_lag@out": lag})
     measured.phases = [PhaseSpan(name="warm", kind="warmup", start=T0, end=T0 + 10),
                        PhaseSpan(name="hold", kind="steady", start=T0 + 10, end=T0 + 60)]
     window = judged_window(measured.phases, measured.timeline)

@@ -63,7 +63,7 @@ CASES = [
     pytest.param(SEARCH.replace("metric: produce.errors", "metric: broker.under_replicated"),
                  ["PLAN:19:17: phases.1.slos.1: SLO 'errors' (broker.under_replicated) is known only after the run; "
                   "a search judges each probe as it ends, on what the native clients report every second: produce.*, "
-                  "consume.rate/throughput_mb/errors/error_rate/position_lag and the latencies"], id="not-live"),
+                  "consume.rate/throughput_mb/errors/error_rate/position_lag/lag_growth and the latencies"], id="not-live"),
     pytest.param(SEARCH.replace("resolution: 10%", "resolution: 5%"),
                  ["PLAN:22:17: phases.1.resolution: resolution 5% is finer than a 10s measure window can tell rates "
                   "apart (1 part in 10): use a resolution of at least 10% or a measure window of at least 20s"],
