@@ -1,5 +1,6 @@
 """report/index.html: one self-contained page (templates/report.html.j2) that answers "did it hold,
-where did it break, and why": verdicts first, then load, latency, errors, lag, disks and log dirs
+where did it break, and why": verdicts first, then load, latency, errors, lag, disks, the brokers'
+JMX, the hosts and log dirs
 on one clock with phases and faults marked. A section without data is left out, and one line says
 what was not measured and why; a series measured as zero throughout (no errors, no under-replicated
 partitions) is said in a sentence instead of drawn flat."""
@@ -25,6 +26,7 @@ from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.metrics import spec
 from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
+from orchestrator.report.sources import BROKER_PANELS, HOST_PANELS, source_chart
 from orchestrator.report.charts import (Chart, Line, Markers, Span, TimeChart, draw_all, interactive_data,
                                         spectrum_chart, time_chart)
 from orchestrator.templating import TEMPLATES
@@ -207,6 +209,11 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
                 "(auto-commit every 5 s by default)."),
         Section("disk", "Disks", _disk_charts(tl, markers),
                 "no iostat samples were recorded" if iostat else "monitors.iostat.enabled is false"),
+        Section("broker_jmx", "Brokers (JMX)", source_chart(tl, markers, BROKER_PANELS, "broker {}"),
+                "no JMX samples were recorded" if plan.monitors.jmx.enabled else "monitors.jmx.enabled is false",
+                "Kafka's own metrics, read from each broker's JMX by JmxTool; interval values drawn over the interval they describe."),
+        Section("hosts", "Hosts", source_chart(tl, markers, HOST_PANELS, "{}"),
+                "no host samples were recorded" if plan.monitors.host.enabled else "monitors.host.enabled is false"),
         Section("logdirs", "Log directories", log_dirs,
                 "no log-dir sizes were recorded" if admin else "monitors.kafka_admin.enabled is false"),
         Section("health", "Replication health", healthy,
