@@ -173,7 +173,9 @@ def read_jmx(path: Path, builder: TimelineBuilder, diag: Diagnostics, interval: 
                 continue
             value = _derived(metric, reading, state.last.get(metric.name), seconds)
             if value is not None and metric.per_pool:
-                value /= state.pools
+                # a handler marks its idle time when its 300 ms poll returns, so an interval can hold
+                # a little more idle time than it lasted: a share, capped at all of it
+                value = min(value / state.pools, 100.0)
             state.last[metric.name] = reading
             if value is not None:
                 spread(builder, SeriesKey(metric.name, host=broker), state.last_ts, block.ts, value, interval)

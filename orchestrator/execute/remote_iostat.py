@@ -1,4 +1,6 @@
-"""iostat on every broker host of the plan's inventory, for one run, through the monitor role.
+"""iostat on every broker host of the plan's inventory, for one run, through the monitor role, and
+beside it (``monitors.host``) a sampler of the host's CPU, memory and network from /proc, whose
+JSON lines are fetched to ``raw/host/<inventory host>.jsonl``.
 
 start() launches ``iostat -o JSON`` on each host in the background (bounded: it stops by itself a
 little after the plan's last phase), so other components start meanwhile; stop() interrupts it, which closes the JSON document, and fetches the output
@@ -28,6 +30,8 @@ class RemoteIostat(Component):
         self.run = run
         self.settings = plan.monitors.iostat
         self.samples = math.ceil((plan.total_duration + IOSTAT_OUTLIVES_S) / self.settings.interval)
+        self.host = plan.monitors.host
+        self.host_samples = math.ceil((plan.total_duration + IOSTAT_OUTLIVES_S) / self.host.interval)
         self.run_id = run.root.name
         self._starting: PlaybookJob | None = None
         self._running = False
@@ -36,7 +40,10 @@ class RemoteIostat(Component):
         return {"monitor_action": action, "monitor_run_id": self.run_id,
                 "monitor_interval": int(self.settings.interval), "monitor_max_samples": self.samples,
                 "monitor_devices": list(self.settings.devices),
-                "monitor_fetch_dir": str(self.run.raw_iostat) if action == "stop" else ""}
+                "monitor_fetch_dir": str(self.run.raw_iostat) if action == "stop" else "",
+                "monitor_host": self.host.enabled, "monitor_host_interval": int(self.host.interval),
+                "monitor_host_max_samples": self.host_samples,
+                "monitor_host_fetch_dir": str(self.run.raw_host) if action == "stop" else ""}
 
     def prepare(self, cluster: Cluster) -> None:
         self.provisioner.layout()
@@ -56,4 +63,5 @@ class RemoteIostat(Component):
             if self._starting is not None:
                 self._starting.wait()
             self.run.raw_iostat.mkdir(parents=True, exist_ok=True)
+            self.run.raw_host.mkdir(parents=True, exist_ok=True)
             self.provisioner.run("monitor.yml", "iostat-stop", self._vars("stop"))

@@ -512,7 +512,8 @@ class JmxMonitor(Model):
 
 
 class HostMonitor(Model):
-    """CPU, memory and network of this machine (the local broker's and local agents' host)."""
+    """CPU, memory and network of this machine (psutil), and of each inventory broker host (the
+    monitor role, beside iostat: it needs monitors.iostat too)."""
 
     enabled: bool = Field(True, description="Sample the host during the run")
     interval: Duration = Field("1s", ge=1, description="Sampling interval")

@@ -26,9 +26,9 @@ from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.metrics import spec
 from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
-from orchestrator.report.sources import BROKER_PANELS, HOST_PANELS, source_chart
 from orchestrator.report.charts import (Chart, Line, Markers, Span, TimeChart, draw_all, interactive_data,
                                         spectrum_chart, time_chart)
+from orchestrator.report.sources import BROKER_PANELS, HOST_PANELS, source_charts
 from orchestrator.templating import TEMPLATES
 from orchestrator.report.templates import render
 from orchestrator.summary import Event, Summary
@@ -189,6 +189,8 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
                                                     [None if x is None else x / 1e9 for x in v])
                                                  for k, v in _by_column(tl.select("broker.log_dir_bytes"))
                                                  if k.label is None and k.workload is None])])
+    brokers, brokers_zero = source_charts(tl, markers, BROKER_PANELS, "broker {}")
+    hosts, hosts_zero = source_charts(tl, markers, HOST_PANELS, "{}")
     jmeter = chart([("Samples per second by label", "samples/s", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.rate"))]),
                     ("Elapsed p99 by label", "ms", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.elapsed.p99"))])])
     return [
@@ -209,11 +211,12 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
                 "(auto-commit every 5 s by default)."),
         Section("disk", "Disks", _disk_charts(tl, markers),
                 "no iostat samples were recorded" if iostat else "monitors.iostat.enabled is false"),
-        Section("broker_jmx", "Brokers (JMX)", source_chart(tl, markers, BROKER_PANELS, "broker {}"),
+        Section("broker_jmx", "Brokers (JMX)", brokers,
                 "no JMX samples were recorded" if plan.monitors.jmx.enabled else "monitors.jmx.enabled is false",
-                "Kafka's own metrics, read from each broker's JMX by JmxTool; interval values drawn over the interval they describe."),
-        Section("hosts", "Hosts", source_chart(tl, markers, HOST_PANELS, "{}"),
-                "no host samples were recorded" if plan.monitors.host.enabled else "monitors.host.enabled is false"),
+                "Kafka's own metrics, read from each broker's JMX by JmxTool; interval values drawn over the interval they describe.",
+                zero_note=brokers_zero),
+        Section("hosts", "Hosts", hosts, "no host samples were recorded" if plan.monitors.host.enabled
+                else "monitors.host.enabled is false", zero_note=hosts_zero),
         Section("logdirs", "Log directories", log_dirs,
                 "no log-dir sizes were recorded" if admin else "monitors.kafka_admin.enabled is false"),
         Section("health", "Replication health", healthy,

@@ -33,16 +33,20 @@ HOST_PANELS: tuple[Panel, ...] = (
 )
 
 
-def source_chart(timeline: Timeline, markers: Markers, panels: tuple[Panel, ...], who: str) -> list[Chart]:
-    """One stacked chart of the panels that have data; empty when none has. ``who``: the legend's
-    name of a series' broker or host, e.g. "broker {}"."""
-    drawn = []
+def source_charts(timeline: Timeline, markers: Markers, panels: tuple[Panel, ...], who: str) -> tuple[list[Chart], str]:
+    """One stacked chart of the panels that have data (empty when none has), and a sentence naming
+    the panels measured as zero in every sample, which are said instead of drawn flat. ``who``: the
+    legend's name of a series' broker or host, e.g. "broker {}"."""
+    drawn, zero = [], []
     for title, unit, scale, metrics in panels:
-        lines = [Line(f"{who.format(k.host)} · {name}",
-                      [None if v is None else v * scale for v in values])
+        lines = [Line(f"{who.format(k.host)} · {name}", [None if v is None else v * scale for v in values])
                  for metric, name in metrics
                  for k, values in sorted(timeline.select(metric).items(), key=lambda kv: kv[0].column())
                  if k.host is not None]
-        drawn.append((title, unit, lines))
+        measured = [v for line in lines for v in line.values if v is not None]
+        if measured and not any(measured):
+            zero.append(title)
+        else:
+            drawn.append((title, unit, lines))
     chart = time_chart(drawn, markers, timeline.length)
-    return [chart] if chart is not None else []
+    return ([chart] if chart is not None else []), (f"Zero in every sample: {'; '.join(zero)}." if zero else "")
