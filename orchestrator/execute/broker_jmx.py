@@ -21,6 +21,7 @@ from orchestrator.artifacts.kafka import java_binary, java_classpath, kafka_libs
 from orchestrator.cluster import Cluster
 from orchestrator.errors import RunError
 from orchestrator.execute.base import Component
+from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.plan.models import Plan
 from orchestrator.plan.sources import JMX_METRICS, ROLE_MARKERS
 from orchestrator.rundir import RunDir
@@ -93,7 +94,7 @@ class BrokerJmxMonitor(Component):
             sampler.process = subprocess.Popen(
                 [java_binary(), *JVM_OPTIONS, "-cp", self._classpath, JMXTOOL,
                  *jmxtool_arguments(sampler.jmx, self.interval_ms)],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=on_parent_death())
         sampler.started = time.monotonic()
 
     def _check(self, sampler: _Sampler) -> bool:
