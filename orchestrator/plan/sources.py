@@ -30,7 +30,7 @@ class SourceMetric:
     unit: Unit
     reduce: Reduce  # how an SLO window reduces the series (see orchestrator.plan.metrics)
     combine: Combine  # how an SLO combines brokers or hosts each second
-    title: str  # what it is, for docs/results.md and the report's legends
+    title: str  # what it is, for docs/results.md
 
 
 @dataclass(frozen=True)
