@@ -22,6 +22,7 @@ class BrokerHandle:
     data_dir: Path | None = None
     # the broker's log.dirs when this machine can read them (the monitor lists them for sizes and free space)
     log_dirs: tuple[Path, ...] = ()
+    jmx: str | None = None  # host:port of its JMX connector, for brokers this tool started
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,14 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
         from orchestrator.execute.monitor import KafkaAdminMonitor
 
         out.helpers.append(KafkaAdminMonitor(plan, run))
+    if plan.monitors.jmx.enabled:
+        from orchestrator.execute.broker_jmx import BrokerJmxMonitor
+
+        out.helpers.append(BrokerJmxMonitor(plan, run))
+    if plan.monitors.host.enabled:
+        from orchestrator.execute.host_metrics import HostMonitor
+
+        out.helpers.append(HostMonitor(plan, run))
     if plan.faults:
         from orchestrator.execute.fault import Fault
         from orchestrator.execute.local_kafka import NODE_ID

@@ -60,6 +60,26 @@ class RunDir:
         return self.raw / "iostat"
 
     @property
+    def raw_jmx(self) -> Path:
+        """Kafka's JmxTool output (tsv), one file per broker: raw/jmx/<broker id>.tsv"""
+        return self.raw / "jmx"
+
+    def jmx_samples(self, broker: str) -> Path:
+        return self.raw_jmx / f"{broker}.tsv"
+
+    def jmx_log(self, broker: str) -> Path:
+        """JmxTool's stderr (connection attempts, why it stopped)"""
+        return self.raw_jmx / f"{broker}.log"
+
+    @property
+    def raw_host(self) -> Path:
+        """Host CPU, memory and network samples, one file per host: raw/host/<host>.jsonl"""
+        return self.raw / "host"
+
+    def host_samples(self, host: str) -> Path:
+        return self.raw_host / f"{host}.jsonl"
+
+    @property
     def admin_samples(self) -> Path:
         return self.raw / "kafka_admin" / "samples.jsonl"
 

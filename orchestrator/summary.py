@@ -222,6 +222,18 @@ class Placement(Model):
     broker_max_over_mean: float | None = Field(None, description="the busiest broker's bytes over the mean broker's")
 
 
+class SourceStats(Model):
+    """One broker (JMX) or host metric of one broker or host over the judged window."""
+
+    metric: str = Field(description="a name of the catalogue in docs/results.md, e.g. broker.request_handler_idle")
+    source: str = Field(description="the broker id (broker.*) or host name (host.*)")
+    unit: str
+    seconds: int = Field(description="seconds of the window with a value")
+    min: float
+    mean: float
+    max: float
+
+
 class Summary(Model):
     schema_version: int = SCHEMA_VERSION
     plan: dict[str, object] = Field(default_factory=dict, description="metadata of the plan")
@@ -234,5 +246,7 @@ class Summary(Model):
     slos: list[SloResult] = Field(default_factory=list)
     answers: list[Answer] = Field(default_factory=list, description="the questions this run answers, in plan order")
     placement: Placement | None = Field(None, description="per-partition and per-broker spread of the bytes written; null without log-dir samples")
+    metrics: list[SourceStats] = Field(default_factory=list, description=(
+        "the brokers' JMX and the hosts' metrics over the judged window, per broker or host; empty when not sampled"))
     events: list[Event] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

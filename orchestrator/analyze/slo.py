@@ -5,7 +5,9 @@ workload combined. The value comes from the aggregate that fits the metric (see
 ``orchestrator.plan.metrics``): latency percentiles from the histograms merged over the window
 (never an average of per-second percentiles), rates as messages / window seconds, lost/duplicated/
 out-of-order from the consumers' summaries, disk and broker gauges as the maximum over the window,
-lag growth as the least-squares slope of the per-second position lag over the window.
+lag growth as the least-squares slope of the per-second position lag over the window, idle shares
+(``trough``) as the minimum and sampled rates (``mean``) as the mean of the samples; brokers and
+hosts combine each second as their catalogue entry says (``orchestrator.plan.sources``).
 
 With ``sustained``, the SLO is breached only when the per-second series violates the threshold for
 that many consecutive seconds; ``breached_at`` is the first second of the first such stretch.
@@ -40,6 +42,7 @@ from orchestrator.summary import PhaseSpan, SloResult, WorkloadSummary
 
 OPS: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 LIVE_MARGIN_S = 10  # seconds kept beyond the longest sustain window
+_COMBINE: dict[str, Callable[[Iterable[float]], float]] = {"sum": sum, "max": max, "min": min}
 _SUMMARY_FIELD = {"lost": "lost", "duplicated": "duplicated", "out_of_order": "out_of_order"}
 
 
@@ -87,7 +90,7 @@ def per_second(timeline: Timeline, metric: MetricSpec, workload: str | None,
     found = found or list(timeline.select(metric.metric, **where).values())
     if len(found) <= 1:
         return found[0] if found else None
-    combine = sum if metric.reduce in ("rate", "total", "summary") else max
+    combine = _COMBINE[metric.combine] if metric.combine else sum if metric.reduce in ("rate", "total", "summary") else max
     return [_combine(combine, column) for column in zip(*found)]
 
 
@@ -160,7 +163,9 @@ def observe(measured: Measured, metric: MetricSpec, workload: str | None, window
         return sum(values)
     if metric.reduce == "ratio":
         return _window_ratio(measured.timeline, metric, workload, window)
-    return max(values)
+    if metric.reduce == "mean":
+        return sum(values) / len(values)
+    return min(values) if metric.reduce == "trough" else max(values)
 
 
 def _window_ratio(timeline: Timeline, metric: MetricSpec, workload: str | None, window: Window) -> float:

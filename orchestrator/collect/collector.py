@@ -9,6 +9,8 @@ Inputs, all under the run directory, each optional (a missing source is a warnin
     raw/iostat/<host>.json|.txt     iostat of one host
     raw/kafka_admin/samples.jsonl   admin samples
     raw/orchestrator.json           apply's own CPU and memory while the load ran
+    raw/jmx/<broker>.tsv            JmxTool output of one broker
+    raw/host/<host>.jsonl           CPU, memory and network of one host
 
 Per-second latency histograms go to ``results/histograms.jsonl`` (see ``HistogramStore``);
 ``Collected.histogram()`` merges them for any window.
@@ -32,6 +34,7 @@ from orchestrator.collect.jtl import JmeterLabel, JtlAggregator, elapsed_stats, 
 from orchestrator.collect.kafka_admin import ClusterFacts, read_admin_samples
 from orchestrator.collect.native import NativeReader, NativeWorkload
 from orchestrator.collect.ranges import AFTER_STOP, BEFORE_START, Ranges, add_ranges, audit
+from orchestrator.collect.sampled import read_host, read_jmx
 from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
 from orchestrator.errors import InputError
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
@@ -87,6 +90,7 @@ def collect(run: RunDir) -> Collected:
     native.read(sorted(run.raw_native.rglob("*.jsonl")))
     labels = _read_jmeter(run, plan, builder, store, diag)
     _read_iostat(run, plan, builder, diag)
+    _read_sampled(run, plan, builder, diag)
     admin = read_admin_samples(run.admin_samples, builder, diag, plan.monitors.kafka_admin.interval)
     store.close()
     events = sorted(events + admin.events, key=lambda e: e.ts)
@@ -169,6 +173,13 @@ def _read_iostat(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagno
                 value = getattr(sample, attr)
                 if value is not None:
                     builder.set(SeriesKey(metric, host=path.stem, device=sample.device), sample.ts, value)
+
+
+def _read_sampled(run: RunDir, plan: Plan, builder: TimelineBuilder, diag: Diagnostics) -> None:
+    for path in sorted(run.raw_jmx.glob("*.tsv")):
+        read_jmx(path, builder, diag, plan.monitors.jmx.interval)
+    for path in sorted(run.raw_host.glob("*.jsonl")):
+        read_host(path, builder, diag, plan.monitors.host.interval)
 
 
 def latency_stats(h: Histogram) -> LatencyStats:

@@ -65,8 +65,9 @@ def _as_text(value: PropertyValue) -> str:
 
 class LocalKafka:
     def __init__(self, version: str, data_dir: Path, heap: int, properties: Mapping[str, PropertyValue],
-                 client_config: Mapping[str, str] | None = None):
-        """``client_config``: what clients need when ``properties`` secure the listener (tests do)."""
+                 client_config: Mapping[str, str] | None = None, jmx: bool = False):
+        """``client_config``: what clients need when ``properties`` secure the listener (tests do);
+        ``jmx``: open a JMX connector on a free loopback port (``monitors.jmx``)."""
         self.version = version
         self.client_config = dict(client_config or {})
         self.data_dir = data_dir.resolve()
@@ -74,6 +75,8 @@ class LocalKafka:
         self.properties = {**DEFAULT_PROPERTIES, **{k: _as_text(v) for k, v in properties.items()}}
         self.broker_port = 0
         self.controller_port = 0
+        self.jmx = jmx
+        self.jmx_port = 0
         self._proc: subprocess.Popen[bytes] | None = None
 
     # ------------------------------------------------------------------ paths
@@ -106,6 +109,7 @@ class LocalKafka:
     def start(self) -> Cluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.broker_port, self.controller_port = free_port(), free_port()
+        self.jmx_port = free_port() if self.jmx else 0
         self._write_config()
         self._format_storage()
         self._launch()
@@ -114,7 +118,8 @@ class LocalKafka:
 
     def cluster(self) -> Cluster:
         handle = BrokerHandle(node_id=NODE_ID, host="localhost", address=self.bootstrap,
-                              pid=self.pid, data_dir=self.data_dir, log_dirs=(self.kafka_log_dir,))
+                              pid=self.pid, data_dir=self.data_dir, log_dirs=(self.kafka_log_dir,),
+                              jmx=f"127.0.0.1:{self.jmx_port}" if self.jmx else None)
         return Cluster(bootstrap_servers=self.bootstrap, brokers=[handle], kafka_version=self.version,
                        client_config=self.client_config)
 
@@ -169,9 +174,10 @@ class LocalKafka:
             controller_port=self.controller_port, log_dir=self.kafka_log_dir, properties=self.properties))
         (self.data_dir / "log4j2.properties").write_text(render_template("log4j2.properties.j2", log_file=self.log_file))
 
-    def _java(self, main_class: str, *args: str, heap_mb: int) -> list[str]:
+    def _java(self, main_class: str, *args: str, heap_mb: int, broker: bool = False) -> list[str]:
         return [java_binary(), f"-Xmx{heap_mb}m", f"-Xms{heap_mb}m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+                *(jmx_options("127.0.0.1", self.jmx_port) if broker and self.jmx else ()),
                 f"-Dkafka.logs.dir={self.log_dir}", "-cp", java_classpath(self.version), main_class, *args]
 
     def _format_storage(self) -> None:
@@ -190,7 +196,7 @@ class LocalKafka:
         out = (self.log_dir / "stdout.log").open("ab")
         try:
             self._proc = subprocess.Popen(
-                self._java("kafka.Kafka", str(self.config_file), heap_mb=self.heap_mb),
+                self._java("kafka.Kafka", str(self.config_file), heap_mb=self.heap_mb, broker=True),
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=self.data_dir, start_new_session=True, preexec_fn=on_parent_death(),
                 env={**os.environ, "LOG_DIR": str(self.log_dir)})
@@ -205,6 +211,15 @@ class LocalKafka:
                 if errors:
                     return f"{path}: {errors[-1][:300]}"
         return f"no ERROR line in {self.log_file}"
+
+
+def jmx_options(address: str, port: int) -> list[str]:
+    """A JMX connector bound to ``address`` only, registry and RMI on one port, without
+    authentication or TLS: loopback here; the provisioned brokers' lab address (kafka-service.sh.j2)."""
+    return ["-Dcom.sun.management.jmxremote", f"-Dcom.sun.management.jmxremote.host={address}",
+            f"-Dcom.sun.management.jmxremote.port={port}", f"-Dcom.sun.management.jmxremote.rmi.port={port}",
+            f"-Djava.rmi.server.hostname={address}", "-Dcom.sun.management.jmxremote.authenticate=false",
+            "-Dcom.sun.management.jmxremote.ssl=false"]
 
 
 def _port_open(port: int) -> bool:

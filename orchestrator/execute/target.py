@@ -32,7 +32,8 @@ class TargetSession:
     def open(self) -> Cluster:
         target = self.plan.target
         if isinstance(target, LocalTarget):
-            self.local = LocalKafka(target.kafka_version, self.run.broker_dir, target.heap, target.properties)
+            self.local = LocalKafka(target.kafka_version, self.run.broker_dir, target.heap, target.properties,
+                                    jmx=self.plan.monitors.jmx.enabled)
             self.cluster = self.local.start()
         elif isinstance(target, ExistingTarget):
             self.cluster = existing_cluster(target)

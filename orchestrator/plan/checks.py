@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
+from orchestrator.plan.sources import monitor_of
 from orchestrator.plan.units import MAX_DURATION_S, format_duration
 
 if TYPE_CHECKING:
@@ -106,10 +107,12 @@ def _metric_mismatch(plan: Plan, metric: str, scope: list, named: str | None) ->
         return f"{metric} is measured by consumers, and {lacking('consumer workload')}"
     if metric.startswith("jmeter.") and not any(w.engine == "jmeter" for w in scope):
         return f"{metric} is measured by JMeter, and {lacking('jmeter-engine workload')}"
-    if metric.startswith(("disk.", "broker.")) and named:
+    if metric.startswith(("disk.", "broker.", "host.")) and named:
         return f"{metric} is measured per broker host, not per workload: remove 'workload'"
     if metric.startswith("disk.") and not plan.monitors.iostat.enabled:
         return f"{metric} needs monitors.iostat.enabled"
+    if (monitor := monitor_of(metric)) is not None:
+        return None if getattr(plan.monitors, monitor).enabled else f"{metric} needs monitors.{monitor}.enabled"
     if metric.startswith("broker.") and not plan.monitors.kafka_admin.enabled:
         return f"{metric} needs monitors.kafka_admin.enabled"
     return None
@@ -165,6 +168,9 @@ def _topology(plan: Plan) -> Iterator[Problem]:
         yield ("target", "kind"), "target kind 'provisioned' needs a 'provision' section"
     if kind != "provisioned" and plan.provision is not None:
         yield ("provision",), f"'provision' is only used with target kind 'provisioned', not {kind!r}"
+    if kind == "existing" and plan.monitors.jmx.enabled:
+        yield ("monitors", "jmx", "enabled"), ("the brokers' JMX is read from brokers this tool starts "
+                                               "(target kind 'local' or 'provisioned'), not an 'existing' cluster")
     brokers = _hosts_with_role(plan, "broker")
     if kind == "provisioned" and plan.inventory is not None and not brokers:
         yield ("inventory", "hosts"), "the inventory names no host with role 'broker'"

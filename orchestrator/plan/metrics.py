@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from orchestrator.errors import InputError
+from orchestrator.plan.sources import CATALOGUE
 from orchestrator.plan.units import parse_duration, parse_rate, parse_size
 
 # latency: merged histogram over the window; rate: total / window seconds; total: sum;
-# peak: max over the window; ratio: errors / (messages + errors) in percent; summary: workload summaries;
+# peak: max over the window; trough: min over the window (idle shares); mean: mean of the samples
+# (sampled rates); ratio: errors / (messages + errors) in percent; summary: workload summaries;
 # slope: the least-squares slope of the per-second series over the window, per second
-Reduce = Literal["latency", "rate", "total", "peak", "ratio", "summary", "slope"]
+Reduce = Literal["latency", "rate", "total", "peak", "trough", "mean", "ratio", "summary", "slope"]
 Unit = Literal["ms", "msg/s", "MB/s", "%", "B", "count"]
 
 
@@ -29,6 +31,7 @@ class MetricSpec:
     latency_kind: str | None = None  # histogram kind for latency metrics
     stat: str | None = None  # p50 … max, mean for latency metrics
     counts_metric: str | None = None  # for ratios: the success-count rate series
+    combine: Literal["sum", "max", "min"] | None = None  # across series each second; None: by ``reduce``
 
 
 _LATENCY = re.compile(r"^(publish_latency|publish_delay|corrected_latency|e2e_latency)\.(p50|p90|p95|p99|p999|max|mean)$")
@@ -49,6 +52,8 @@ def spec(metric: str) -> MetricSpec:
         return MetricSpec(metric, "ms", "latency", latency_kind=m.group(1), stat=m.group(2))
     if m := _JMETER_ELAPSED.match(metric):
         return MetricSpec(metric, "ms", "latency", latency_kind="elapsed", stat=m.group(1))
+    if (source := CATALOGUE.get(metric)) is not None:
+        return MetricSpec(metric, source.unit, source.reduce, combine=source.combine)
     family, _, leaf = metric.partition(".")
     if leaf == "error_rate":
         rate = "jmeter.rate" if family == "jmeter" else f"{family}.rate"

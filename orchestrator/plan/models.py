@@ -31,6 +31,7 @@ from pydantic import (
 
 from orchestrator.plan.checks import FieldProblems, plan_problems
 from orchestrator.plan.faults import ACTIONS, param_problems
+from orchestrator.plan.sources import CATALOGUE
 from orchestrator.plan.units import Duration, Fraction, Rate, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
@@ -508,6 +509,8 @@ METRIC_PATTERN = re.compile(
     r"|^disk\.(util|await|aqu_sz|w_per_s|r_per_s|wkb_per_s|rkb_per_s)$"
     r"|^broker\.(under_replicated|offline_partitions|log_dir_bytes)$"
     r"|^jmeter\.(rate|error_rate|elapsed\.(p50|p90|p95|p99|max|mean))$"
+    # the brokers' JMX and the hosts (orchestrator.plan.sources)
+    rf"|^({'|'.join(re.escape(name) for name in CATALOGUE)})$"
 )
 
 
@@ -561,11 +564,30 @@ class KafkaAdminMonitor(Model):
     interval: Duration = Field("5s", ge=1, description="Sampling interval")
 
 
+class JmxMonitor(Model):
+    """Each broker's own metrics over JMX, read by Kafka's JmxTool (one process per broker)."""
+
+    enabled: bool = Field(False, description="Sample the brokers' JMX during the run (costs one small JVM per broker)")
+    interval: Duration = Field("5s", ge=1, description="Sampling interval")
+    port: int = Field(9999, ge=1, le=65535, description=(
+        "JMX port of provisioned brokers, bound to their lab address; the local broker uses a free loopback port"))
+
+
+class HostMonitor(Model):
+    """CPU, memory and network of this machine (psutil), and of each inventory broker host (the
+    monitor role, beside iostat: it needs monitors.iostat too)."""
+
+    enabled: bool = Field(True, description="Sample the host during the run")
+    interval: Duration = Field("1s", ge=1, description="Sampling interval")
+
+
 class Monitors(Model):
     """Samplers that run beside the load."""
 
     iostat: IostatMonitor = Field(default_factory=IostatMonitor, description="Disk statistics")
     kafka_admin: KafkaAdminMonitor = Field(default_factory=KafkaAdminMonitor, description="Cluster statistics")
+    jmx: JmxMonitor = Field(default_factory=JmxMonitor, description="Broker metrics from JMX")
+    host: HostMonitor = Field(default_factory=HostMonitor, description="Host CPU, memory and network")
 
 
 class Fault(Model):

@@ -15,7 +15,7 @@ from orchestrator.errors import ProvisionError
 from orchestrator.plan.models import Plan
 from orchestrator.remote.ansible import EventSink, TaskEvent
 from orchestrator.remote.playbooks import HostPlaybooks, state_dir
-from orchestrator.remote.inventory import node_log_dirs
+from orchestrator.remote.inventory import jmx_port, node_log_dirs
 from orchestrator.rundir import RunDir
 
 
@@ -97,7 +97,8 @@ def running_cluster(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSin
         brokers.append(BrokerHandle(node.node_id, node.host.name, node.bootstrap,
                                     int(pid) if local and pid.isdigit() else None,
                                     Path(node.home) / "kafka" if local else None,
-                                    tuple(Path(d) for d in node_log_dirs(node, p.settings)) if local else ()))
+                                    tuple(Path(d) for d in node_log_dirs(node, p.settings)) if local else (),
+                                    f"{node.host.address}:{port}" if (port := jmx_port(plan, node)) else None))
     return Cluster(lay.bootstrap_servers, brokers, p.settings.kafka_version)
 
 

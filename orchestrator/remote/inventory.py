@@ -145,6 +145,15 @@ def _kafka_vars(node: KafkaNode, provision: Provision) -> dict[str, object]:
     return out
 
 
+def jmx_port(plan: Plan, node: KafkaNode) -> int | None:
+    """The node's JMX port when ``monitors.jmx`` is enabled: the plan's port, plus the node id on
+    a machine that runs several nodes (connection local)."""
+    jmx = plan.monitors.jmx
+    if not jmx.enabled:
+        return None
+    return jmx.port + node.node_id if node.host.connection == "local" else jmx.port
+
+
 def cluster_vars(plan: Plan, lay: Layout) -> dict[str, object]:
     provision = plan.provision or Provision()
     out: dict[str, object] = {
@@ -167,6 +176,7 @@ def ansible_inventory(plan: Plan, plan_dir: Path, state_dir: Path) -> dict[str, 
         node = lay.node(host.name)
         if node is not None:
             vars_.update(_kafka_vars(node, provision))
+            vars_["kafka_jmx_port"] = jmx_port(plan, node) or 0
         if "agent" in host.roles:
             vars_["agent_home"] = f"{host_home(host, plan.metadata.name, state_dir)}/agent"
         vars_["monitor_home"] = f"{host_home(host, plan.metadata.name, state_dir)}/monitor"

@@ -19,6 +19,7 @@ from orchestrator.analyze.capacity import search_slo_scope, search_slo_windows
 from orchestrator.analyze.figures import measured_figures
 from orchestrator.analyze.placement import placement
 from orchestrator.analyze.retention import project_disk
+from orchestrator.analyze.sources import source_stats
 from orchestrator.analyze.slo import Measured, MemoHistograms, evaluate, run_verdict
 from orchestrator.analyze.stall import feeds
 from orchestrator.analyze.steps import step_spans
@@ -115,7 +116,8 @@ def summarize(run: RunDir, plan: Plan, collected: Collected, measured: Measured 
         run=info, verdict="fail" if info.unfinished else run_verdict(slos),
         environment=environment(plan, collected), phases=collected.phases, steps=steps,
         workloads=[measured_figures(w, measured, window) for w in collected.workloads],
-        slos=slos, answers=answers, placement=placement(plan, collected.cluster), events=collected.events,
+        slos=slos, answers=answers, placement=placement(plan, collected.cluster),
+        metrics=source_stats(collected.timeline, window), events=collected.events,
         warnings=collected.warnings + answer_warnings)
 
 

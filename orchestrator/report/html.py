@@ -1,5 +1,6 @@
 """report/index.html: one self-contained page (templates/report.html.j2) that answers "did it hold,
-where did it break, and why": verdicts first, then load, latency, errors, lag, disks and log dirs
+where did it break, and why": verdicts first, then load, latency, errors, lag, disks, the brokers'
+JMX, the hosts and log dirs
 on one clock with phases and faults marked. A section without data is left out, and one line says
 what was not measured and why; a series measured as zero throughout (no errors, no under-replicated
 partitions) is said in a sentence instead of drawn flat."""
@@ -27,6 +28,7 @@ from orchestrator.plan.models import Plan
 from orchestrator.plan.units import format_duration
 from orchestrator.report.charts import (Chart, Line, Markers, Span, TimeChart, draw_all, interactive_data,
                                         spectrum_chart, time_chart)
+from orchestrator.report.sources import BROKER_PANELS, HOST_PANELS, source_charts
 from orchestrator.templating import TEMPLATES
 from orchestrator.report.templates import render
 from orchestrator.summary import Event, Summary
@@ -187,6 +189,8 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
                                                     [None if x is None else x / 1e9 for x in v])
                                                  for k, v in _by_column(tl.select("broker.log_dir_bytes"))
                                                  if k.label is None and k.workload is None])])
+    brokers, brokers_zero = source_charts(tl, markers, BROKER_PANELS, "broker {}")
+    hosts, hosts_zero = source_charts(tl, markers, HOST_PANELS, "{}")
     jmeter = chart([("Samples per second by label", "samples/s", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.rate"))]),
                     ("Elapsed p99 by label", "ms", [Line(k.label or "all", v) for k, v in _by_column(tl.select("jmeter.elapsed.p99"))])])
     return [
@@ -207,6 +211,12 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
                 "(auto-commit every 5 s by default)."),
         Section("disk", "Disks", _disk_charts(tl, markers),
                 "no iostat samples were recorded" if iostat else "monitors.iostat.enabled is false"),
+        Section("broker_jmx", "Brokers (JMX)", brokers,
+                "no JMX samples were recorded" if plan.monitors.jmx.enabled else "monitors.jmx.enabled is false",
+                "Kafka's own metrics, read from each broker's JMX by JmxTool; interval values drawn over the interval they describe.",
+                zero_note=brokers_zero),
+        Section("hosts", "Hosts", hosts, "no host samples were recorded" if plan.monitors.host.enabled
+                else "monitors.host.enabled is false", zero_note=hosts_zero),
         Section("logdirs", "Log directories", log_dirs,
                 "no log-dir sizes were recorded" if admin else "monitors.kafka_admin.enabled is false"),
         Section("health", "Replication health", healthy,

@@ -16,6 +16,17 @@ def test_server_properties_bind_loopback_only() -> None:
     assert "num.partitions=3\n" in text
 
 
+def test_jmx_binds_loopback_only_and_only_when_asked(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("orchestrator.execute.local_kafka.java_classpath", lambda version: "libs/*")
+    for jmx in (False, True):
+        broker = LocalKafka("4.1.1", tmp_path, heap=1024**3, properties={}, jmx=jmx)
+        broker.jmx_port = 4444
+        flags = [a for a in broker._java("kafka.Kafka", "server.properties", heap_mb=256, broker=True) if "jmxremote" in a]
+        assert ("-Dcom.sun.management.jmxremote.host=127.0.0.1" in flags) == jmx
+        assert ("-Dcom.sun.management.jmxremote.port=4444" in flags) == jmx
+        assert (broker.cluster().brokers[0].jmx == "127.0.0.1:4444") == jmx
+
+
 def test_plan_properties_override_defaults(tmp_path) -> None:
     broker = LocalKafka("4.1.1", tmp_path, heap=1024**3, properties={"num.partitions": 6, "log.cleaner.enable": False})
     assert broker.properties["num.partitions"] == "6"

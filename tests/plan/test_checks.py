@@ -57,6 +57,18 @@ CASES = [
         id="slo-jmeter",
     ),
     pytest.param(
+        BASE + "slos:\n  - name: x\n    metric: broker.request_handler_idle\n    op: '>='\n    threshold: 20%\n",
+        ["PLAN:19:13: slos.0.metric: broker.request_handler_idle needs monitors.jmx.enabled"],
+        id="slo-jmx-disabled",
+    ),
+    pytest.param(
+        BASE.replace("metadata:", "target: {kind: existing, bootstrap_servers: ['127.0.0.1:9092']}\n"
+                     "monitors: {jmx: {enabled: true}}\nmetadata:"),
+        ["PLAN:2:27: monitors.jmx.enabled: the brokers' JMX is read from brokers this tool starts "
+         "(target kind 'local' or 'provisioned'), not an 'existing' cluster"],
+        id="jmx-existing",
+    ),
+    pytest.param(
         BASE + "slos:\n  - name: x\n    metric: disk.util\n    workload: p\n    threshold: 1\n",
         ["PLAN:19:13: slos.0.metric: disk.util is measured per broker host, not per workload: remove 'workload'"],
         id="slo-disk-workload",

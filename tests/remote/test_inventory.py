@@ -108,3 +108,28 @@ def test_cluster_vars_carry_heap_properties_and_install_source() -> None:
     vars_ = ansible_inventory(plan, Path("/p"), STATE)["all"]["vars"]
     assert (vars_["kafka_heap_mb"], vars_["kafka_properties"]) == (2048, {"num.io.threads": 16})
     assert (vars_["kafka_install_source"], vars_["kafka_tarball_url"]) == ("tarball", "https://mirror.example/kafka.tgz")
+
+
+def test_jmx_ports_when_the_jmx_monitor_is_on_one_per_node_on_a_shared_machine() -> None:
+    from orchestrator.remote.inventory import jmx_port
+
+    hosts = [brokers(1)[0], {"name": "l2", "address": "127.0.0.1", "roles": ["broker"], "connection": "local",
+                             "kafka_port": 19192, "controller_port": 19193}]
+    off = make_plan(hosts)
+    on = off.model_copy(update={"monitors": off.monitors.model_copy(update={"jmx": off.monitors.jmx.model_copy(
+        update={"enabled": True, "port": 9990})})})
+    assert {h: v["kafka_jmx_port"] for h, v in ansible_inventory(off, Path("/p"), STATE)["all"]["hosts"].items()} == {"b1": 0, "l2": 0}
+    assert {h: v["kafka_jmx_port"] for h, v in ansible_inventory(on, Path("/p"), STATE)["all"]["hosts"].items()} == {"b1": 9990, "l2": 9992}
+    assert [jmx_port(on, n) for n in layout(on, STATE).brokers] == [9990, 9992]
+
+
+@pytest.mark.parametrize(("port", "flags"), [(0, False), (9990, True)])
+def test_the_service_script_opens_jmx_on_the_listen_address_only_when_asked(port: int, flags: bool) -> None:
+    import jinja2
+
+    template = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "kafka" / "templates" / "kafka-service.sh.j2"
+    script = jinja2.Template(template.read_text()).render(
+        kafka_jmx_port=port, kafka_listen_address="10.0.0.1", kafka_home="/h", kafka_install_dir="/i",
+        kafka_heap_mb=512, kafka_nofile=1000, kafka_stop_timeout=5, kafka_cluster_id="x")
+    assert ("-Dcom.sun.management.jmxremote.host=10.0.0.1 -Dcom.sun.management.jmxremote.port=9990" in script) == flags
+    assert "exec $JAVA $JVM" in script

@@ -80,6 +80,7 @@ def test_sections_without_data_are_left_out_and_listed_with_why(tmp_path):
     assert not_measured.split("; ") == [
         "Latency over time (no latency was recorded)", "Latency distribution (no latency histograms were recorded)",
         "Consumer lag (no consumer lag was recorded)", "Disks (no iostat samples were recorded)",
+        "Brokers (JMX) (monitors.jmx.enabled is false)", "Hosts (no host samples were recorded)",
         "Log directories (no log-dir sizes were recorded)", "Replication health (no partition health samples were recorded)",
         "JMeter samplers (the plan has no JMeter workload)"]
     nav = re.search(r"<nav.*?</nav>", html, re.S).group(0)
