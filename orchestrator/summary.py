@@ -70,6 +70,9 @@ class WorkloadSummary(Model):
     lost: int | None = None
     lost_excluded: list[LossExclusion] = Field(default_factory=list, description="what ``lost`` does not count, and why")
     duplicated: int | None = None
+    redelivered: int | None = Field(None, description=(
+        "consumers: messages read again at an offset already read, after a rebalance or coordinator failover "
+        "(at-least-once delivery); not duplicates, which are second copies in the log"))
     out_of_order: int | None = None
     errors_by_code: list[ErrorCount] = Field(default_factory=list, description="failed sends by error, most frequent first")
     max_position_lag: int | None = Field(None, description=(

@@ -217,6 +217,7 @@ def _native_summary(name: str, kind: str, total: NativeWorkload) -> WorkloadSumm
                               mb_per_s=total.bytes / 1e6 / duration if duration else 0.0, window_s=duration),
         latency_ms={k: latency_stats(h.to_histogram()) for k, h in sorted(total.hists.items())},
         duplicated=(total.end_duplicated if total.ended == total.instances else total.duplicated) if consumer else None,
+        redelivered=total.redelivered if consumer else None,
         out_of_order=(total.end_out_of_order if total.ended == total.instances else total.out_of_order) if consumer else None,
         errors_by_code=_error_counts(total.error_codes),
     )

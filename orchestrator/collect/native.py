@@ -46,6 +46,7 @@ class NativeWorkload:
     bytes: int = 0
     errors: int = 0
     duplicated: int = 0
+    redelivered: int = 0  # read again at an offset already read (the group went back to a commit)
     out_of_order: int = 0
     instances: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)  # instances that wrote an end record
@@ -176,6 +177,7 @@ class NativeReader:
                     in_flight.append(flight)
             else:
                 total.duplicated += int(r.get("duplicated", 0))
+                total.redelivered += int(r.get("redelivered", 0))
                 total.out_of_order += int(r.get("out_of_order", 0))
                 if r.get("lag") is not None:
                     lag = (lag or 0) + int(r["lag"])

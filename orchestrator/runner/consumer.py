@@ -72,21 +72,22 @@ class Work:
 
 
 class Interval:
-    __slots__ = ("received", "bytes", "duplicated", "out_of_order", "e2e")
+    __slots__ = ("received", "bytes", "duplicated", "out_of_order", "redelivered", "e2e")
 
     def __init__(self) -> None:
-        self.received = self.bytes = self.duplicated = self.out_of_order = 0
+        self.received = self.bytes = self.duplicated = self.out_of_order = self.redelivered = 0
         self.e2e = Histogram()
 
 
 class NativeConsumer(IntervalRole):
     interval_type = Interval
-    total_names = ("received", "bytes", "duplicated", "out_of_order")
+    total_names = ("received", "bytes", "duplicated", "out_of_order", "redelivered")
 
     def __init__(self, spec: RunnerSpec, writer: RecordWriter, stop: StopFlag):
         super().__init__(spec, writer)
         self.stop = stop
         self.streams: dict[tuple[int, int], SeenRanges] = {}
+        self.read_to: dict[int, int] = {}  # partition -> highest offset read
         self.config: dict[str, str] = {}
         self.consumer: Consumer | None = None
         self.assigned_at: int | None = None
@@ -232,7 +233,7 @@ class NativeConsumer(IntervalRole):
             consumer.pause(partitions)
 
     def _handle(self, messages: list, now_ns: int) -> None:
-        cur, streams = self.cur, self.streams
+        cur, streams, read_to = self.cur, self.streams, self.read_to
         now_us, now_ms = now_ns // 1000, now_ns / 1e6
         e2e = []
         for m in messages:
@@ -244,12 +245,20 @@ class NativeConsumer(IntervalRole):
             value = m.value()
             cur.received += 1
             cur.bytes += len(value) if value is not None else 0
+            partition, offset = m.partition(), m.offset()
+            if offset <= read_to.get(partition, -1):
+                # read again at an offset already read (the group went back to its last commit after a
+                # rebalance or a coordinator failover): at-least-once delivery, not a second copy in the
+                # log, and its latency would be the age of the first delivery
+                cur.redelivered += 1
+                continue
+            read_to[partition] = offset
             if value is None or len(value) < PREFIX.size or value[:2] != MAGIC:
                 e2e.append(int((now_ms - m.timestamp()[1]) * 1000))
                 continue
             _, producer_id, seq, sent_us = PREFIX.unpack_from(value)
             e2e.append(now_us - sent_us)
-            key = (producer_id, m.partition())
+            key = (producer_id, partition)
             seen = streams.get(key)
             if seen is None:
                 seen = streams[key] = SeenRanges()
@@ -273,7 +282,8 @@ class NativeConsumer(IntervalRole):
 
     def interval_fields(self, cur: Interval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
         return {"received": cur.received, "bytes": cur.bytes, "duplicated": cur.duplicated,
-                "out_of_order": cur.out_of_order, "lag": self._lag(), "hist": {"e2e_latency": cur.e2e.to_dict()}}
+                "out_of_order": cur.out_of_order, "redelivered": cur.redelivered, "lag": self._lag(),
+                "hist": {"e2e_latency": cur.e2e.to_dict()}}
 
     def end_fields(self) -> dict:
         seen = {stream_key(pid, partition): ranges.ranges() for (pid, partition), ranges in sorted(self.streams.items())}

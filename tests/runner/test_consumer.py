@@ -9,7 +9,7 @@ from orchestrator.runner.consumer import WORK_S, NativeConsumer, Work
 from orchestrator.runner.control import Control, write_control
 from orchestrator.runner.histogram import Histogram
 from orchestrator.runner.records import RecordWriter
-from orchestrator.runner.sequence import count_in
+from orchestrator.runner.sequence import MAGIC, PREFIX, count_in
 from orchestrator.runner.spec import ProcessingSpec, parse_spec
 from tests.runner.processes import live_spec, read_records, start_runner, write_spec
 
@@ -202,3 +202,35 @@ def test_in_a_drain_the_consumer_reads_nothing_until_released_then_the_whole_bac
     # 3,000 messages at 0.2 ms each: at least 0.6 s of work after the release
     last = max(r["ts"] for r in intervals if r["received"])
     assert last - release >= 0.6
+
+
+class _Message:
+    def __init__(self, partition: int, offset: int, seq: int):
+        self._partition, self._offset = partition, offset
+        self._value = PREFIX.pack(MAGIC, 7, seq, time.time_ns() // 1000) + b"x" * 10
+
+    def error(self):
+        return None
+
+    def value(self) -> bytes:
+        return self._value
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int:
+        return self._offset
+
+
+def test_a_message_read_again_at_the_same_offset_is_a_redelivery_not_a_duplicate(spec_dict):
+    spec = parse_spec({**spec_dict, "role": "consumer"})
+    consumer = NativeConsumer(spec, RecordWriter(spec), StopFlag())
+    now = time.time_ns()
+    consumer._handle([_Message(0, offset, seq=offset) for offset in range(5)], now)
+    # the group went back to its commit at offset 2 (a rebalance): offsets 2-4 come again
+    consumer._handle([_Message(0, offset, seq=offset) for offset in range(2, 7)], now)
+    # a second copy in the log (a producer retry without idempotence): seq 6 again at a new offset
+    consumer._handle([_Message(0, 7, seq=6)], now)
+    cur = consumer.cur
+    assert (cur.received, cur.redelivered, cur.duplicated) == (11, 3, 1)
+    assert cur.e2e.count == 8  # a redelivery's latency would be the age of its first delivery
