@@ -169,25 +169,25 @@ def build_components(plan: Plan, plan_path: Path, run: RunDir, events: EventLog,
     if plan.monitors.iostat.enabled:
         out.helpers.append(_iostat(plan, run, hosts))
     if plan.monitors.kafka_admin.enabled:
-        from orchestrator.execute.monitor import KafkaAdminMonitor
+        from orchestrator.execute.monitor import KafkaAdminSampler
 
-        out.helpers.append(KafkaAdminMonitor(plan, run))
+        out.helpers.append(KafkaAdminSampler(plan, run))
     if plan.monitors.jmx.enabled:
         from orchestrator.execute.broker_jmx import BrokerJmxMonitor
 
         out.helpers.append(BrokerJmxMonitor(plan, run))
     if plan.monitors.host.enabled:
-        from orchestrator.execute.host_metrics import HostMonitor
+        from orchestrator.execute.host_metrics import HostSampler
 
-        out.helpers.append(HostMonitor(plan, run))
+        out.helpers.append(HostSampler(plan, run))
     if plan.faults:
-        from orchestrator.execute.fault import Fault
+        from orchestrator.execute.fault import ScheduledFault
         from orchestrator.execute.local_kafka import NODE_ID
 
         local = {NODE_ID: session.local} if session.local is not None else {}
         # brokers on other hosts fail through the kafka role's fault steps
         remote = hosts if plan.target.kind == "provisioned" else None
-        out.helpers.extend(Fault(spec, events, local, remote) for spec in plan.faults)
+        out.helpers.extend(ScheduledFault(spec, events, local, remote) for spec in plan.faults)
     return out
 
 
@@ -197,9 +197,9 @@ def _iostat(plan: Plan, run: RunDir, hosts: HostPlaybooks | None) -> Component:
         from orchestrator.execute.remote_iostat import RemoteIostat
 
         return RemoteIostat(plan, run, hosts)
-    from orchestrator.execute.monitor import IostatMonitor
+    from orchestrator.execute.monitor import LocalIostat
 
-    return IostatMonitor(plan, run)
+    return LocalIostat(plan, run)
 
 
 def _stop_all(components: list[Component]) -> list[str]:

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = 2  # 2: position and committed lag apart, figure windows, lost_excluded
 
 
-class Model(BaseModel):
+class SummaryModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LatencyStats(Model):
+class LatencyStats(SummaryModel):
     """Milliseconds. ``count`` is the number of samples the percentiles were computed from."""
 
     count: int = 0
@@ -30,7 +30,7 @@ class LatencyStats(Model):
 FigureWindow = Literal["measured", "whole run"]
 
 
-class Throughput(Model):
+class Throughput(SummaryModel):
     msgs_per_s: float = 0.0
     mb_per_s: float = 0.0
     window: FigureWindow = Field("whole run", description=(
@@ -39,7 +39,7 @@ class Throughput(Model):
     window_s: float = Field(0.0, description="the seconds divided by")
 
 
-class LossExclusion(Model):
+class LossExclusion(SummaryModel):
     """Acknowledged messages that ``lost`` leaves out because the consumer could never have read them."""
 
     reason: Literal["before_start", "after_stop"] = Field(description=(
@@ -50,13 +50,13 @@ class LossExclusion(Model):
     detail: str = Field(description="the reason, as a sentence")
 
 
-class ErrorCount(Model):
+class ErrorCount(SummaryModel):
     code: str = Field(description="Kafka error name (native: KafkaError.name()) or JMeter response code")
     count: int
     first: float = Field(description="epoch seconds of the interval it was first seen in")
 
 
-class WorkloadSummary(Model):
+class WorkloadSummary(SummaryModel):
     name: str
     kind: Literal["producer", "consumer", "script"]
     engine: Literal["native", "jmeter"]
@@ -83,7 +83,7 @@ class WorkloadSummary(Model):
         "the window of each figure above, by field name: measured (every phase but warm-ups) or whole run"))
 
 
-class SloResult(Model):
+class SloResult(SummaryModel):
     name: str
     metric: str
     op: str
@@ -102,14 +102,14 @@ class SloResult(Model):
     aborted_run: bool = False
 
 
-class PhaseSpan(Model):
+class PhaseSpan(SummaryModel):
     name: str
     kind: str
     start: float
     end: float | None = None
 
 
-class StepSpan(Model):
+class StepSpan(SummaryModel):
     """One step of a ``steps`` phase or one probe of a ``search``: its intended rate and the window
     that judges it (epoch seconds)."""
 
@@ -123,7 +123,7 @@ class StepSpan(Model):
     measured_to: float
 
 
-class Event(Model):
+class Event(SummaryModel):
     ts: float
     # run_start, run_end, phase_start, phase_end, step_start, step_end, fault_start, fault_end,
     # slo_breach, abort, interrupt, backlog_written (a drain's consumers released), backlog_drained
@@ -132,7 +132,7 @@ class Event(Model):
     detail: str = ""
 
 
-class OrchestratorUsage(Model):
+class OrchestratorUsage(SummaryModel):
     """What apply itself cost: the overhead a load tool adds to what it measures."""
 
     ready_to_load_s: float = Field(description="from the cluster answering to the first phase's start: topics, "
@@ -143,7 +143,7 @@ class OrchestratorUsage(Model):
     max_rss_mb: float = Field(description="apply's peak resident memory")
 
 
-class Environment(Model):
+class Environment(SummaryModel):
     kafka_version: str | None = None
     brokers: list[str] = Field(default_factory=list)
     agents: list[str] = Field(default_factory=list)
@@ -152,7 +152,7 @@ class Environment(Model):
     orchestrator: OrchestratorUsage | None = Field(None, description="apply's own cost; null for runs before it was recorded")
 
 
-class RunInfo(Model):
+class RunInfo(SummaryModel):
     id: str
     started: float | None = None
     ended: float | None = None
@@ -166,7 +166,7 @@ class RunInfo(Model):
         return self.status in ("killed", "incomplete")
 
 
-class AnswerWindow(Model):
+class AnswerWindow(SummaryModel):
     """A stretch of the run an answer's number was measured over (epoch seconds)."""
 
     label: str  # what was measured there, e.g. "growth fit", "probe 40,000 msg/s (measured)"
@@ -174,7 +174,7 @@ class AnswerWindow(Model):
     end: float
 
 
-class Answer(Model):
+class Answer(SummaryModel):
     """One question the run answers: the sentence a person reads, its headline number, and the
     evidence a reader needs to check it. Computed by orchestrator/analyze, shown by the report."""
 
@@ -194,21 +194,21 @@ class Answer(Model):
     section: str = Field("", description="id of the report section the answer links to")
 
 
-class PartitionShare(Model):
+class PartitionShare(SummaryModel):
     partition: str = Field(description='"<topic>-<partition>"')
     bytes: int = Field(description="bytes appended to its leader replica's log over the run")
     share: float = Field(description="of the topic's appended bytes (0..1)")
     leader: str | None = Field(None, description="its leader's broker id in the last sample")
 
 
-class TopicPlacement(Model):
+class TopicPlacement(SummaryModel):
     topic: str
     bytes: int
     partitions: list[PartitionShare] = Field(description="hottest first")
     max_over_mean: float | None = Field(None, description="the hottest partition's bytes over the mean partition's")
 
 
-class BrokerShare(Model):
+class BrokerShare(SummaryModel):
     broker: str
     bytes: int = Field(description="appended to this broker's log dirs for the plan's topics, replicas included")
     share: float = Field(description="of all brokers' appended bytes (0..1)")
@@ -216,7 +216,7 @@ class BrokerShare(Model):
     replicas: int = Field(0, description="replicas of the plan's topics it holds in the last sample")
 
 
-class Placement(Model):
+class Placement(SummaryModel):
     """How the load spread over partitions and brokers: the skew a hot key or a slow broker makes."""
 
     source: str = Field(description="what the bytes were measured from, and how often")
@@ -225,7 +225,7 @@ class Placement(Model):
     broker_max_over_mean: float | None = Field(None, description="the busiest broker's bytes over the mean broker's")
 
 
-class SourceStats(Model):
+class SourceStats(SummaryModel):
     """One broker (JMX) or host metric of one broker or host over the judged window."""
 
     metric: str = Field(description="a name of the catalogue in docs/results.md, e.g. broker.request_handler_idle")
@@ -237,7 +237,7 @@ class SourceStats(Model):
     max: float
 
 
-class Summary(Model):
+class Summary(SummaryModel):
     schema_version: int = SCHEMA_VERSION
     plan: dict[str, object] = Field(default_factory=dict, description="metadata of the plan")
     run: RunInfo

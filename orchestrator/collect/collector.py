@@ -32,7 +32,7 @@ from orchestrator.collect.histograms import PERCENTILES, HistogramStore
 from orchestrator.collect.iostat import read_iostat
 from orchestrator.collect.jtl import JmeterLabel, JtlAggregator, elapsed_stats, read_jtl
 from orchestrator.collect.kafka_admin import ClusterFacts, read_admin_samples
-from orchestrator.collect.native import NativeReader, NativeWorkload
+from orchestrator.collect.native import NativeReader, NativeTotals
 from orchestrator.collect.ranges import AFTER_STOP, BEFORE_START, Ranges, add_ranges, audit
 from orchestrator.collect.sampled import read_host, read_jmx
 from orchestrator.collect.timeline import SeriesKey, Timeline, TimelineBuilder
@@ -190,7 +190,7 @@ def latency_stats(h: Histogram) -> LatencyStats:
     return LatencyStats(count=h.count, max=h.max / 1000.0, mean=h.mean / 1000.0, **found)
 
 
-def _summaries(plan: Plan, native: dict[str, NativeWorkload], labels: list[JmeterLabel],
+def _summaries(plan: Plan, native: dict[str, NativeTotals], labels: list[JmeterLabel],
                diag: Diagnostics) -> list[WorkloadSummary]:
     out = []
     for w in plan.workloads:
@@ -207,7 +207,7 @@ def _summaries(plan: Plan, native: dict[str, NativeWorkload], labels: list[Jmete
     return out
 
 
-def _native_summary(name: str, kind: str, total: NativeWorkload) -> WorkloadSummary:
+def _native_summary(name: str, kind: str, total: NativeTotals) -> WorkloadSummary:
     duration = total.duration_s
     consumer = kind == "consumer"
     return WorkloadSummary(
@@ -237,7 +237,7 @@ _EXCLUDED = {
 }
 
 
-def _lost(plan: Plan, consumer: ConsumerWorkload, native: dict[str, NativeWorkload],
+def _lost(plan: Plan, consumer: ConsumerWorkload, native: dict[str, NativeTotals],
           diag: Diagnostics) -> tuple[int | None, list[LossExclusion]]:
     """|acked by the topic's native producers ∖ seen by this consumer workload|, less what it could not
     have seen (``ranges.audit``); None when a range is missing."""

@@ -1,4 +1,4 @@
-"""Kafka admin samples (raw/kafka_admin/samples.jsonl, written by ``KafkaAdminMonitor``) ▶ series, events and cluster facts.
+"""Kafka admin samples (raw/kafka_admin/samples.jsonl, written by ``KafkaAdminSampler``) ▶ series, events and cluster facts.
 
 One JSON object per sample::
 

@@ -35,7 +35,7 @@ CONSUMER_KINDS = ("e2e_latency",)
 
 
 @dataclass
-class NativeWorkload:
+class NativeTotals:
     """Whole-run totals of one native workload, over all its instances."""
 
     name: str
@@ -74,14 +74,14 @@ class _Interval:
     line: int
 
 
-def _records(path: Path, diag: Diagnostics, totals: dict[str, NativeWorkload], hosts: set[str]) -> Iterator[_Interval]:
+def _records(path: Path, diag: Diagnostics, totals: dict[str, NativeTotals], hosts: set[str]) -> Iterator[_Interval]:
     """One file's interval records in order; start/end records update ``totals`` as they pass."""
     clock = None
     for line_no, record in json_lines(path, diag):
         try:
             kind, workload = record["type"], str(record["workload"])
             instance = f"{workload}/{record.get('instance', '')}"
-            total = totals.setdefault(workload, NativeWorkload(workload, str(record.get("role", ""))))
+            total = totals.setdefault(workload, NativeTotals(workload, str(record.get("role", ""))))
             total.role = total.role or str(record.get("role", ""))
             total.instances.add(instance)
             if record.get("host"):
@@ -102,7 +102,7 @@ def _records(path: Path, diag: Diagnostics, totals: dict[str, NativeWorkload], h
         yield _Interval(int((start + ts) / 2), ts, start, record, path, line_no)
 
 
-def _end(total: NativeWorkload, instance: str, record: dict) -> None:
+def _end(total: NativeTotals, instance: str, record: dict) -> None:
     add_ranges(total.ranges, record.get("acked_ranges") or record.get("seen_ranges") or {})
     for key, (low, high) in (record.get("acked_offsets") or {}).items():
         known = total.acked_offsets.get(key)
@@ -129,7 +129,7 @@ def _merge(into: dict[int, int], offsets: object, keep) -> None:
 class NativeReader:
     def __init__(self, builder: TimelineBuilder, store: HistogramStore, diag: Diagnostics):
         self.builder, self.store, self.diag = builder, store, diag
-        self.workloads: dict[str, NativeWorkload] = {}
+        self.workloads: dict[str, NativeTotals] = {}
         self.hosts: set[str] = set()
         self._stat_keys: dict[tuple[str, str], list[SeriesKey]] = {}
 
@@ -143,7 +143,7 @@ class NativeReader:
             for workload, intervals in by_workload.items():
                 self._second(slot, self.workloads[workload], intervals)
 
-    def _second(self, slot: int, total: NativeWorkload, intervals: list[_Interval]) -> None:
+    def _second(self, slot: int, total: NativeTotals, intervals: list[_Interval]) -> None:
         producer = total.role == "producer"
         kinds = PRODUCER_KINDS if producer else CONSUMER_KINDS
         second_hists = {k: SparseHistogram() for k in kinds}
@@ -194,7 +194,7 @@ class NativeReader:
         if lag is not None:
             self.builder.set(SeriesKey("consume.position_lag", workload=total.name), slot, float(lag))
 
-    def _percentiles(self, slot: int, total: NativeWorkload, second_hists: dict[str, SparseHistogram]) -> None:
+    def _percentiles(self, slot: int, total: NativeTotals, second_hists: dict[str, SparseHistogram]) -> None:
         for kind, hist in second_hists.items():
             if not hist.count:
                 continue

@@ -29,7 +29,7 @@ from orchestrator.remote.playbooks import HostPlaybooks
 JOIN_TIMEOUT_S = LEAD_S + EXIT_TIMEOUT_S + READY_TIMEOUT_S + 10
 
 
-class Fault(Component):
+class ScheduledFault(Component):
     def __init__(self, spec: FaultSpec, events: EventLog, local: Mapping[int, BrokerProcess],
                  provisioner: HostPlaybooks | None = None):
         """``provisioner`` reaches brokers on other hosts; without it only this machine's brokers can fail."""

@@ -32,7 +32,7 @@ def host_sample() -> dict:
             "net_rx_bytes": net.bytes_recv, "net_tx_bytes": net.bytes_sent}
 
 
-class HostMonitor(Component):
+class HostSampler(Component):
     name = "host"
 
     def __init__(self, plan: Plan, run: RunDir):

@@ -1,11 +1,11 @@
 """Monitors that run beside the load: iostat on this machine, and Kafka admin samples.
 
-``IostatMonitor`` runs ``iostat -dxk -y -t -o JSON <interval>`` (ISO timestamps, C locale) into
+``LocalIostat`` runs ``iostat -dxk -y -t -o JSON <interval>`` (ISO timestamps, C locale) into
 raw/iostat/localhost.json until stopped; the collector reads the complete entries of the JSON a
 killed iostat leaves behind. Remote hosts are monitored by the provisioning playbooks with the same
 command and read by the same parser.
 
-``KafkaAdminMonitor`` samples the cluster from a background thread every
+``KafkaAdminSampler`` samples the cluster from a background thread every
 ``monitors.kafka_admin.interval`` into raw/kafka_admin/samples.jsonl (format: see
 ``orchestrator.collect.kafka_admin``). A sample keeps to the schedule: it has ``budget`` seconds
 (90 % of the interval, at least ``MIN_BUDGET_S``) and every admin call waits at most what is left
@@ -51,7 +51,7 @@ MIN_BUDGET_S = 3.0  # a 1 s interval still leaves a sample time for a round trip
 MIN_CALL_S = 0.1
 
 
-class IostatMonitor(Component):
+class LocalIostat(Component):
     name = "iostat"
 
     def __init__(self, plan: Plan, run: RunDir):
@@ -91,7 +91,7 @@ class IostatMonitor(Component):
             self._out = None
 
 
-class KafkaAdminMonitor(Component):
+class KafkaAdminSampler(Component):
     name = "kafka_admin"
 
     def __init__(self, plan: Plan, run: RunDir):

@@ -71,7 +71,7 @@ class Work:
         return self.busy_until
 
 
-class Interval:
+class ReadInterval:
     __slots__ = ("received", "bytes", "duplicated", "out_of_order", "redelivered", "e2e")
 
     def __init__(self) -> None:
@@ -80,7 +80,7 @@ class Interval:
 
 
 class NativeConsumer(IntervalRole):
-    interval_type = Interval
+    interval_type = ReadInterval
     total_names = ("received", "bytes", "duplicated", "out_of_order", "redelivered")
 
     def __init__(self, spec: RunnerSpec, writer: RecordWriter, stop: StopFlag):
@@ -280,7 +280,7 @@ class NativeConsumer(IntervalRole):
                 lag += max(0, high - tp.offset)
         return lag
 
-    def interval_fields(self, cur: Interval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
+    def interval_fields(self, cur: ReadInterval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
         return {"received": cur.received, "bytes": cur.bytes, "duplicated": cur.duplicated,
                 "out_of_order": cur.out_of_order, "redelivered": cur.redelivered, "lag": self._lag(),
                 "hist": {"e2e_latency": cur.e2e.to_dict()}}

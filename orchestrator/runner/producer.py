@@ -56,7 +56,7 @@ DEFAULTS = {
 }
 
 
-class Interval:
+class SendInterval:
     """One second's sends and acks; latencies are kept raw and turned into histograms once, at roll-over."""
 
     __slots__ = ("sent", "errors", "bytes", "zero_delays", "latencies", "late", "delays", "error_codes")
@@ -115,7 +115,7 @@ class SendMarks:
 
 
 class NativeProducer(IntervalRole):
-    interval_type = Interval
+    interval_type = SendInterval
     total_names = ("sent", "acked", "errors", "bytes")
 
     def __init__(self, spec: RunnerSpec, writer: RecordWriter, stop: StopFlag):
@@ -344,7 +344,7 @@ class NativeProducer(IntervalRole):
 
     # ------------------------------------------------------------------ intervals
 
-    def interval_fields(self, cur: Interval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
+    def interval_fields(self, cur: SendInterval, tp: TimedPhase | None, start_ns: int, end_ns: int) -> dict:
         # the totals already hold this interval (``roll`` adds it first)
         done = self.totals["acked"] + self.totals["errors"]
         return {"sent": cur.sent, "acked": cur.acked, "errors": cur.errors, "bytes": cur.bytes,

@@ -12,7 +12,7 @@ import pytest
 from orchestrator.errors import BrokerError, ProvisionError, RunError
 from orchestrator.events import EventLog
 from orchestrator.cluster import BrokerHandle, Cluster
-from orchestrator.execute.fault import Fault
+from orchestrator.execute.fault import ScheduledFault
 from orchestrator.execute.faults.brokers import AnsibleBroker
 from orchestrator.execute.local_kafka import LocalKafka, free_port
 from orchestrator.execute.topics import admin_client
@@ -41,7 +41,7 @@ class FakeBroker:
 CLUSTER = Cluster("127.0.0.1:1", [BrokerHandle(0, "localhost", "127.0.0.1:1", pid=42)], "4.1.1")
 
 
-def _run(fault: Fault, cluster: Cluster = CLUSTER) -> None:
+def _run(fault: ScheduledFault, cluster: Cluster = CLUSTER) -> None:
     fault.prepare(cluster)
     fault.schedule(time.time())
     fault.start()
@@ -65,14 +65,14 @@ def _kinds(log: EventLog) -> list[str]:
 ])
 def test_fault_signals_then_recovers(tmp_path, action, calls) -> None:
     broker, log = FakeBroker(), EventLog(tmp_path / "events.jsonl")
-    _run(Fault(FaultSpec(name="f", action=action, at=0, duration=0.01), log, {0: broker}))
+    _run(ScheduledFault(FaultSpec(name="f", action=action, at=0, duration=0.01), log, {0: broker}))
     assert broker.calls == calls
     assert _kinds(log) == ["fault_start", "fault_end"]
 
 
 def test_stop_recovers_a_paused_broker_early(tmp_path) -> None:
     broker, log = FakeBroker(), EventLog(tmp_path / "events.jsonl")
-    fault = Fault(FaultSpec(name="f", action="broker_pause", at=0, duration=3600), log, {0: broker})
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_pause", at=0, duration=3600), log, {0: broker})
     fault.prepare(CLUSTER)
     fault.schedule(time.time())
     fault.start()
@@ -84,7 +84,7 @@ def test_stop_recovers_a_paused_broker_early(tmp_path) -> None:
 
 def test_fault_not_yet_due_does_nothing_when_stopped(tmp_path) -> None:
     broker, log = FakeBroker(), EventLog(tmp_path / "events.jsonl")
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=3600, duration=1), log, {0: broker})
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=3600, duration=1), log, {0: broker})
     fault.prepare(CLUSTER)
     fault.schedule(time.time())
     fault.start()
@@ -93,7 +93,7 @@ def test_fault_not_yet_due_does_nothing_when_stopped(tmp_path) -> None:
 
 
 def test_failed_recovery_surfaces_in_poll(tmp_path) -> None:
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01),
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01),
                   EventLog(tmp_path / "e.jsonl"), {0: FakeBroker(fail_restart=True)})
     with pytest.raises(BrokerError, match="fault f: no luck"):
         _run(fault)
@@ -101,7 +101,7 @@ def test_failed_recovery_surfaces_in_poll(tmp_path) -> None:
 
 def test_broker_without_local_process_is_refused_at_prepare(tmp_path) -> None:
     remote = Cluster("10.0.0.5:9092", [BrokerHandle(0, "kafka-1", "10.0.0.5:9092")], "4.1.1")
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1), EventLog(tmp_path / "e"), {})
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=1, duration=1), EventLog(tmp_path / "e"), {})
     with pytest.raises(RunError, match="broker kafka-1 .* no process on this machine"):
         fault.prepare(remote)
 
@@ -132,7 +132,7 @@ def _events(log: EventLog) -> list[dict]:
 
 
 def test_remote_broker_is_prepared_as_an_ansible_broker(tmp_path) -> None:
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1, broker="kafka-1"),
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=1, duration=1, broker="kafka-1"),
                   EventLog(tmp_path / "e"), {}, FakeProvisioner())  # type: ignore[arg-type]
     fault.prepare(REMOTE)
     assert isinstance(fault.action.process, AnsibleBroker)
@@ -145,7 +145,7 @@ def test_remote_broker_is_prepared_as_an_ansible_broker(tmp_path) -> None:
 ])
 def test_remote_fault_runs_the_fault_playbook_steps_on_the_named_host(tmp_path, action, steps) -> None:
     provisioner = FakeProvisioner()
-    _run(Fault(FaultSpec(name="f", action=action, at=0, duration=0.01, broker=1), EventLog(tmp_path / "e"), {},
+    _run(ScheduledFault(FaultSpec(name="f", action=action, at=0, duration=0.01, broker=1), EventLog(tmp_path / "e"), {},
                provisioner), REMOTE)  # type: ignore[arg-type]
     assert [(v["kafka_fault_action"], v.get("kafka_fault_signal")) for _, _, v in provisioner.steps] == steps
     assert {(p, v["fault_host"]) for p, _, v in provisioner.steps} == {("fault.yml", "kafka-1")}
@@ -154,7 +154,7 @@ def test_remote_fault_runs_the_fault_playbook_steps_on_the_named_host(tmp_path, 
 
 def test_remote_fault_events_carry_the_times_the_host_reported(tmp_path) -> None:
     provisioner, log = FakeProvisioner(), EventLog(tmp_path / "events.jsonl")
-    _run(Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01, broker=1), log, {},
+    _run(ScheduledFault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01, broker=1), log, {},
                provisioner), REMOTE)  # type: ignore[arg-type]
     start, end = _events(log)
     assert (start["kind"], start["ts"]) == ("fault_start", provisioner.effect[0])
@@ -164,7 +164,7 @@ def test_remote_fault_events_carry_the_times_the_host_reported(tmp_path) -> None
 
 def test_remote_steps_are_launched_ahead_and_due_at_the_fault_schedule(tmp_path) -> None:
     provisioner = FakeProvisioner()
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=20, duration=0.01, broker=1), EventLog(tmp_path / "e"),
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=20, duration=0.01, broker=1), EventLog(tmp_path / "e"),
                   {}, provisioner)  # type: ignore[arg-type]
     _run(fault, REMOTE)
     assert fault.start_at is not None
@@ -174,14 +174,14 @@ def test_remote_steps_are_launched_ahead_and_due_at_the_fault_schedule(tmp_path)
 
 
 def test_remote_step_that_no_host_ran_fails_naming_the_host_and_step(tmp_path) -> None:
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01, broker=1),
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=0, duration=0.01, broker=1),
                   EventLog(tmp_path / "e"), {}, FakeProvisioner(answers=False))  # type: ignore[arg-type]
     with pytest.raises(ProvisionError, match="host kafka-1: task 'fault.yml signal'"):
         _run(fault, REMOTE)
 
 
 def test_unknown_broker_is_refused_at_prepare(tmp_path) -> None:
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=1, duration=1, broker=7), EventLog(tmp_path / "e"), {})
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=1, duration=1, broker=7), EventLog(tmp_path / "e"), {})
     with pytest.raises(RunError, match="no broker 7"):
         fault.prepare(CLUSTER)
 
@@ -193,7 +193,7 @@ def test_killed_local_broker_comes_back_on_its_port_and_serves(tmp_path) -> None
     log = EventLog(tmp_path / "events.jsonl")
     try:
         old_pid = broker.pid
-        _run(Fault(FaultSpec(name="kill", action="broker_kill", at=0, duration=1), log, {0: broker}), cluster)
+        _run(ScheduledFault(FaultSpec(name="kill", action="broker_kill", at=0, duration=1), log, {0: broker}), cluster)
         assert broker.pid not in (None, old_pid)
         assert broker.cluster().bootstrap_servers == cluster.bootstrap_servers
         admin = admin_client(broker.cluster())
@@ -225,7 +225,7 @@ def test_provisioned_local_broker_is_killed_and_restarted_through_its_service_sc
     cluster = Cluster(f"127.0.0.1:{port}", [handle], "4.1.1")
     log = EventLog(tmp_path / "events.jsonl")
     try:
-        _run(Fault(FaultSpec(name="k", action="broker_kill", at=0, duration=0.01, broker="broker-2"), log, {}), cluster)
+        _run(ScheduledFault(FaultSpec(name="k", action="broker_kill", at=0, duration=0.01, broker="broker-2"), log, {}), cluster)
         second = int((home / "kafka.pid").read_text())
         assert second != first
         os.kill(second, 0)
@@ -254,7 +254,7 @@ def test_remote_signal_of_a_broker_that_is_not_running_fails_with_the_scripts_re
     script = home / "bin" / "kafka-service.sh"
     script.write_text('#!/bin/sh\n[ "$1" = at ] && exit 0\necho "Kafka is not running (pidfile x)" >&2\nexit 3\n')
     script.chmod(0o755)
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=0, duration=1, broker=1), EventLog(tmp_path / "e"), {},
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=0, duration=1, broker=1), EventLog(tmp_path / "e"), {},
                   OneHostProvisioner(tmp_path, home))  # type: ignore[arg-type]
     with pytest.raises(ProvisionError, match="host kafka-1: task 'Check that the Kafka process was signalled': "
                                              "Kafka is not running"):

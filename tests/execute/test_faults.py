@@ -18,7 +18,7 @@ import pytest
 from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.events import EventLog
 from orchestrator.execute import fault as fault_module
-from orchestrator.execute.fault import Fault
+from orchestrator.execute.fault import ScheduledFault
 from orchestrator.execute.faults import FAULTS, rolling
 from orchestrator.execute.faults.base import Effect, FaultAction
 from orchestrator.execute.faults.decommission import _without
@@ -61,18 +61,18 @@ class Recorder(FaultAction):
 CLUSTER = Cluster("127.0.0.1:1", [BrokerHandle(0, "localhost", "127.0.0.1:1", pid=42)], "4.1.1")
 
 
-def _fault(monkeypatch, tmp_path, fail: str = "", at: float = 0, duration: float = 0.01) -> tuple[Fault, EventLog]:
+def _fault(monkeypatch, tmp_path, fail: str = "", at: float = 0, duration: float = 0.01) -> tuple[ScheduledFault, EventLog]:
     Recorder.fail, Recorder.steps = fail, []
     monkeypatch.setitem(fault_module.FAULTS, "broker_kill", Recorder)
     log = EventLog(tmp_path / "events.jsonl")
-    fault = Fault(FaultSpec(name="f", action="broker_kill", at=at, duration=duration), log, {})
+    fault = ScheduledFault(FaultSpec(name="f", action="broker_kill", at=at, duration=duration), log, {})
     fault.prepare(CLUSTER)
     fault.schedule(time.time())
     fault.start()
     return fault, log
 
 
-def _wait(fault: Fault) -> None:
+def _wait(fault: ScheduledFault) -> None:
     for _ in range(200):
         try:
             if not fault.poll():
@@ -125,7 +125,7 @@ def test_rolling_restart_takes_one_broker_at_a_time_waiting_for_the_isr(monkeypa
     handles = [BrokerHandle(i, f"b{i}", f"127.0.0.1:{i}", pid=i) for i in (1, 2, 3)]
     local = {i: FakeBroker(f"b{i}", calls) for i in (1, 2, 3)}
     log = EventLog(tmp_path / "events.jsonl")
-    fault = Fault(FaultSpec(name="r", action="rolling_restart", at=0, duration=0.01), log, local)  # type: ignore[arg-type]
+    fault = ScheduledFault(FaultSpec(name="r", action="rolling_restart", at=0, duration=0.01), log, local)  # type: ignore[arg-type]
     fault.prepare(Cluster("127.0.0.1:1", handles, "4.1.1"))
     fault.schedule(time.time())
     fault.start()

@@ -11,7 +11,7 @@ from orchestrator.errors import RunError, ToolMissingError
 from orchestrator.execute import monitor as monitor_module
 from orchestrator.cluster import BrokerHandle, Cluster
 from orchestrator.execute.log_dirs import LogDir
-from orchestrator.execute.monitor import (MIN_CALL_S, IostatMonitor, KafkaAdminMonitor, ListedLogDir, SegmentLedger,
+from orchestrator.execute.monitor import (MIN_CALL_S, LocalIostat, KafkaAdminSampler, ListedLogDir, SegmentLedger,
                                           list_log_dir)
 from orchestrator.execute.topics import admin_client, ensure_topics
 from orchestrator.plan.models import Plan
@@ -31,7 +31,7 @@ def _plan(topic: str = "orders", interval: float = 1.0) -> Plan:
 
 def test_iostat_missing_is_a_tool_missing_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monitor = IostatMonitor(_plan(), RunDir(tmp_path))
+    monitor = LocalIostat(_plan(), RunDir(tmp_path))
     with pytest.raises(ToolMissingError, match="apt-get install sysstat"):
         monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1"))
 
@@ -68,7 +68,7 @@ def test_the_ledger_counts_segments_that_are_gone_as_deleted(tmp_path):
     assert ledger.see("1", [later]) == {"count": 4, "deleted": 2}
 
 
-def _log_dirs_sample(monitor: KafkaAdminMonitor, partitions: list[dict] | None = None) -> dict:
+def _log_dirs_sample(monitor: KafkaAdminSampler, partitions: list[dict] | None = None) -> dict:
     sample: dict = {"errors": [], **({"partitions": partitions} if partitions else {})}
     monitor._log_dirs(None, sample)
     return sample
@@ -85,7 +85,7 @@ def test_listed_brokers_come_from_disk_and_the_others_from_describe_log_dirs(tmp
     monkeypatch.setattr(monitor_module, "describe_log_dirs", describe)
     cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "localhost", "127.0.0.1:1", log_dirs=(tmp_path / "data",)),
                                       BrokerHandle(2, "kafka-2", "kafka-2:9092")], "4.1.1")
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor = KafkaAdminSampler(_plan(), RunDir(tmp_path))
     monitor.prepare(cluster)
     monitor._addresses = {"1": "127.0.0.1:1", "2": "kafka-2:9092"}
     sample = _log_dirs_sample(monitor, [{"topic": "orders", "partition": 0}, {"topic": "orders", "partition": 1}])
@@ -104,7 +104,7 @@ def test_a_broker_that_does_not_answer_describe_log_dirs_is_a_sample_error(tmp_p
         raise RunError(f"describeLogDirs {address}: cannot connect: refused")
 
     monkeypatch.setattr(monitor_module, "describe_log_dirs", describe)
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor = KafkaAdminSampler(_plan(), RunDir(tmp_path))
     monitor.prepare(Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1"))
     monitor._addresses = {"1": "kafka-1:9092"}
     assert _log_dirs_sample(monitor) == {
@@ -115,7 +115,7 @@ def test_a_broker_that_does_not_answer_describe_log_dirs_is_a_sample_error(tmp_p
 def test_a_cluster_needing_secrets_gets_no_describe_log_dirs_and_says_why(tmp_path):
     cluster = Cluster("127.0.0.1:1", [BrokerHandle(1, "kafka-1", "kafka-1:9092")], "4.1.1",
                       client_config={"security.protocol": "SASL_PLAINTEXT"}, secret_env={"sasl.password": "PATH"})
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor = KafkaAdminSampler(_plan(), RunDir(tmp_path))
     monitor.prepare(cluster)
     monitor._addresses = {"1": "kafka-1:9092"}
     sample = _log_dirs_sample(monitor)
@@ -126,7 +126,7 @@ def test_a_cluster_needing_secrets_gets_no_describe_log_dirs_and_says_why(tmp_pa
 @pytest.mark.integration
 def test_iostat_monitor_writes_json_the_collector_reads_after_a_kill(tmp_path):
     run = RunDir(tmp_path)
-    monitor = IostatMonitor(_plan(), run)
+    monitor = LocalIostat(_plan(), run)
     monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1"))
     monitor.start()
     deadline = time.monotonic() + 15
@@ -167,7 +167,7 @@ def test_kafka_admin_monitor_samples_partitions_lag_and_log_dirs(tmp_path, kafka
     consumer.commit(message=message, asynchronous=False)
     consumer.close()
 
-    monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
+    monitor = KafkaAdminSampler(plan, RunDir(tmp_path))
     monitor.prepare(kafka_broker)
     with admin_client(kafka_broker) as admin:
         sample, again = monitor.sample(admin), monitor.sample(admin)
@@ -203,7 +203,7 @@ def test_describe_log_dirs_reports_the_size_of_a_produced_to_topic(tmp_path, kaf
     # the same broker seen as a remote one: no log dirs to list, so DescribeLogDirs must answer
     remote = Cluster(kafka_broker.bootstrap_servers, [BrokerHandle(b.node_id, b.host, b.address) for b in kafka_broker.brokers],
                      kafka_broker.kafka_version)
-    monitor = KafkaAdminMonitor(plan, RunDir(tmp_path))
+    monitor = KafkaAdminSampler(plan, RunDir(tmp_path))
     monitor.prepare(remote)
     with admin_client(remote) as admin:
         sample = monitor.sample(admin)
@@ -217,7 +217,7 @@ def test_describe_log_dirs_reports_the_size_of_a_produced_to_topic(tmp_path, kaf
 
 
 def test_admin_client_failure_is_recorded_as_a_sample_error(tmp_path):
-    monitor = KafkaAdminMonitor(_plan(), RunDir(tmp_path))
+    monitor = KafkaAdminSampler(_plan(), RunDir(tmp_path))
     monitor.prepare(Cluster("127.0.0.1:1", [], "4.1.1", client_config={"no.such.property": "x"}))
     monitor.start()
     monitor.stop()
@@ -239,7 +239,7 @@ class _Clock:
         return self.now
 
 
-def _only(monitor: KafkaAdminMonitor, monkeypatch, **parts) -> _Clock:
+def _only(monitor: KafkaAdminSampler, monkeypatch, **parts) -> _Clock:
     """The monitor's sample made of ``parts`` (name -> fake), every other part doing nothing."""
     for name in ("_cluster", "_quorum", "_partitions", "_groups", "_log_dirs", "_configs"):
         monkeypatch.setattr(monitor, name, parts.get(name.lstrip("_"), lambda admin, sample: None))
@@ -249,7 +249,7 @@ def _only(monitor: KafkaAdminMonitor, monkeypatch, **parts) -> _Clock:
 
 
 def test_a_failure_without_a_message_says_what_happened(tmp_path, monkeypatch):
-    monitor = KafkaAdminMonitor(_plan(interval=5), RunDir(tmp_path))
+    monitor = KafkaAdminSampler(_plan(interval=5), RunDir(tmp_path))
 
     def groups(admin, sample):
         monitor._timeout()
@@ -265,7 +265,7 @@ def test_a_failure_without_a_message_says_what_happened(tmp_path, monkeypatch):
 def test_a_call_that_hangs_costs_the_sample_its_budget_not_the_schedule(tmp_path, monkeypatch):
     """After a broker kill every call may wait for its timeout: each waits only what is left of
     the sample's budget, and the parts after it still run, with almost no time."""
-    monitor = KafkaAdminMonitor(_plan(interval=5), RunDir(tmp_path))
+    monitor = KafkaAdminSampler(_plan(interval=5), RunDir(tmp_path))
     given = []
 
     def groups(admin, sample):  # errors are named after the part

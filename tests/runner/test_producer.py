@@ -1,11 +1,11 @@
 from confluent_kafka import KafkaError
 
 from orchestrator.runner.histogram import Histogram
-from orchestrator.runner.producer import Interval, NativeProducer, SendMarks
+from orchestrator.runner.producer import SendInterval, NativeProducer, SendMarks
 
 
-def interval(latencies=(), late=(), delays=(), zero_delays=0) -> Interval:
-    i = Interval()
+def interval(latencies=(), late=(), delays=(), zero_delays=0) -> SendInterval:
+    i = SendInterval()
     i.latencies, i.late, i.delays, i.zero_delays = list(latencies), list(late), list(delays), zero_delays
     return i
 
@@ -72,7 +72,7 @@ class _Message:
 
 def test_failed_deliveries_are_counted_by_kafka_error_name():
     producer = object.__new__(NativeProducer)  # only the delivery callbacks, no client
-    producer.cur, producer.failed = Interval(), {}
+    producer.cur, producer.failed = SendInterval(), {}
     for err in (KafkaError._MSG_TIMED_OUT, KafkaError._MSG_TIMED_OUT, KafkaError.NOT_ENOUGH_REPLICAS):
         producer._acked(KafkaError(err), _Message())
     producer._acked_late(5, KafkaError(KafkaError.NOT_ENOUGH_REPLICAS), _Message())

@@ -1,5 +1,5 @@
 """What every fault action is: a class that injects its fault, maybe waits for it to run its course,
-and undoes it. The ``Fault`` component (execute/fault.py) schedules it and writes the events.
+and undoes it. The ``ScheduledFault`` component (execute/fault.py) schedules it and writes the events.
 
 The lifecycle, on the fault's own thread:
     prepare() ▶ inject(due) ▶ settle(deadline, cancel) ▶ wait until the end of ``duration`` ▶ recover(due)
