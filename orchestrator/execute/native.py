@@ -19,7 +19,7 @@ from orchestrator.cluster import Cluster
 from orchestrator.execute.base import Component, LiveStats
 from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
-from orchestrator.render.runner import output_path, runner_specs, spec_path, stop_timeout_s
+from orchestrator.render.runner import output_path, spec_path, stop_timeout_s, write_runner_specs
 from orchestrator.rundir import RunDir
 from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
@@ -44,11 +44,8 @@ class NativeWorkload(Component):
         self._write_specs(time.time())
 
     def _write_specs(self, start_at: float) -> None:
-        self.specs = runner_specs(self.plan, self.workload, self.cluster, self.run, start_at)
-        for spec in self.specs:
-            path = spec_path(self.run, self.name, spec.instance)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(spec.to_json())
+        assert self.cluster is not None
+        self.specs = write_runner_specs(self.plan, self.workload, self.cluster, self.run, start_at)
 
     def start(self) -> None:
         if self.cluster is None:

@@ -31,7 +31,7 @@ from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.remote.secrets import read_secrets, secret_answers
 from orchestrator.remote.ansible import PlaybookJob, PlaybookResult
-from orchestrator.render.runner import output_path, runner_specs, spec_path, stop_timeout_s
+from orchestrator.render.runner import output_path, stop_timeout_s, write_runner_specs
 from orchestrator.rundir import RunDir
 from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
@@ -80,11 +80,7 @@ class RemoteNativeWorkload(Component):
 
     def _write_specs(self, start_at: float) -> None:
         assert self.cluster is not None
-        self.specs = runner_specs(self.plan, self.workload, self.cluster, self.run, start_at)
-        for spec in self.specs:
-            path = spec_path(self.run, self.name, spec.instance)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(spec.to_json())
+        self.specs = write_runner_specs(self.plan, self.workload, self.cluster, self.run, start_at)
 
     def _hosts(self) -> dict[str, list[RunnerSpec]]:
         out: dict[str, list[RunnerSpec]] = {}

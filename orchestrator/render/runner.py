@@ -36,6 +36,17 @@ def runner_specs(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, clus
     return [_spec(plan, workload, cluster, run, start_at, i) for i in range(workload.instances)]
 
 
+def write_runner_specs(plan: Plan, workload: ProducerWorkload | ConsumerWorkload, cluster: Cluster, run: RunDir,
+                       start_at: float) -> list[RunnerSpec]:
+    """Every instance's spec, written where its runner reads it (local) or it is copied from (agents)."""
+    specs = runner_specs(plan, workload, cluster, run, start_at)
+    for spec in specs:
+        path = spec_path(run, workload.name, spec.instance)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(spec.to_json())
+    return specs
+
+
 def spec_path(run: RunDir, workload: str, instance: int) -> Path:
     return run.native_spec(workload, instance)
 
