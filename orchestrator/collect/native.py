@@ -8,7 +8,8 @@ latency statistics come from the instances' histograms merged for that second: e
 SLO may name (``LATENCY_STATS``: <kind>.p50 … p999, max, mean, in ms), so that ``sustained`` works on
 each of them.
 
-Producers also give ``produce.sent`` (sends that second), and, from runners that record them,
+Producers also give ``produce.sent`` (sends that second), ``produce.intended_rate`` (the schedule's
+rate that second, instances summed; throttled phases only), and, from runners that record them,
 ``produce.in_flight`` (messages without a delivery report at the end of the second, instances summed)
 and ``produce.oldest_in_flight`` (ms the oldest of them had waited at least, the worst instance): what
 ``orchestrator.analyze.stall`` needs to tell a stalled second from one without data. Consumers give
@@ -173,6 +174,8 @@ class NativeReader:
                 _count_codes(total.error_codes, r.get("error_codes"), item.start)
                 self.builder.add(SeriesKey("produce.errors", workload=total.name), slot, float(errors))
                 self.builder.add(SeriesKey("produce.sent", workload=total.name), slot, float(sent))
+                if r.get("target_rate") is not None:  # throttled: the schedule's rate, instances summed
+                    self.builder.add(SeriesKey("produce.intended_rate", workload=total.name), slot, float(r["target_rate"]))
                 if flight is not None:
                     in_flight.append(flight)
             else:

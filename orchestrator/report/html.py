@@ -8,7 +8,7 @@ partitions) is said in a sentence instead of drawn flat."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable
 from functools import cache
 from datetime import datetime, timezone
@@ -174,7 +174,9 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
     def chart(panels: list[tuple[str, str, list[Line]]], log: bool = False) -> list[Chart]:
         return [c] if (c := time_chart(panels, markers, tl.length, log=log)) else []
 
-    throughput = chart([("Messages per second", "msg/s", _lines(tl, "produce.rate", "produced") + _lines(tl, "consume.rate", "consumed")),
+    intended = [replace(line, dashed=True) for line in _lines(tl, "produce.intended_rate", "intended")]
+    throughput = chart([("Messages per second", "msg/s", _lines(tl, "produce.rate", "produced") + intended
+                         + _lines(tl, "consume.rate", "consumed")),
                         ("Megabytes per second", "MB/s", _lines(tl, "produce.throughput_mb", "produced") + _lines(tl, "consume.throughput_mb", "consumed"))])
     errors, no_errors = _zero_or_chart(
         _lines(tl, "produce.errors", "produce") + _lines(tl, "consume.errors", "consume") + _lines(tl, "jmeter.errors", "jmeter"),

@@ -144,8 +144,11 @@ def lab(kafka_broker: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def jtl_rows(run: RunDir, workload: str = "jp") -> list[dict[str, str]]:
-    with (run.raw / "jmeter" / workload / "kpi.jtl").open(newline="") as f:
-        return list(csv.DictReader(f))
+    """One row per message: a generated producer's messages.jtl without its batch lines (kpi.jtl
+    holds only those), else the script's kpi.jtl."""
+    messages = run.raw / "jmeter" / workload / "messages.jtl"
+    with (messages if messages.exists() else run.raw / "jmeter" / workload / "kpi.jtl").open(newline="") as f:
+        return [r for r in csv.DictReader(f) if not r["label"].endswith(" batch")]
 
 
 def servers(lab: Lab, workload: str = "jp") -> list[str]:

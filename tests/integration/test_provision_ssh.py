@@ -226,7 +226,7 @@ def test_teardown_stopped_the_broker(applied: Applied) -> None:
 
 def _fault_task_results(applied: Applied, step: str, task: str) -> list[dict]:
     """What one task of a fault step returned on the broker host, from ansible-runner's job events."""
-    events = applied.root / "run" / "ansible" / "artifacts" / f"fault-kill-remote-{step}" / "job_events"
+    events = applied.root / "run" / "ansible" / "artifacts" / f"fault-kill-remote-nsbroker-{step}" / "job_events"
     found = [json.loads(p.read_text()) for p in events.glob("*.json")]
     return [e["event_data"]["res"] for e in found
             if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task
