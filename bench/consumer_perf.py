@@ -31,7 +31,6 @@ import json
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -40,8 +39,8 @@ from pathlib import Path
 from confluent_kafka import Consumer, TopicPartition
 
 from orchestrator.artifacts.kafka import java_binary, java_classpath
-from orchestrator.execute.local_kafka import LocalKafka
-from producer_perf import KAFKA_VERSION, TOOL_TIMEOUT_S, create_topic, machine, pair_table, run_child
+from producer_perf import (KAFKA_VERSION, TOOL_TIMEOUT_S, bench_broker, create_topic, machine, pair_table, run_child,
+                           run_pair)
 
 PARTITIONS = 4
 # a consumer stops after this long without a message; Java's clock runs from its start, so it must
@@ -156,23 +155,14 @@ def main() -> None:
     args = parser.parse_args()
     about = machine()
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="consumer-perf-") as tmp:
-        work = Path(tmp)
-        broker = LocalKafka(KAFKA_VERSION, work / "kafka", heap=1024**3, properties={})
-        bootstrap = broker.start().bootstrap_servers
-        try:
-            for size, records in ((100, args.records_100), (1024, args.records_1k)):
-                topic = fill(bootstrap, size, records)
-                held = backlog(bootstrap, topic)
-                for repeat in range(args.repeat):
-                    for consumers in args.consumers:
-                        pair = [lambda: run_java(bootstrap, topic, size, consumers, held, work),
-                                lambda: run_native(bootstrap, topic, size, consumers, work)]
-                        for run in (pair if repeat % 2 == 0 else pair[::-1]):
-                            results.append(run())
-                            print(f"  {results[-1]}", file=sys.stderr, flush=True)
-        finally:
-            broker.stop()
+    with bench_broker("consumer-perf-") as (work, bootstrap):
+        for size, records in ((100, args.records_100), (1024, args.records_1k)):
+            topic = fill(bootstrap, size, records)
+            held = backlog(bootstrap, topic)
+            for repeat in range(args.repeat):
+                for consumers in args.consumers:
+                    run_pair([lambda: run_java(bootstrap, topic, size, consumers, held, work),
+                              lambda: run_native(bootstrap, topic, size, consumers, work)], repeat, results)
     print(f"Machine: {about}\n")
     print(table(results))
     if args.json:

@@ -35,9 +35,10 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -121,6 +122,26 @@ def run_native(bootstrap: str, size: int, acks: str, records: int, work: Path) -
                   latency.percentile(50) / 1000, latency.percentile(99) / 1000, cpu / records * 1e6)
 
 
+@contextmanager
+def bench_broker(prefix: str) -> Iterator[tuple[Path, str]]:
+    """A scratch directory and the bootstrap address of a local broker started in it, stopped after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        work = Path(tmp)
+        broker = LocalKafka(KAFKA_VERSION, work / "kafka", heap=1024**3, properties={})
+        bootstrap = broker.start().bootstrap_servers
+        try:
+            yield work, bootstrap
+        finally:
+            broker.stop()
+
+
+def run_pair(pair: list[Callable[[], Any]], repeat: int, results: list) -> None:
+    """Both tools of one cell, the Java tool first in odd repeats and second in even ones."""
+    for run in (pair if repeat % 2 == 0 else pair[::-1]):
+        results.append(run())
+        print(f"  {results[-1]}", file=sys.stderr, flush=True)
+
+
 def machine() -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
@@ -165,21 +186,12 @@ def main() -> None:
     args = parser.parse_args()
     about = machine()
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="producer-perf-") as tmp:
-        work = Path(tmp)
-        broker = LocalKafka(KAFKA_VERSION, work / "kafka", heap=1024**3, properties={})
-        bootstrap = broker.start().bootstrap_servers
-        try:
-            for repeat in range(args.repeat):
-                for size, records in ((100, args.records_100), (1024, args.records_1k)):
-                    for acks in ("1", "all"):
-                        pair = [lambda: run_java(bootstrap, size, acks, records, args.java_props),
-                                lambda: run_native(bootstrap, size, acks, records, work)]
-                        for run in (pair if repeat % 2 == 0 else pair[::-1]):
-                            results.append(run())
-                            print(f"  {results[-1]}", file=sys.stderr, flush=True)
-        finally:
-            broker.stop()
+    with bench_broker("producer-perf-") as (work, bootstrap):
+        for repeat in range(args.repeat):
+            for size, records in ((100, args.records_100), (1024, args.records_1k)):
+                for acks in ("1", "all"):
+                    run_pair([lambda: run_java(bootstrap, size, acks, records, args.java_props),
+                              lambda: run_native(bootstrap, size, acks, records, work)], repeat, results)
     print(f"Machine: {about}\n")
     if args.java_props:
         print(f"ProducerPerformance extra --producer-props: {' '.join(args.java_props)}\n")
