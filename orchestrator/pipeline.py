@@ -136,15 +136,18 @@ class Components:
 
 
 def _native(plan: Plan, workload: Workload, run: RunDir, plan_path: Path, hosts: HostPlaybooks | None) -> Component:
+    from orchestrator.execute.native import LocalRunners, NativeWorkload, RunnerTransport
+
+    transport: RunnerTransport
     if workload.agents:
-        from orchestrator.execute.remote_native import RemoteNativeWorkload
+        from orchestrator.execute.agent_runners import AgentRunners
 
         if hosts is None:
             raise RunError(f"workload {workload.name}: agents {', '.join(workload.agents)} need the plan's inventory")
-        return RemoteNativeWorkload(plan, workload, run, hosts)
-    from orchestrator.execute.native import NativeWorkload
-
-    return NativeWorkload(plan, workload, run)
+        transport = AgentRunners(workload.name, list(workload.agents), run, hosts, plan.total_duration)
+    else:
+        transport = LocalRunners(workload.name, run)
+    return NativeWorkload(plan, workload, run, transport)
 
 
 def _jmeter(plan: Plan, workload: Workload, run: RunDir, plan_path: Path, hosts: HostPlaybooks | None) -> Component:

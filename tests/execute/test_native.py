@@ -3,10 +3,11 @@ import time
 
 import pytest
 
-from orchestrator.errors import EngineError
+from orchestrator.errors import EngineError, RunError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.native import NativeWorkload, FileTail
+from orchestrator.execute.native import FileTail, LocalRunners, NativeWorkload
 from orchestrator.execute.topics import ensure_topics
+from orchestrator.pipeline import LOAD_ENGINES
 from orchestrator.plan.models import Plan
 from orchestrator.rundir import RunDir
 
@@ -25,26 +26,30 @@ def plan(topic: str, **producer) -> Plan:
     })
 
 
+def local(p: Plan, workload, run: RunDir) -> NativeWorkload:
+    return NativeWorkload(p, workload, run, LocalRunners(workload.name, run))
+
+
 def test_prepare_writes_one_spec_per_instance(tmp_path):
     run = RunDir.create("native", explicit=tmp_path / "run")
-    workload = NativeWorkload(plan("t"), plan("t").workloads[0], run)
+    workload = local(plan("t"), plan("t").workloads[0], run)
     workload.prepare(UNREACHABLE)
     specs = sorted((run.rendered / "native" / "prod").glob("*.json"))
     assert [p.name for p in specs] == ["0.json", "1.json"]
     assert json.loads(specs[1].read_text())["schedule"][0]["rate_from"] == 200.0
 
 
-def test_agents_are_refused_with_a_clear_reason(tmp_path):
+def test_agents_without_an_inventory_are_refused_with_a_clear_reason(tmp_path):
     p = plan("t")
     workload = p.workloads[0].model_copy(update={"agents": ["agent-1"]})
-    with pytest.raises(EngineError, match="agent-1"):
-        NativeWorkload(p, workload, RunDir.create("native", explicit=tmp_path / "run")).prepare(UNREACHABLE)
+    with pytest.raises(RunError, match="agent-1 need the plan's inventory"):
+        LOAD_ENGINES["native"](p, workload, RunDir.create("native", explicit=tmp_path / "run"), tmp_path / "p.yaml", None)
 
 
 def test_a_failing_runner_raises_with_its_own_error_line(tmp_path):
     p = plan("t")
     run = RunDir.create("native", explicit=tmp_path / "run")
-    workload = NativeWorkload(p, p.workloads[0], run)
+    workload = local(p, p.workloads[0], run)
     workload.prepare(UNREACHABLE)
     workload.schedule(time.time())
     workload.start()
@@ -70,12 +75,12 @@ def _records(path, *records):
 
 def test_finished_instances_add_nothing_to_the_live_rate(tmp_path):
     p = plan("t")
-    workload = NativeWorkload(p, p.workloads[0], RunDir.create("native", explicit=tmp_path / "run"))
+    workload = local(p, p.workloads[0], RunDir.create("native", explicit=tmp_path / "run"))
     interval = {"type": "interval", "start": 10.0, "ts": 11.0, "acked": 100}
-    workload.tails = [_records(tmp_path / "0.jsonl", interval),
+    workload.transport.files = [_records(tmp_path / "0.jsonl", interval),
                       _records(tmp_path / "1.jsonl", interval, {"type": "end", "ts": 11.5}),
                       _records(tmp_path / "2.jsonl", interval)]
-    workload.procs = [_Proc(None), _Proc(None), _Proc(0)]
+    workload.transport.procs = [_Proc(None), _Proc(None), _Proc(0)]
     assert workload.live_stats().produced_per_s == 100.0
 
 
@@ -84,7 +89,7 @@ def test_producers_and_consumer_run_to_the_end(tmp_path, kafka_broker, topic_nam
     p = plan(topic_name)
     ensure_topics(kafka_broker, p.topics)
     run = RunDir.create("native", explicit=tmp_path / "run")
-    workloads = [NativeWorkload(p, w, run) for w in p.workloads]
+    workloads = [local(p, w, run) for w in p.workloads]
     start_at = time.time() + 2  # one for the run, as the pipeline gives it: producers wait for its consumers
     for w in workloads:
         w.prepare(kafka_broker)
@@ -110,7 +115,7 @@ def test_stop_ends_runners_early_with_their_records(tmp_path, kafka_broker, topi
     p = p.model_copy(update={"phases": [p.phases[0].model_copy(update={"duration": 300.0})], "workloads": p.workloads[:1]})
     ensure_topics(kafka_broker, p.topics)
     run = RunDir.create("native", explicit=tmp_path / "run")
-    workload = NativeWorkload(p, p.workloads[0], run)
+    workload = local(p, p.workloads[0], run)
     workload.prepare(kafka_broker)
     workload.schedule(time.time())
     workload.start()

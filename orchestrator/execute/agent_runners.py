@@ -1,12 +1,12 @@
-"""A native workload whose instances run on inventory agent hosts, through the agent role.
+"""The native workload's transport to inventory agent hosts, through the agent role.
 
 Specs are rendered exactly as for local instances (``rendered/native/<workload>/<i>.json``; each
 spec's ``host`` names its agent, round robin). prepare() creates the run directory on the agents and
 checks the runner imports there; how long that took sets ``lead_s``, so the pipeline schedules the
-first phase after the runners are up. start() copies them to the agents and launches each
+first phase after the runners are up. launch() copies the specs to the agents and starts each
 instance as an Ansible async job (bounded by the schedule plus slack) in the background; poll()
 reads the jobs' states and the newest records (the live rates) every few seconds, in the
-background like start, so the pipeline's loop never waits for Ansible; stop() sends
+background like launch, so the pipeline's loop never waits for Ansible; stop() sends
 SIGTERM to what still runs, waits for the runners to flush, and fetches every instance's records
 and log to ``raw/native/<workload>/<i>.jsonl`` and ``<i>.log``, where the collector finds local
 ones too. Should apply die, every poll stops and with it the heartbeat each poll touches on the
@@ -23,15 +23,15 @@ import json
 import math
 import time
 from dataclasses import replace
+from typing import Iterable
 
 from orchestrator.errors import EngineError, ProvisionError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.base import Component, LiveStats
-from orchestrator.plan.models import ConsumerWorkload, Plan, ProducerWorkload
+from orchestrator.execute.native import RunnerTransport
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.remote.secrets import read_secrets, secret_answers
 from orchestrator.remote.ansible import PlaybookJob, PlaybookResult
-from orchestrator.render.runner import output_path, stop_timeout_s, write_runner_specs
+from orchestrator.render.runner import output_path, stop_timeout_s
 from orchestrator.rundir import RunDir
 from orchestrator.runner.records import RecordTail
 from orchestrator.runner.spec import RunnerSpec
@@ -45,14 +45,12 @@ TAIL_MARGIN = 3  # records beyond one per second since the last poll
 HEARTBEAT_STALE_S = 60
 
 
-class RemoteNativeWorkload(Component):
-    def __init__(self, plan: Plan, workload: ProducerWorkload | ConsumerWorkload, run: RunDir, hosts: HostPlaybooks):
-        self.name = workload.name
-        self.plan, self.workload, self.run = plan, workload, run
+class AgentRunners(RunnerTransport):
+    def __init__(self, workload: str, agents: list[str], run: RunDir, hosts: HostPlaybooks, total_duration: float):
+        self.workload, self.agents, self.run, self.total_duration = workload, agents, run, total_duration
         self.provisioner = hosts
         # polls run every few seconds: the rates line shows their outcome, not their tasks
         self._quiet = replace(self.provisioner, on_event=None)
-        self.cluster: Cluster | None = None
         self.specs: list[RunnerSpec] = []
         self._secrets: dict[str, str] = {}
         self._starting: PlaybookJob | None = None
@@ -64,23 +62,18 @@ class RemoteNativeWorkload(Component):
         self._last_poll = 0.0
         self._running = False
 
-    def prepare(self, cluster: Cluster) -> None:
+    def prepare(self, cluster: Cluster, specs: list[RunnerSpec]) -> None:
         agents = {h.name for h in self.provisioner.layout().agents}
-        unknown = [a for a in self.workload.agents if a not in agents]
+        unknown = [a for a in self.agents if a not in agents]
         if unknown:
-            raise EngineError(f"workload {self.name}: {', '.join(unknown)} not in the inventory as agent hosts")
+            raise EngineError(f"workload {self.workload}: {', '.join(unknown)} not in the inventory as agent hosts")
         self._secrets = read_secrets(cluster.secret_env.values())
-        self.cluster = cluster
-        self._write_specs(time.time())
+        self.specs = specs
         began = time.monotonic()
-        self.provisioner.run("load.yml", f"load-{self.name}-prepare", self._vars("prepare"))
-        # start() copies specs and launches runners: about two such round trips. A third and a margin
+        self.provisioner.run("load.yml", f"load-{self.workload}-prepare", self._vars("prepare"))
+        # launch() copies specs and starts runners: about two such round trips. A third and a margin
         # absorb a loaded controller; starting early costs only a wait, as runners keep the common start
         self.lead_s = 3 * (time.monotonic() - began) + LEAD_MARGIN_S
-
-    def _write_specs(self, start_at: float) -> None:
-        assert self.cluster is not None
-        self.specs = write_runner_specs(self.plan, self.workload, self.cluster, self.run, start_at)
 
     def _hosts(self) -> dict[str, list[RunnerSpec]]:
         out: dict[str, list[RunnerSpec]] = {}
@@ -89,7 +82,7 @@ class RemoteNativeWorkload(Component):
         return out
 
     def _instance_name(self, spec: RunnerSpec) -> str:
-        return f"{self.name}-{spec.instance}"
+        return f"{self.workload}-{spec.instance}"
 
     def _by_host(self, with_spec: bool) -> dict[str, list[dict[str, object]]]:
         out: dict[str, list[dict[str, object]]] = {}
@@ -103,16 +96,14 @@ class RemoteNativeWorkload(Component):
         return {"load_action": action, "load_run_id": self.run.root.name, "load_hosts": sorted({s.host for s in self.specs}),
                 "load_secret_env": "{}", **extra}
 
-    def start(self) -> None:
-        if self.cluster is None:
-            raise EngineError(f"workload {self.name}: start() before prepare()")
-        self._write_specs(self.start_at if self.start_at is not None else time.time())
-        timeout = int(self.plan.total_duration + RUNNER_FLUSH_S)
+    def launch(self, specs: list[RunnerSpec]) -> None:
+        self.specs = specs
+        timeout = int(self.total_duration + RUNNER_FLUSH_S)
         extravars, answers = secret_answers(
             self._vars("start", load_specs=self._by_host(with_spec=True), load_timeout=timeout,
                        load_heartbeat_stale=HEARTBEAT_STALE_S),
             "load_secret_env", self._secrets)
-        self._starting = self.provisioner.start("load.yml", f"load-{self.name}-start", extravars, answers)
+        self._starting = self.provisioner.start("load.yml", f"load-{self.workload}-start", extravars, answers)
         self._rates = {(s.host, s.instance): RecordTail() for s in self.specs}
         self._last_poll = time.monotonic()
         self._running = True
@@ -135,7 +126,7 @@ class RemoteNativeWorkload(Component):
             self._next_poll = time.monotonic() + POLL_EVERY_S
             lines = math.ceil(time.monotonic() - self._last_poll) + TAIL_MARGIN
             self._last_poll = time.monotonic()
-            self._polling = self._quiet.start("load.yml", f"load-{self.name}-poll", self._vars(
+            self._polling = self._quiet.start("load.yml", f"load-{self.workload}-poll", self._vars(
                 "poll", load_jobs=self._jobs, load_tail_lines=lines,
                 load_names={host: [self._instance_name(s) for s in specs] for host, specs in self._hosts().items()}))
         return self._alive
@@ -153,13 +144,12 @@ class RemoteNativeWorkload(Component):
                 if not finished:
                     running = True
                 elif rc not in (0, ""):
-                    raise EngineError(f"workload {self.name} instance {instance} on agent {host}: runner exited "
-                                      f"with status {rc} (log: {output_path(self.run, self.name, instance).with_suffix('.log')})")
+                    raise EngineError(f"workload {self.workload} instance {instance} on agent {host}: runner exited "
+                                      f"with status {rc} (log: {output_path(self.run, self.workload, instance).with_suffix('.log')})")
         return running
 
-    def live_stats(self) -> LiveStats:
-        return LiveStats.of_runners(isinstance(self.workload, ProducerWorkload),
-                                    ((tail, self._running) for tail in self._rates.values()))
+    def tails(self) -> Iterable[tuple[RecordTail, bool]]:
+        return ((tail, self._running) for tail in self._rates.values())
 
     def stop(self) -> None:
         if not self._running:
@@ -172,9 +162,8 @@ class RemoteNativeWorkload(Component):
                 self._polling.wait()
             except ProvisionError:
                 pass  # a last poll that failed changes nothing: stop fetches what the runners wrote
-        fetch_dir = output_path(self.run, self.name, 0).parent
+        fetch_dir = output_path(self.run, self.workload, 0).parent
         fetch_dir.mkdir(parents=True, exist_ok=True)
-        self.provisioner.run("load.yml", f"load-{self.name}-stop", self._vars(
+        self.provisioner.run("load.yml", f"load-{self.workload}-stop", self._vars(
             "stop", load_specs=self._by_host(with_spec=False), load_fetch_dir=str(fetch_dir),
             load_stop_timeout=round(stop_timeout_s(self.specs))))
-

@@ -11,7 +11,8 @@ import pytest
 
 from orchestrator.errors import EngineError
 from orchestrator.cluster import Cluster
-from orchestrator.execute.remote_native import HEARTBEAT_STALE_S, RemoteNativeWorkload
+from orchestrator.execute.agent_runners import HEARTBEAT_STALE_S, AgentRunners
+from orchestrator.execute.native import NativeWorkload
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.remote.secrets import SECRETS_PROMPT, check_secrets
 from orchestrator.plan.models import Plan
@@ -72,11 +73,12 @@ class FakeProvisioner:
         return FakeJob(PlaybookResult(playbook, facts={"a1": {"load_jobs": ["j0", "j1"]}}))
 
 
-def workload(tmp_path: Path, plan: Plan, provisioner: FakeProvisioner) -> RemoteNativeWorkload:
+def workload(tmp_path: Path, plan: Plan, provisioner: FakeProvisioner) -> NativeWorkload:
     run = RunDir.create("remote", explicit=tmp_path / "run")
-    w = RemoteNativeWorkload(plan, plan.workloads[0], run, HostPlaybooks(plan, tmp_path / "plan.yaml", tmp_path / "ansible"))
-    w.provisioner = w._quiet = provisioner  # type: ignore[assignment]
-    return w
+    agents = AgentRunners(plan.workloads[0].name, ["a1"], run,
+                          HostPlaybooks(plan, tmp_path / "plan.yaml", tmp_path / "ansible"), plan.total_duration)
+    agents.provisioner = agents._quiet = provisioner  # type: ignore[assignment]
+    return NativeWorkload(plan, plan.workloads[0], run, agents)
 
 
 def interval(ts: float, count: int, errors: int = 0, key: str = "acked") -> str:
@@ -135,18 +137,18 @@ def test_without_secrets_every_action_answers_the_prompt_with_an_empty_object(tm
     assert [(c[1]["load_secret_env"], c[2]) for c in provisioner.calls] == [("{}", None), ("{}", None)]
 
 
-def started(tmp_path: Path, kind: str, polls: list[dict[str, dict[str, object]]]) -> RemoteNativeWorkload:
+def started(tmp_path: Path, kind: str, polls: list[dict[str, dict[str, object]]]) -> NativeWorkload:
     w = workload(tmp_path, make_plan(kind), FakeProvisioner(polls=polls))
     w.prepare(PLAIN)
     w.start()
     return w
 
 
-def poll_once(w: RemoteNativeWorkload) -> bool:
+def poll_once(w: NativeWorkload) -> bool:
     """One poll playbook, as the pipeline's loop sees it: launched by one poll(), read by the next."""
-    w._next_poll = 0.0
+    w.transport._next_poll = 0.0  # type: ignore[attr-defined]
     assert w.poll()
-    w._next_poll = float("inf")
+    w.transport._next_poll = float("inf")  # type: ignore[attr-defined]
     return w.poll()
 
 
@@ -187,16 +189,16 @@ def test_a_partly_written_record_is_skipped(tmp_path) -> None:
 def test_poll_asks_for_records_of_each_instance_by_name(tmp_path) -> None:
     w = started(tmp_path, "producer", [poll_answer(["", ""])])
     poll_once(w)
-    extravars = w.provisioner.calls[-1][1]  # type: ignore[attr-defined]
+    extravars = w.transport.provisioner.calls[-1][1]  # type: ignore[attr-defined]
     assert extravars["load_names"] == {"a1": ["w-0", "w-1"]} and int(extravars["load_tail_lines"]) >= 4
 
 
 def test_a_poll_under_way_does_not_hold_up_the_run(tmp_path) -> None:
     w = started(tmp_path, "producer", [poll_answer(["", ""], finished=(1, 1))])
     assert w.poll()
-    w._polling.running = True  # type: ignore[union-attr]
+    w.transport._polling.running = True  # type: ignore[union-attr]
     assert w.poll()
-    assert len(w.provisioner.calls) == 3  # type: ignore[attr-defined]
+    assert len(w.transport.provisioner.calls) == 3  # type: ignore[attr-defined]
 
 
 def test_a_failed_runner_fails_the_run_naming_it(tmp_path) -> None:
@@ -246,5 +248,5 @@ def test_the_watcher_ends_with_the_runners_while_the_heartbeat_is_fresh(tmp_path
 
 def test_start_tells_the_watcher_how_stale_a_heartbeat_may_get(tmp_path) -> None:
     w = started(tmp_path, "producer", [])
-    start_vars = next(extra for _, extra, _ in w.provisioner.calls if extra["load_action"] == "start")  # type: ignore[attr-defined]
+    start_vars = next(extra for _, extra, _ in w.transport.provisioner.calls if extra["load_action"] == "start")  # type: ignore[attr-defined]
     assert start_vars["load_heartbeat_stale"] == HEARTBEAT_STALE_S
