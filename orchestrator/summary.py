@@ -141,6 +141,8 @@ class OrchestratorUsage(SummaryModel):
                                      "and JMeter are other processes and not counted")
     cpu_share: float = Field(description="cpu_s over the load's wall time: 0.05 is 5 % of one core")
     max_rss_mb: float = Field(description="apply's peak resident memory")
+    runners_cpu_s: float | None = Field(default=None, description="the native runners' own CPU time (user + "
+                                        "system, from their end records), summed: what apply's cpu_s compares with")
 
 
 class Environment(SummaryModel):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,23 +98,26 @@ def collect(run: RunDir) -> Collected:
     summaries = _summaries(plan, native.workloads, labels, diag)
     environment = Environment(brokers=_brokers(events, admin.brokers),
                               agents=sorted(native.hosts | _jmeter_hosts(plan, labels)),
-                              orchestrator=_own_usage(run.orchestrator_usage, diag))
+                              orchestrator=_own_usage(run.orchestrator_usage, native.workloads.values(), diag))
     return Collected(plan=plan, timeline=_timeline(builder, events), workloads=summaries,
                      phases=phase_spans(events, {p.name: p.kind for p in plan.phases}), events=events,
                      environment=environment, jmeter_labels=labels, warnings=diag.lines(), store=store,
                      cluster=admin.cluster)
 
 
-def _own_usage(path: Path, diag: Diagnostics) -> OrchestratorUsage | None:
-    """apply's cost from raw/orchestrator.json (written when the load ended; absent for a killed run)."""
+def _own_usage(path: Path, runners: Iterable[NativeTotals], diag: Diagnostics) -> OrchestratorUsage | None:
+    """apply's cost from raw/orchestrator.json (written when the load ended; absent for a killed run),
+    beside what the native runners cost themselves (their end records)."""
     if not path.exists():
         return None
+    runner_cpu = [t.cpu_s for t in runners if t.cpu_s is not None]
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         wall = max(float(raw["until"]) - float(raw["since"]), 1e-3)
         return OrchestratorUsage(ready_to_load_s=float(raw["load_start"]) - float(raw["cluster_ready"]),
                                  cpu_s=float(raw["cpu_s"]), cpu_share=float(raw["cpu_s"]) / wall,
-                                 max_rss_mb=int(raw["max_rss_kb"]) / 1024)
+                                 max_rss_mb=int(raw["max_rss_kb"]) / 1024,
+                                 runners_cpu_s=sum(runner_cpu) if runner_cpu else None)
     except (OSError, ValueError, KeyError, TypeError) as err:
         diag.note(path, f"unreadable, apply's own usage left out: {err!r}")
         return None

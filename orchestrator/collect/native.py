@@ -59,6 +59,7 @@ class NativeTotals:
     end_duplicated: int = 0
     end_out_of_order: int = 0
     error_codes: dict[str, tuple[int, float]] = field(default_factory=dict)  # Kafka error name -> (count, first ts)
+    cpu_s: float | None = None  # the instances' own CPU time, from the end records that carry it
 
     @property
     def duration_s(self) -> float:
@@ -112,6 +113,8 @@ def _end(total: NativeTotals, instance: str, record: dict) -> None:
     _merge(total.end_offsets, record.get("end_offsets"), max)
     total.end_duplicated += int(record.get("duplicated", 0))
     total.end_out_of_order += int(record.get("out_of_order", 0))
+    if record.get("cpu_s") is not None:
+        total.cpu_s = (total.cpu_s or 0.0) + float(record["cpu_s"])
     total.ended.add(instance)
 
 

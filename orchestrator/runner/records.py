@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import time
 from pathlib import Path
 from typing import IO, Any, Iterable
@@ -40,7 +41,10 @@ class RecordWriter:
                      "phase": phase, **fields})
 
     def end(self, reason: str, error: str | None, fields: dict[str, Any]) -> None:
-        self._write({"type": "end", "ts": time.time(), **self._common, "reason": reason, "error": error, **fields})
+        # the runner's own CPU (its librdkafka threads included): what the load cost the load generator
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self._write({"type": "end", "ts": time.time(), **self._common, "reason": reason, "error": error,
+                     "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), **fields})
 
     def close(self) -> None:
         self._out.close()

@@ -167,6 +167,14 @@ def test_applys_own_usage_is_read_and_a_bad_record_is_a_warning(run):
                                                   "until": 142.0, "cpu_s": 2.0, "max_rss_kb": 102400}))
     own = collect(run).environment.orchestrator
     assert (own.ready_to_load_s, own.cpu_s, own.cpu_share, own.max_rss_mb) == (4.5, 2.0, 0.05, 100.0)
+    assert own.runners_cpu_s is None  # end records from before runners recorded their CPU
+    for name, cpu in (("orders-out-0", 1.25), ("orders-in-0", 0.5)):
+        path = run.raw / "native" / f"{name}.jsonl"
+        lines = path.read_text().splitlines()
+        end = json.loads(lines[-1])
+        assert end["type"] == "end"
+        path.write_text("\n".join([*lines[:-1], json.dumps({**end, "cpu_s": cpu})]) + "\n")
+    assert collect(run).environment.orchestrator.runners_cpu_s == 1.75
     run.orchestrator_usage.write_text('{"cpu_s": 1}')
     collected = collect(run)
     assert collected.environment.orchestrator is None

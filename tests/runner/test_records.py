@@ -34,6 +34,15 @@ def test_every_record_is_one_flushed_json_line(spec_dict, tmp_path):
                           "role": "producer", "host": "localhost", "phase": "steady", "sent": 5}
 
 
+def test_the_end_record_says_the_runners_own_cpu_time(spec_dict, tmp_path):
+    writer = RecordWriter(parse_spec(spec_dict))
+    sum(i * i for i in range(200_000))  # some CPU of its own to account for
+    writer.end("done", None, {"acked": 5})
+    writer.close()
+    end = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[-1])
+    assert end["cpu_s"] > 0 and end["acked"] == 5
+
+
 def _interval(ts: float, **fields) -> str:
     return json.dumps({"type": "interval", "start": ts - 1.0, "ts": ts, **fields})
 
