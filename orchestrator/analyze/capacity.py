@@ -197,8 +197,22 @@ class CapacityAnalysis(QuestionAnalysis):
         if decision.reason == "min_rate":
             sentence = f"Capacity at {slos}: no rate held; {report.failure_at(decision.failed)}."
             return Answer(**common, answered=False, verdict="none held", inputs=inputs, sentence=sentence)
-        between = (f"between {_rate(decision.held)} (held) and {_rate(decision.failed)} (failed)"
-                   if decision.held and decision.failed else at_least)
-        sentence = (f"Capacity at {slos}: not narrowed to {outcome.phase.resolution * 100:g} % within "
-                    f"max_probes {outcome.phase.max_probes}: {between}; raise max_probes or resolution.")
+        resolution, limit = outcome.phase.resolution, outcome.phase.max_probes
+        if decision.held and decision.failed and decision.failed <= decision.held * (1.0 + resolution):
+            # narrow enough, but failures that did not repeat sent the search back up: a noisy system
+            results = [j.result for j in outcome.judgements]
+            unrepeated = sum(1 for i, r in enumerate(results) if r.outcome == "failed"
+                             and any(later.outcome == "held" and later.rate >= r.rate for later in results[i + 1:]))
+            sentence = (f"Capacity at {slos}: between {_rate(decision.held)} (held) and {_rate(decision.failed)} "
+                        f"(failed), {(decision.failed / decision.held - 1) * 100:.1f} % apart, but not confirmed within "
+                        f"max_probes {limit}: " + (
+                            f"{unrepeated} probe(s) failed at a rate that held on a later probe, so the search went "
+                            f"back up; raise max_probes, or find what disturbed those probes (the per-probe table "
+                            f"shows them)." if unrepeated else
+                            "the limit came before the failure's repeat and the confirmation; raise max_probes."))
+        else:
+            between = (f"between {_rate(decision.held)} (held) and {_rate(decision.failed)} (failed)"
+                       if decision.held and decision.failed else at_least)
+            sentence = (f"Capacity at {slos}: not narrowed to {resolution * 100:g} % within "
+                        f"max_probes {limit}: {between}; raise max_probes or resolution.")
         return Answer(**common, answered=False, verdict="not converged", inputs=inputs, sentence=sentence)

@@ -187,7 +187,7 @@ def _sections(plan: Plan, summary: Summary, measured: Measured, window: Window, 
     consumers = any(w.kind == "consumer" for w in plan.workloads)
     jmeter_planned = any(w.engine == "jmeter" for w in plan.workloads)
     admin, iostat = plan.monitors.kafka_admin.enabled, plan.monitors.iostat.enabled
-    log_dirs = chart([("Log-dir size", "GB", [Line(f"{k.host or 'broker'}{' · ' + k.device if k.device else ''}",
+    log_dirs = chart([("Log-dir size", "GB", [Line(f"broker {k.host or ''}{' · ' + k.device if k.device else ''}".strip(),
                                                     [None if x is None else x / 1e9 for x in v])
                                                  for k, v in _by_column(tl.select("broker.log_dir_bytes"))
                                                  if k.label is None and k.workload is None])])

@@ -40,10 +40,11 @@ slos:
 
 class Producers:
     """Runner records of INSTANCES producers: the cluster answers in 5 ms up to ``knee`` msg/s and
-    in 80 ms above it; the generator sends at most ``generator`` msg/s."""
+    in 80 ms above it, and at any rate in the ``disturbed`` seconds (offsets from T0); the generator
+    sends at most ``generator`` msg/s."""
 
-    def __init__(self, run: RunDir, knee: float, generator: float):
-        self.knee, self.generator = knee, generator
+    def __init__(self, run: RunDir, knee: float, generator: float, disturbed: tuple[float, float] | None = None):
+        self.knee, self.generator, self.disturbed = knee, generator, disturbed
         self.control = ControlReader(run.control)
         self.files = []
         for i in range(INSTANCES):
@@ -62,7 +63,8 @@ class Producers:
         per_instance = probe.rates["load"] if probe else 1000.0 / INSTANCES
         total = per_instance * INSTANCES
         sent = min(total, self.generator) / INSTANCES
-        latency, delay = (5_000 if total <= self.knee else 80_000), Histogram()
+        disturbed = self.disturbed is not None and self.disturbed[0] <= start - T0 < self.disturbed[1]
+        latency, delay = (5_000 if total <= self.knee and not disturbed else 80_000), Histogram()
         delay.record_many(100, int(sent))
         publish = Histogram()
         publish.record_many(latency, int(sent))
@@ -77,17 +79,20 @@ class Producers:
             f.close()
 
 
-def simulate(tmp_path: Path, knee: float, generator: float = float("inf"),
-             seconds: float | None = None) -> tuple[SearchDriver, RunDir]:
+def simulate(tmp_path: Path, knee: float, generator: float = float("inf"), seconds: float | None = None,
+             max_probes: int | None = None, disturbed: tuple[float, float] | None = None) -> tuple[SearchDriver, RunDir]:
     """``seconds``: cut the run short there, as an abort or an interrupt would."""
-    plan = Plan.model_validate(yaml.safe_load(PLAN))
+    raw = yaml.safe_load(PLAN)
+    if max_probes is not None:
+        raw["phases"][1]["max_probes"] = max_probes
+    plan = Plan.model_validate(raw)
     run = RunDir.create("sim", explicit=tmp_path / "run")
     write_resolved_plan(plan, run.resolved_plan)
     events = EventLog(run.events)
     events.write("run_start", "sim", "bootstrap 127.0.0.1:9", ts=T0)
     clock = PhaseClock(plan, T0, events)
     driver = SearchDriver(plan, run, events, clock.boundaries()[-2], T0)
-    producers = Producers(run, knee, generator)
+    producers = Producers(run, knee, generator, disturbed)
     n = 0
     while n < (plan.total_duration if seconds is None else seconds):
         start = T0 + n
@@ -167,3 +172,22 @@ def test_a_run_cut_short_leaves_the_search_unfinished(tmp_path) -> None:
     assert (answer.answered, answer.verdict) == (False, "search unfinished")
     assert "before the search did (it would have probed 8,000 msg/s next)" in answer.sentence
     assert summary.steps[-1].end is not None and len(answer.rows) == 3
+
+
+def test_a_disturbed_probe_that_costs_the_confirmation_is_named_in_the_answer(tmp_path) -> None:
+    # the 4,000 msg/s probe fails while something else loads the system, holds when probed again
+    driver, run = simulate(tmp_path, knee=9_000, max_probes=12, disturbed=(43, 53))
+    assert [(r.rate, r.outcome) for r in driver.results][2] == (4000.0, "failed")
+    summary, answer = _capacity(run)
+    assert (answer.answered, answer.verdict) == (False, "not converged")
+    assert "between 8,724 msg/s (held) and 9,514 msg/s (failed), 9.1 % apart, but not confirmed within max_probes 12: " \
+           "1 probe(s) failed at a rate that held on a later probe" in answer.sentence
+    assert summary.verdict == "fail"
+
+
+def test_a_probe_limit_before_the_confirmation_says_so(tmp_path) -> None:
+    _, run = simulate(tmp_path, knee=9_000, max_probes=8)
+    _, answer = _capacity(run)
+    assert answer.verdict == "not converged"
+    assert answer.sentence.endswith("9.1 % apart, but not confirmed within max_probes 8: the limit came before the "
+                                    "failure's repeat and the confirmation; raise max_probes.")
