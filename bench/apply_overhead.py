@@ -60,7 +60,7 @@ def run_orchestrate(plan: Path, work: Path, repeat: int) -> Result:
     done = subprocess.run([sys.executable, "-c", "import sys; from orchestrator.cli import main; sys.exit(main())",
                            "apply", str(plan), "--run-dir", str(run_dir), "--progress-every", "0"],
                           capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, env={**os.environ})
-    if done.returncode != 0:
+    if done.returncode not in (0, 1):  # 1: an SLO failed on a busy machine; the cost is still measured
         raise SystemExit(f"apply exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     summary = json.loads((run_dir / "summary.json").read_text())
     own = summary["environment"]["orchestrator"]
