@@ -2,8 +2,9 @@
 
 This table is what the plan language knows about faults: the plan model accepts exactly its names
 (``Fault.action``), its parameters say which of a fault's optional fields apply, and its needs are
-checked against the host of each faulted broker when a plan is validated, provisioned or applied
-(``host_problems``), so a fault this machine cannot perform is refused before anything starts.
+checked against the host of each faulted broker before anything starts: this machine's when a plan is
+validated, provisioned or applied (``host_problems``), a host reached over ssh's on that host when
+apply prepares the fault (each need's ``test``, run there by ``playbooks/fault.yml``).
 Each action's implementation is the class registered under the same name in
 ``orchestrator.execute.faults``; a test keeps the two tables equal.
 """
@@ -31,18 +32,25 @@ class Need:
     """One thing the broker's host must offer: a tool on PATH, root, or a kernel feature."""
 
     what: str  # as the error names it: "iptables", "root privileges", "kernel qdisc netem"
-    present: Callable[[], bool]
+    present: Callable[[], bool]  # on this machine
+    test: str  # the same question as a POSIX shell condition, for a host reached over ssh (run as root)
 
 
 def tool(name: str) -> Need:
-    return Need(name, lambda: shutil.which(name) is not None)
+    return Need(name, lambda: shutil.which(name) is not None, f"command -v {name} >/dev/null")
 
 
-ROOT = Need("root privileges", lambda: os.geteuid() == 0)
+ROOT = Need("root privileges", lambda: os.geteuid() == 0, '[ "$(id -u)" -eq 0 ]')
 
 
 def kernel(option: str, module: str, what: str) -> Need:
-    return Need(what, lambda: _kernel_has(option, module))
+    """Like ``_kernel_has``: loaded, in the kernel's config, in its module lists, or nothing to ask."""
+    modules = "/lib/modules/$(uname -r)"
+    test = (f"[ -e /sys/module/{module} ] || "
+            f"{{ [ -r /proc/config.gz ] && zcat /proc/config.gz | grep -qE '^{option}=[ym]'; }} || "
+            f"{{ [ ! -r /proc/config.gz ] && grep -qsF '/{module}.ko' {modules}/modules.builtin {modules}/modules.dep; }} || "
+            f"{{ [ ! -r /proc/config.gz ] && [ ! -e {modules}/modules.dep ] && [ ! -e {modules}/modules.builtin ]; }}")
+    return Need(what, lambda: _kernel_has(option, module), test)
 
 
 @cache
@@ -72,7 +80,7 @@ CLASSIFY = kernel("CONFIG_NETFILTER_XT_TARGET_CLASSIFY", "xt_CLASSIFY", "iptable
 CGROUP_MATCH = kernel("CONFIG_NETFILTER_XT_MATCH_CGROUP", "xt_cgroup", "iptables cgroup match (xt_cgroup)")
 STATISTIC_MATCH = kernel("CONFIG_NETFILTER_XT_MATCH_STATISTIC", "xt_statistic",
                          "iptables statistic match (xt_statistic)")
-CGROUP2 = Need("a cgroup v2 hierarchy", lambda: cgroup2_root() is not None)
+CGROUP2 = Need("a cgroup v2 hierarchy", lambda: cgroup2_root() is not None, "grep -qs ' cgroup2 ' /proc/self/mounts")
 
 
 def cgroup2_root() -> Path | None:
@@ -89,16 +97,18 @@ class ActionSpec:
     summary: str  # one line for the docs and the schema
     params: tuple[str, ...] = ()  # the Fault fields beyond name/at/duration/broker it reads
     whole_cluster: bool = False  # acts on every broker; 'broker' is not read
-    this_machine: bool = False  # only for brokers whose process runs on this machine
-    needs: Callable[[Fault], tuple[Need, ...]] = lambda fault: ()
+    # what the host needs, given the fault and whether the host is reached over ssh
+    needs: Callable[[Fault, bool], tuple[Need, ...]] = lambda fault, remote: ()
 
 
-# the broker's packets are picked out by iptables: its ports, and a cgroup for the sockets it opens later
-SELECT = (ROOT, tool("iptables"), CGROUP_MATCH, CGROUP2)
+def _select_needs(fault: Fault, remote: bool) -> tuple[Need, ...]:
+    """The broker's packets are picked out by iptables: on this machine its ports and a cgroup for the
+    sockets it opens later; on a host of its own the cluster's Kafka ports."""
+    return (ROOT, tool("iptables")) if remote else (ROOT, tool("iptables"), CGROUP_MATCH, CGROUP2)
 
 
-def _degrade_needs(fault: Fault) -> tuple[Need, ...]:
-    out = list(SELECT)
+def _degrade_needs(fault: Fault, remote: bool) -> tuple[Need, ...]:
+    out = list(_select_needs(fault, remote))
     if fault.latency is not None or fault.bandwidth is not None:
         out += [tool("tc"), HTB, CLASSIFY]
     if fault.latency is not None:
@@ -114,16 +124,16 @@ ACTIONS: dict[str, ActionSpec] = {
     "broker_pause": ActionSpec("SIGSTOP, SIGCONT after duration"),
     "disk_full": ActionSpec("a file fills the broker's log-dir file system to fill_to (default: every free byte); "
                              "removed after duration, and the broker restarted if it stopped",
-                             params=("fill_to",), this_machine=True),
+                             params=("fill_to",)),
     "rolling_restart": ActionSpec("every broker in turn: SIGTERM, restart, wait until it is back in every ISR; "
                                    "ends when the last one is (duration bounds it)", whole_cluster=True),
     "decommission": ActionSpec("moves the broker's replicas to the others by partition reassignment; ends when "
                                 "the reassignment completes, the original assignment is restored after duration"),
-    "network_partition": ActionSpec("drops every packet to and from the broker (iptables on lo) for duration",
-                                     this_machine=True, needs=lambda fault: SELECT),
+    "network_partition": ActionSpec("drops every packet to and from the broker (iptables on lo, or on its host's "
+                                     "interfaces) for duration", needs=_select_needs),
     "network_degrade": ActionSpec("latency (tc netem), loss (iptables statistic) and/or bandwidth (tc htb) on the "
-                                   "broker's packets on lo for duration", params=("latency", "loss", "bandwidth"),
-                                   this_machine=True, needs=_degrade_needs),
+                                   "broker's packets (on lo, or those its host sends) for duration",
+                                   params=("latency", "loss", "bandwidth"), needs=_degrade_needs),
 }
 
 PARAMS = sorted({p for a in ACTIONS.values() for p in a.params})
@@ -164,20 +174,15 @@ def present(need: Need) -> bool:
 
 
 def host_problems(plan: Plan) -> list[Problem]:
-    """Faults the hosts of their brokers cannot perform, each at the fault's ``action``: a broker on
-    another host for an action that works only here, or what this machine lacks."""
+    """Faults this machine cannot perform for the brokers on it, each at the fault's ``action``."""
     problems: list[Problem] = []
     for i, fault in enumerate(plan.faults):
         action = ACTIONS[fault.action]
         for host in _fault_hosts(plan, fault):
             name = "this machine" if host is None else f"host {host.name}"
-            if host is not None and host.connection != "local" and action.this_machine:
-                problems.append((("faults", i, "action"), f"{name} is reached over ssh, but {fault.action} acts only on "
-                                 "brokers on this machine (connection: local)"))
-                continue
             if host is not None and host.connection != "local":
-                continue  # what a remote host offers is the kafka role's business
-            missing = [need.what for need in action.needs(fault) if not present(need)]
+                continue  # known only by asking the host: apply does before the run (execute/faults/hosts.py)
+            missing = [need.what for need in action.needs(fault, False) if not present(need)]
             if missing:
                 problems.append((("faults", i, "action"), f"{name} lacks what {fault.action} needs: {', '.join(missing)}"))
                 break  # every local host is this machine: once is enough

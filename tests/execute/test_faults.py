@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,8 +23,10 @@ from orchestrator.execute.fault import ScheduledFault
 from orchestrator.execute.faults import FAULTS, rolling
 from orchestrator.execute.faults.base import Effect, FaultAction
 from orchestrator.execute.faults.decommission import _without
-from orchestrator.execute.faults.disk import _allocate
-from orchestrator.execute.faults.network import BrokerPackets, chain_name
+from orchestrator.execute.faults.brokers import Brokers
+from orchestrator.execute.faults.fill import allocate
+from orchestrator.execute.faults.hosts import FaultHost, HostFacts
+from orchestrator.execute.faults.network import ClusterPorts, NetworkPartition, chain_name
 from orchestrator.execute.local_kafka import free_port
 from orchestrator.execute.log_dirs import Reader
 from orchestrator.execute.reassign import request_body
@@ -145,7 +148,7 @@ def test_decommission_replaces_the_broker_by_the_least_loaded_other_or_drops_it(
 
 def test_the_fill_file_takes_real_blocks_up_to_what_was_asked(tmp_path) -> None:
     path = tmp_path / "fill"
-    assert _allocate(path, 3 * 1024**2) == 3 * 1024**2
+    assert allocate(path, 3 * 1024**2) == 3 * 1024**2
     assert os.stat(path).st_blocks * 512 >= 3 * 1024**2
 
 
@@ -199,17 +202,78 @@ def test_a_partitioned_process_is_unreachable_until_its_rules_and_cgroup_are_rem
                 break
             time.sleep(0.1)
         home = Path(f"/proc/{proc.pid}/cgroup").read_text()
-        packets = BrokerPackets("unit-cut", proc.pid)
+        cluster = Cluster(f"127.0.0.1:{port}", [BrokerHandle(1, "localhost", f"127.0.0.1:{port}", pid=proc.pid)], "4.1.1")
+        local = {1: SimpleNamespace(pid=proc.pid)}
+        fault = NetworkPartition(FaultSpec(name="unit-cut", action="network_partition", at=0, duration=1, broker=1),
+                                 Brokers(cluster, local, None, "unit-cut"))  # type: ignore[arg-type]
+        fault.prepare()
         try:
-            packets.apply([["-j", "DROP"]])
+            fault.inject(time.time())
             assert not _connects(port)
             assert Path(f"/proc/{proc.pid}/cgroup").read_text() != home
         finally:
-            packets.remove()
+            fault.recover(time.time())
         assert _connects(port)
         rules = subprocess.run(["iptables", "-w", "-t", "mangle", "-S"], capture_output=True, text=True).stdout
         assert chain_name("unit-cut") not in rules
-        assert not packets.cgroup.exists() and Path(f"/proc/{proc.pid}/cgroup").read_text() == home
+        assert fault.selection is not None and not fault.selection.cgroup.exists()  # type: ignore[attr-defined]
+        assert Path(f"/proc/{proc.pid}/cgroup").read_text() == home
     finally:
         proc.kill()
         proc.wait()
+
+
+class NamespaceHost(FaultHost):
+    """A broker host of the test's own: its scripts run in a network namespace with one veth."""
+
+    remote = True
+
+    def __init__(self, netns: str):
+        self.netns = netns
+
+    def check(self, action, needs):
+        return HostFacts("vx0", (9092, 9093), None)
+
+    def run(self, lines, due, label):
+        subprocess.run(["ip", "netns", "exec", self.netns, "sh", "-ec", "\n".join(lines)], check=True, timeout=30)
+        return time.time()
+
+    def fill(self, path, fill_to, due):
+        raise NotImplementedError
+
+    unfill = fill
+
+    def show(self, *command: str) -> str:
+        return subprocess.run(["ip", "netns", "exec", self.netns, *command], capture_output=True, text=True,
+                              check=True).stdout
+
+
+@pytest.mark.integration  # real iptables rules and qdiscs, in a network namespace this test makes
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("iptables") is None or shutil.which("tc") is None,
+                    reason="needs root, iptables and tc")
+@pytest.mark.parametrize(("action", "params", "hooks", "verdicts"), [
+    ("network_partition", {}, ["-A INPUT ! -i lo -j orch-f", "-A OUTPUT ! -o lo -j orch-f"], 1),
+    ("network_degrade", {"loss": 0.01, "bandwidth": 1_000_000}, ["-A OUTPUT ! -o lo -j orch-f"], 2),  # DROP, CLASSIFY
+])
+def test_a_broker_hosts_rules_select_the_cluster_ports_replace_leftovers_and_go_away(action, params, hooks,
+                                                                                      verdicts) -> None:
+    netns = f"orchf{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", netns], check=True)
+    try:
+        host = NamespaceHost(netns)
+        host.show("ip", "link", "add", "vx0", "type", "veth", "peer", "name", "vx1")
+        host.show("ip", "link", "set", "vx0", "up")
+        fault = FAULTS[action](FaultSpec(name="f", action=action, at=0, duration=1, **params), None)  # type: ignore[arg-type]
+        fault.host, fault.selection = host, ClusterPorts(host.check(action, ()))  # type: ignore[attr-defined]
+        fault.inject(time.time())
+        fault.inject(time.time())  # a killed run's rules of the same name are replaced, not doubled
+        rules = host.show("iptables", "-w", "-t", "mangle", "-S")
+        assert sorted(line for line in rules.splitlines() if "-j orch-f" in line) == hooks
+        assert rules.count("--sport 9093") == rules.count("--dport 9092") == verdicts
+        assert ("htb 1: root" in host.show("tc", "qdisc", "show", "dev", "vx0")) == (action == "network_degrade")
+        fault.recover(time.time())
+        fault.recover(time.time())
+        assert "orch-f" not in host.show("iptables", "-w", "-t", "mangle", "-S")
+        assert host.show("tc", "qdisc", "show", "dev", "vx0").startswith("qdisc noqueue 0: root")
+    finally:
+        subprocess.run(["ip", "netns", "del", netns], check=True)

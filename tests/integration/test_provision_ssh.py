@@ -1,6 +1,8 @@
 """Provisioning over real SSH: network namespaces made by this test, each with its own address on a
 private bridge and its own sshd, act as hosts (one broker, one agent). A plan is applied with its
-load coming from the agent host; the results are fetched back and everything is torn down.
+load coming from the agent host, and with a full disk, a network partition (iptables in the broker's
+namespace) and a kill on the broker, each through playbooks/fault.yml; the results are fetched back
+and everything is torn down.
 Traffic goes only to 127.0.0.0/8 and to the namespaces this test creates."""
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.integration
 PRIVATE = "10.213"  # a /24 of it exists only on the bridge this test creates
 SSHD = "/usr/sbin/sshd"
 SECRET, SECRET_ENV = "ssh-agent-s3cret-4d1e", "ORCHESTRATE_TEST_KEY_PASSWORD"
+FILL = 64 * 1024**2
 
 
 def sh(*args: str) -> str:
@@ -126,6 +129,13 @@ class Lab:
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, timeout=30)
 
 
+def fill_to(root: Path, extra: int) -> float:
+    """The share of ``root``'s file system that is ``extra`` bytes more than what is used now: the lab's
+    namespaces share this machine's file system, so disk_full must not fill it up."""
+    st = os.statvfs(root)
+    return (st.f_blocks - st.f_bfree + extra / st.f_frsize) / st.f_blocks
+
+
 def write_plan(root: Path, lab: Lab) -> Path:
     broker, agent = lab.hosts
     connection = {"connection": "ssh", "user": "root", "ssh_key": str(lab.key)}
@@ -150,10 +160,15 @@ def write_plan(root: Path, lab: Lab) -> Path:
             # 40 s on a loaded 2-core machine), so what was acknowledged is still consumed
             {"name": "c", "kind": "consumer", "topic": "remote", "drain": "45s", "agents": [agent.name]},
         ],
-        "phases": [{"name": "hold", "kind": "steady", "duration": "25s"}],
+        "phases": [{"name": "hold", "kind": "steady", "duration": "40s"}],
         "slos": [{"name": "nothing-lost", "metric": "consume.lost", "op": "<=", "threshold": 0}],
-        # late enough that the agent's clients are connected (they give up when no broker answers at start)
-        "faults": [{"name": "kill-remote", "action": "broker_kill", "at": "15s", "duration": "1s", "broker": broker.name}],
+        # late enough that the agent's clients are connected (they give up when no broker answers at start),
+        # one after the other (a step over SSH may take effect seconds late on a loaded machine)
+        "faults": [
+            {"name": "disk-remote", "action": "disk_full", "at": "5s", "duration": "4s", "broker": broker.name,
+             "fill_to": fill_to(root, FILL)},
+            {"name": "cut-remote", "action": "network_partition", "at": "15s", "duration": "4s", "broker": broker.name},
+            {"name": "kill-remote", "action": "broker_kill", "at": "28s", "duration": "1s", "broker": broker.name}],
         "monitors": {"kafka_admin": {"interval": "1s"}},
     }
     path = root / "plan.yaml"
@@ -224,9 +239,9 @@ def test_teardown_stopped_the_broker(applied: Applied) -> None:
     assert not pidfile.exists()
 
 
-def _fault_task_results(applied: Applied, step: str, task: str) -> list[dict]:
+def _fault_task_results(applied: Applied, step: str, task: str, fault: str = "kill-remote") -> list[dict]:
     """What one task of a fault step returned on the broker host, from ansible-runner's job events."""
-    events = applied.root / "run" / "ansible" / "artifacts" / f"fault-kill-remote-nsbroker-{step}" / "job_events"
+    events = applied.root / "run" / "ansible" / "artifacts" / f"fault-{fault}-nsbroker-{step}" / "job_events"
     found = [json.loads(p.read_text()) for p in events.glob("*.json")]
     return [e["event_data"]["res"] for e in found
             if e.get("event") == "runner_on_ok" and e["event_data"].get("task") == task
@@ -256,4 +271,32 @@ def test_remote_fault_step_was_launched_early_and_waited_on_the_host_for_its_mom
     lines = [json.loads(line) for line in (applied.root / "run" / "raw" / "events.jsonl").read_text().splitlines()]
     start_at = next(e["ts"] for e in lines if e["kind"] == "phase_start")
     signalled = _fault_task_results(applied, "signal-KILL", "Signal the Kafka process")
-    assert signalled and f"kafka-service.sh at {start_at + 15.0} && " in signalled[0]["cmd"]  # at: 15s
+    assert signalled and f"kafka-service.sh at {start_at + 28.0} && " in signalled[0]["cmd"]  # at: 28s
+
+
+def _fault_events(applied: Applied, name: str) -> dict[str, dict]:
+    lines = [json.loads(line) for line in (applied.root / "run" / "raw" / "events.jsonl").read_text().splitlines()]
+    return {e["kind"]: e for e in lines if e["kind"].startswith("fault_") and e["name"] == name}
+
+
+def test_partition_dropped_kafka_packets_in_the_namespace_and_its_chain_is_gone(applied: Applied) -> None:
+    events = _fault_events(applied, "cut-remote")
+    # the broker's two ports (clients and controller), each way
+    assert "(every packet dropped: 4 selectors)" in events["fault_start"]["detail"]
+    assert events["fault_end"]["detail"].endswith("(rules removed)")
+    for step in ("inject", "recover"):
+        (ran,) = _fault_task_results(applied, f"script-{step}", "Change the packet rules", "cut-remote")
+        assert ran["rc"] == 0
+    broker = applied.lab.hosts[0]
+    rules = sh("ip", "netns", "exec", broker.netns, "iptables", "-w", "-t", "mangle", "-S")
+    assert "-P OUTPUT ACCEPT" in rules and "orch-cut-remote" not in rules
+
+
+def test_full_disk_filled_the_log_dir_on_the_host_and_its_file_is_gone(applied: Applied) -> None:
+    events = _fault_events(applied, "disk-remote")
+    detail = events["fault_start"]["detail"]
+    written, path = detail.split("(", 1)[1].split(" MiB in ", 1)
+    assert abs(int(written) - FILL / 1024**2) <= 8  # what Kafka wrote meanwhile is not filled again
+    fill = Path(path.split(", file system ", 1)[0])
+    assert fill.name == ".orchestrate-fill-disk-remote" and fill.parent.is_dir() and not fill.exists()
+    assert events["fault_end"]["detail"].endswith("(file removed)")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from types import SimpleNamespace
+
 import pytest
 
 from orchestrator.plan import faults
@@ -61,14 +64,30 @@ def test_describing_a_plan_does_not_check_the_hosts(monkeypatch, write_plan, cap
     assert main(["plan", str(write_plan(LOCAL_FAULT.format(action="network_partition")))]) == 0
 
 
-def test_a_fault_that_acts_only_here_is_refused_for_a_host_reached_over_ssh(reject) -> None:
+def test_a_host_reached_over_ssh_is_not_checked_here(monkeypatch, write_plan) -> None:
+    """What it offers is asked on the host when apply prepares the fault (execute/faults/hosts.py)."""
+    from orchestrator.cli import main
+
+    _lacking(monkeypatch, "root privileges", "iptables")
     inventory = INV_OK.replace("{name: b2, address: 127.0.0.1, roles: [broker, controller], connection: local,",
                                "{name: b2, address: 10.0.0.2, roles: [broker, controller],")
-    text = PROVISIONED + inventory + "faults:\n  - name: f\n    action: disk_full\n    broker: 2\n    at: 1s\n    duration: 1s\n"
-    assert reject(text) == ["PLAN:27:13: faults.0.action: host b2 is reached over ssh, but disk_full acts only on "
-                            "brokers on this machine (connection: local)"]
+    for action in ("disk_full", "network_partition"):
+        text = PROVISIONED + inventory + f"faults:\n  - name: f\n    action: {action}\n    broker: 2\n    at: 1s\n    duration: 1s\n"
+        assert main(["validate", str(write_plan(text))]) == 0
+
+
+def test_a_remote_host_needs_no_cgroup_and_every_need_has_a_shell_test() -> None:
+    spec = SimpleNamespace(latency=0.05, loss=0.01, bandwidth=None)
+    remote = ACTIONS["network_degrade"].needs(spec, True)  # type: ignore[arg-type]
+    assert faults.CGROUP2 not in remote and faults.NETEM in remote and faults.STATISTIC_MATCH in remote
+    assert all(need.test for need in ACTIONS["network_degrade"].needs(spec, False))  # type: ignore[arg-type]
+
+
+def test_a_kernel_need_holds_on_this_machine_exactly_when_its_shell_test_does() -> None:
+    for need in (faults.NETEM, faults.HTB, faults.CGROUP_MATCH, faults.ROOT, faults.tool("sh"), faults.tool("no-such-tool")):
+        assert (subprocess.run(["sh", "-c", need.test]).returncode == 0) == need.present(), need.what
 
 
 def test_signal_faults_need_nothing_and_reach_hosts_over_ssh() -> None:
-    for name in ("broker_stop", "broker_kill", "broker_pause", "rolling_restart", "decommission"):
-        assert not ACTIONS[name].this_machine and ACTIONS[name].needs(None) == ()  # type: ignore[arg-type]
+    for name in ("broker_stop", "broker_kill", "broker_pause", "rolling_restart", "decommission", "disk_full"):
+        assert ACTIONS[name].needs(None, True) == ()  # type: ignore[arg-type]

@@ -111,24 +111,28 @@ class AnsibleBroker:
     def pid(self) -> None:
         return None  # the process is on another host
 
-    def _step(self, action: str, extravars: dict[str, object]) -> None:
-        suffix = f"-{extravars['kafka_fault_signal']}" if "kafka_fault_signal" in extravars else ""
-        result = self.provisioner.run("fault.yml", f"fault-{self.fault}-{self.handle.host}-{action}{suffix}",
-                                      {"fault_host": self.handle.host, "kafka_fault_action": action,
-                                       "kafka_fault_due": self.due, **extravars})
-        at = result.facts.get(self.handle.host, {}).get("kafka_fault_at")
-        if at is None:
+    def step(self, action: str, extravars: dict[str, object], label: str = "") -> dict[str, object]:
+        """One run of the kafka role's ``fault_<action>`` on the broker's host, taking effect at ``due``;
+        returns the facts it set (artifacts: ``fault-<fault>-<host>-<action>[-<label>]``)."""
+        ident = f"fault-{self.fault}-{self.handle.host}-{action}" + (f"-{label}" if label else "")
+        result = self.provisioner.run("fault.yml", ident, {"fault_host": self.handle.host, "kafka_fault_name": self.fault,
+                                                           "kafka_fault_action": action, "kafka_fault_due": self.due,
+                                                           **extravars})
+        facts = result.facts.get(self.handle.host, {})
+        if facts.get("kafka_fault_at") is None:
             raise ProvisionError(self.handle.host, f"fault.yml {action}", "no Kafka node of that name ran the step")
-        self.took_effect_at = float(str(at))
+        self.took_effect_at = float(str(facts["kafka_fault_at"]))
+        return facts
 
     def signal(self, signum: int) -> None:
-        self._step("signal", {"kafka_fault_signal": signal.Signals(signum).name.removeprefix("SIG")})
+        name = signal.Signals(signum).name.removeprefix("SIG")
+        self.step("signal", {"kafka_fault_signal": name}, name)
 
     def wait_exit(self, timeout: float) -> bool:
         return True
 
     def restart(self) -> None:
-        self._step("start", {})
+        self.step("start", {})
 
 
 def ensure_exited(process: BrokerProcess) -> None:

@@ -1,27 +1,23 @@
 """disk_full: a file fills the file system of the broker's (first) log dir, to ``fill_to`` of its
-size or to the last free byte, and is removed when the fault ends. A broker whose log dir failed
+size or to the last free byte, and is removed when the fault ends; on this machine or on the
+broker's host over ssh (``hosts.py``), the same way (``fill.py``). A broker whose log dir failed
 under the full disk either stopped itself (Kafka halts when its metadata log dir goes offline) or
 keeps the dir offline until it restarts (DescribeLogDirs says so): either way it is started again
 once the space is back."""
 
 from __future__ import annotations
 
-import errno
-import os
 import signal
 import time
 from pathlib import Path
 
-import psutil
-
-from orchestrator.cluster import BrokerHandle
-from orchestrator.errors import BrokerError, RunError
+from orchestrator.errors import RunError
 from orchestrator.execute.faults.base import Effect, FaultAction
 from orchestrator.execute.faults.brokers import BrokerProcess, ensure_exited
+from orchestrator.execute.faults.hosts import FaultHost, fault_host
 from orchestrator.execute.log_dirs import describe_log_dirs, refusal
+from orchestrator.plan.faults import ACTIONS
 
-CHUNK = 64 * 1024**2
-SMALLEST = 4096
 DESCRIBE_TIMEOUT_S = 10.0
 
 
@@ -31,32 +27,32 @@ def fill_name(fault: str) -> str:
 
 
 class DiskFull(FaultAction):
-    handle: BrokerHandle
+    host: FaultHost
     process: BrokerProcess
     path: Path
 
     def prepare(self) -> None:
         self.handle = handle = self.brokers.find(self.spec.broker)
-        if not handle.log_dirs:
+        self.process = self.brokers.process(handle)
+        self.host = fault_host(self.brokers, handle)
+        log_dir = self.host.check(self.spec.action, ACTIONS[self.spec.action].needs(self.spec, self.host.remote)).log_dir
+        if log_dir is None:
             raise RunError(f"fault {self.spec.name}: the log dirs of broker {handle.host} ({handle.address}) "
                            "are not on this machine")
-        self.process = self.brokers.process(handle)
-        self.path = handle.log_dirs[0] / fill_name(self.spec.name)
+        self.path = log_dir / fill_name(self.spec.name)
+
+    @property
+    def lead_s(self) -> float:
+        return self.host.lead_s
 
     def inject(self, due: float) -> Effect:
-        st = os.statvfs(self.path.parent)
-        total, free = st.f_blocks * st.f_frsize, st.f_bfree * st.f_frsize  # root may use the reserved blocks too
-        wanted = free if self.spec.fill_to is None else max(0, int(self.spec.fill_to * total) - (total - free))
-        written = _allocate(self.path, wanted)
-        after = os.statvfs(self.path.parent)
-        used = 1 - after.f_bavail / after.f_blocks if after.f_blocks else 1.0
-        return Effect(time.time(), f"{written / 1024**2:.0f} MiB in {self.path}, file system {used:.0%} used")
+        return Effect(*self.host.fill(self.path, self.spec.fill_to, due))
 
     def recover(self, due: float) -> Effect:
-        self.path.unlink(missing_ok=True)
-        if _alive(self.process):
+        ts, alive = self.host.unfill(self.path, due)
+        if alive:
             if not self._log_dir_failed():
-                return Effect(time.time(), "file removed")
+                return Effect(ts, "file removed")
             self.process.signal(signal.SIGTERM)
             ensure_exited(self.process)
         self.process.restart()
@@ -70,29 +66,3 @@ class DiskFull(FaultAction):
             return any(d.error for d in describe_log_dirs(self.handle.address, {}, DESCRIBE_TIMEOUT_S))
         except RunError:
             return True
-
-
-def _allocate(path: Path, wanted: int) -> int:
-    """Allocates up to ``wanted`` bytes of real blocks (not a sparse file) and returns how many; a
-    file system that runs out first is filled to its last block."""
-    done, chunk = 0, CHUNK
-    with path.open("wb") as out:
-        while done < wanted and chunk >= SMALLEST:
-            size = min(chunk, wanted - done)
-            try:
-                os.posix_fallocate(out.fileno(), done, size)
-            except OSError as err:
-                if err.errno != errno.ENOSPC:
-                    raise RunError(f"cannot fill {path}: {err.strerror}") from None
-                chunk //= 16
-                continue
-            done += size
-    return done
-
-
-def _alive(process: BrokerProcess) -> bool:
-    try:
-        pid = process.pid
-        return pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except (BrokerError, psutil.NoSuchProcess):
-        return False
