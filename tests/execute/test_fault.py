@@ -259,3 +259,42 @@ def test_remote_signal_of_a_broker_that_is_not_running_fails_with_the_scripts_re
     with pytest.raises(ProvisionError, match="host kafka-1: task 'Check that the Kafka process was signalled': "
                                              "Kafka is not running"):
         _run(fault, REMOTE)
+
+
+class HostProvisioner(FakeProvisioner):
+    """A FakeProvisioner whose network and disk steps report what the kafka role's would."""
+
+    FACTS = {"check": {"kafka_fault_device": "eth0", "kafka_fault_ports": "[9092, 9093]", "kafka_fault_log_dir": "/k/logs"},
+             "fill": {"kafka_fault_filled": {"written": 3 * 1024**2, "used": 0.9}},
+             "unfill": {"kafka_pid": ""}}  # Kafka stopped under the full disk
+
+    def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None) -> PlaybookResult:
+        result = super().run(playbook, ident, extravars)
+        result.facts["kafka-1"].update(self.FACTS.get(str((extravars or {})["kafka_fault_action"]), {}))
+        return result
+
+
+def test_remote_partition_checks_the_host_then_drops_the_cluster_ports_both_ways_and_removes_the_chain(tmp_path) -> None:
+    provisioner = HostProvisioner()
+    _run(ScheduledFault(FaultSpec(name="cut", action="network_partition", at=0, duration=0.01, broker=1),
+                        EventLog(tmp_path / "e"), {}, provisioner), REMOTE)  # type: ignore[arg-type]
+    (_, _, check), (_, _, inject), (_, _, recover) = provisioner.steps
+    assert [n["what"] for n in check["kafka_fault_needs"]] == ["root privileges", "iptables"]  # type: ignore[union-attr]
+    assert check["kafka_fault_needed_by"] == "network_partition"
+    lines = str(inject["kafka_fault_script"]).splitlines()
+    assert "iptables -w -t mangle -I INPUT 1 ! -i lo -j orch-cut" in lines
+    assert "iptables -w -t mangle -A orch-cut -p tcp --dport 9093 -j DROP" in lines
+    assert (inject["kafka_fault_action"], recover["kafka_fault_action"]) == ("script", "script")
+    assert not any(" -A " in line or " -N " in line for line in str(recover["kafka_fault_script"]).splitlines())
+
+
+def test_remote_full_disk_fills_the_hosts_log_dir_and_restarts_a_broker_that_stopped(tmp_path) -> None:
+    provisioner, log = HostProvisioner(), EventLog(tmp_path / "e")
+    _run(ScheduledFault(FaultSpec(name="full", action="disk_full", at=0, duration=0.01, broker=1, fill_to=0.9),
+                        log, {}, provisioner), REMOTE)  # type: ignore[arg-type]
+    assert [v["kafka_fault_action"] for _, _, v in provisioner.steps] == ["check", "fill", "unfill", "start"]
+    fill = provisioner.steps[1][2]
+    assert (fill["kafka_fault_path"], fill["kafka_fault_fill_to"]) == ("/k/logs/.orchestrate-fill-full", 0.9)
+    start, end = _events(log)
+    assert start["detail"].endswith("(3 MiB in /k/logs/.orchestrate-fill-full, file system 90% used)")
+    assert end["detail"].endswith("(file removed, broker restarted)")

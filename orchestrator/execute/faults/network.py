@@ -53,8 +53,8 @@ class Selection(abc.ABC):
     device: str
 
     @abc.abstractmethod
-    def hooks(self, inbound: bool) -> list[str]:
-        """Where the chain is jumped to from: the built-in chain and its interface match."""
+    def hooks(self, inbound: bool) -> list[tuple[str, str]]:
+        """Where the chain is jumped to from: each built-in chain with its interface match."""
 
     @abc.abstractmethod
     def selectors(self) -> list[str]:
@@ -75,15 +75,16 @@ class LoopbackProcess(Selection):
             raise RunError(f"fault {fault}: no cgroup v2 hierarchy is mounted")
         self.root, self.pid = root, pid
         self.cgroup = root / cgroup_name(fault)
+        self.home = root  # where the process goes back to: its own cgroup once it was moved
 
-    def hooks(self, inbound: bool) -> list[str]:
-        return ["OUTPUT -o lo"]
+    def hooks(self, inbound: bool) -> list[tuple[str, str]]:
+        return [("OUTPUT", "-o lo")]
 
     def selectors(self) -> list[str]:
         self.release()  # what a run killed before it could undo a fault of this name left behind
         pid = self.pid()
         home = self.root / _cgroup_of(pid).lstrip("/")
-        self.home = self.root if home == self.cgroup else home  # where the process goes back to
+        self.home = self.root if home == self.cgroup else home
         self.cgroup.mkdir()
         # moved first, listed second: a socket opened in between is already in the cgroup
         (self.cgroup / "cgroup.procs").write_text(str(pid))
@@ -93,9 +94,8 @@ class LoopbackProcess(Selection):
 
     def release(self) -> None:
         if self.cgroup.exists():
-            home = getattr(self, "home", self.root)
             for pid in (self.cgroup / "cgroup.procs").read_text().split():
-                (home / "cgroup.procs").write_text(pid)
+                (self.home / "cgroup.procs").write_text(pid)
             self.cgroup.rmdir()
 
 
@@ -105,8 +105,8 @@ class ClusterPorts(Selection):
     def __init__(self, facts: HostFacts):
         self.device, self.ports = facts.device, facts.ports
 
-    def hooks(self, inbound: bool) -> list[str]:
-        return ["OUTPUT ! -o lo", *(["INPUT ! -i lo"] if inbound else [])]
+    def hooks(self, inbound: bool) -> list[tuple[str, str]]:
+        return [("OUTPUT", "! -o lo"), *([("INPUT", "! -i lo")] if inbound else [])]
 
     def selectors(self) -> list[str]:
         return [f"-p tcp {way} {port}" for port in self.ports for way in ("--sport", "--dport")]
@@ -122,7 +122,7 @@ def _cgroup_of(pid: int) -> str:
 class NetworkFault(FaultAction):
     """Installs ``verdicts`` on the broker's packets and ``qdisc`` lines; both undone by ``recover``."""
 
-    inbound = True  # the chain is also jumped to from INPUT where the selection distinguishes it
+    inbound = True  # on a host of its own, the packets it receives too (from INPUT)
     host: FaultHost
     selection: Selection | None = None
 
@@ -148,7 +148,8 @@ class NetworkFault(FaultAction):
     def _removal(self) -> list[str]:
         """Idempotent, and safe after a partial install: every line may find nothing to remove."""
         assert self.selection is not None
-        lines = [f"{IPTABLES} -D {hook} -j {self.chain} 2>/dev/null || true" for hook in self.selection.hooks(True)]
+        lines = [f"{IPTABLES} -D {chain} {match} -j {self.chain} 2>/dev/null || true"
+                 for chain, match in self.selection.hooks(True)]
         return lines + [f"if {IPTABLES} -F {self.chain} 2>/dev/null; then {IPTABLES} -X {self.chain}; fi"]
 
     def _install(self, verdicts: list[str], due: float, extra: list[str]) -> tuple[float, int]:
@@ -156,8 +157,7 @@ class NetworkFault(FaultAction):
         assert self.selection is not None
         selectors = self.selection.selectors()
         lines = [*self._removal(), *extra, f"{IPTABLES} -N {self.chain}"]
-        lines += [f"{IPTABLES} -I {hook.split(' ', 1)[0]} 1 {hook.split(' ', 1)[1]} -j {self.chain}"
-                  for hook in self.selection.hooks(self.inbound)]
+        lines += [f"{IPTABLES} -I {chain} 1 {match} -j {self.chain}" for chain, match in self.selection.hooks(self.inbound)]
         lines += [f"{IPTABLES} -A {self.chain} {selector} {verdict}" for selector in selectors for verdict in verdicts]
         return self.host.run(lines, due, "inject"), len(selectors)
 
