@@ -1,5 +1,6 @@
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -9,6 +10,7 @@ from orchestrator.execute.native import FileTail, LocalRunners, NativeWorkload
 from orchestrator.execute.topics import ensure_topics
 from orchestrator.pipeline import LOAD_ENGINES
 from orchestrator.plan.models import Plan
+from orchestrator.render import runner as render_runner
 from orchestrator.rundir import RunDir
 
 UNREACHABLE = Cluster(bootstrap_servers="127.0.0.1:1", brokers=[], kafka_version="4.1.1")
@@ -46,14 +48,18 @@ def test_agents_without_an_inventory_are_refused_with_a_clear_reason(tmp_path):
         LOAD_ENGINES["native"](p, workload, RunDir.create("native", explicit=tmp_path / "run"), tmp_path / "p.yaml", None)
 
 
-def test_a_failing_runner_raises_with_its_own_error_line(tmp_path):
+def test_a_failing_runner_raises_with_its_own_error_line(tmp_path, monkeypatch):
+    # the runners give up on a broker that never answers after 2 s instead of their 30 s
+    specs = render_runner.runner_specs
+    monkeypatch.setattr(render_runner, "runner_specs",
+                        lambda *args: [replace(s, connect_timeout_s=2.0) for s in specs(*args)])
     p = plan("t")
     run = RunDir.create("native", explicit=tmp_path / "run")
     workload = local(p, p.workloads[0], run)
     workload.prepare(UNREACHABLE)
     workload.schedule(time.time())
     workload.start()
-    with pytest.raises(EngineError, match=r"instance \d: runner exited with status 1: runner prod/\d: no broker answered"):
+    with pytest.raises(EngineError, match=r"instance \d: runner exited with status 1: runner prod/\d: no broker answered within 2s"):
         deadline = time.time() + 120
         while workload.poll() and time.time() < deadline:
             time.sleep(0.2)

@@ -22,9 +22,9 @@ from tests.integration.ports import free_ports
 pytestmark = pytest.mark.integration
 
 
-def local_broker(root: Path, name: str) -> dict:
+def local_broker(root: Path, name: str, roles: tuple[str, ...] = ("broker",)) -> dict:
     kafka_port, controller_port = free_ports(2)
-    return {"name": name, "address": "127.0.0.1", "roles": ["broker"], "connection": "local",
+    return {"name": name, "address": "127.0.0.1", "roles": list(roles), "connection": "local",
             "kafka_port": kafka_port, "controller_port": controller_port, "data_dir": str(root / name)}
 
 
@@ -47,12 +47,14 @@ class Failed:
 
 @pytest.fixture(scope="module")
 def partly_provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failed]:
-    """One local broker that provisions fine, one ssh host where nothing listens (127.0.0.1)."""
+    """One local broker that provisions fine, one ssh host where nothing listens (127.0.0.1). The
+    local one is the only controller, so it forms its quorum alone and starts in seconds: were the
+    dead host a voter too, it would wait for the listener until kafka_start_timeout (90 s)."""
     root = tmp_path_factory.mktemp("partial")
     ssh_port, kafka_port, controller_port = free_ports(3)
     dead = {"name": "gone", "address": "127.0.0.1", "roles": ["broker"], "port": ssh_port, "user": "nobody",
             "kafka_port": kafka_port, "controller_port": controller_port, "data_dir": str(root / "gone")}
-    plan_path = write_plan(root, [local_broker(root, "b1"), dead])
+    plan_path = write_plan(root, [local_broker(root, "b1", ("broker", "controller")), dead])
     err = io.StringIO()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_STATE_HOME", str(root / "state"))
