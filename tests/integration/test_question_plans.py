@@ -23,14 +23,15 @@ def apply(plan: str, run: Path, *overrides: str) -> tuple[int, dict]:
 
 def test_disk_fill_under_retention_answers_disk(tmp_path) -> None:
     # 1 MB/s into 6 partitions that keep 4 MiB each in 1 MiB segments: a partition reaches its
-    # limit after about 30 s, so a 90 s run shows the plateau. Not sooner: a broker's first retention
-    # check waits log.initial.task.delay.ms (30 s) after it starts, and a log that is full before
-    # then overshoots its steady state once.
+    # limit after about 25 s, so a 50 s run shows the plateau. The broker's first retention check
+    # comes 2 s after it starts (log.initial.task.delay.ms, 30 s by default): a log that is full
+    # before then overshoots its steady state once.
     code, summary = apply("disk-fill-under-retention.yaml", tmp_path / "run",
-                          "phases.warmup.duration=5s", "phases.fill.duration=90s",
+                          "phases.warmup.duration=5s", "phases.fill.duration=50s",
                           "workloads.writer.rate=1k/s", "topics.events.retention=30s",
                           "topics.events.retention_bytes=4MiB", "topics.events.configs.segment.bytes=1048576",
                           "target.properties.log.retention.check.interval.ms=2000",
+                          "target.properties.log.initial.task.delay.ms=2000",
                           "slos.log-dir-plateaus.threshold=100MiB", "monitors.kafka_admin.interval=2s")
     (answer,) = [a for a in summary["answers"] if a["question"] == "disk"]
     inputs = answer["inputs"]
@@ -88,8 +89,8 @@ def test_consumer_sustained_rate_answers_consumer_rate(tmp_path) -> None:
                           "workloads.orders-out.processing.delay=1ms", "workloads.orders-out.drain=5s",
                           "slos.lag-bounded.threshold=300", "phases.warmup.duration=5s", "phases.warmup.rate=1500/s",
                           "phases.search.start_rate=1500/s", "phases.search.max_rate=32k/s", "phases.search.growth=2",
-                          "phases.search.resolution=50%", "phases.search.settle=2s", "phases.search.measure=4s",
-                          "phases.search.confirm=6s", "phases.search.max_probes=10")
+                          "phases.search.resolution=50%", "phases.search.settle=1s", "phases.search.measure=3s",
+                          "phases.search.confirm=4s", "phases.search.max_probes=8")
     (answer,) = [a for a in summary["answers"] if a["question"] == "consumer_rate"]
     capacity = next(a for a in summary["answers"] if a["question"] == "capacity")
     assert answer["inputs"]["consumers"] == 3 and answer["inputs"]["processing_mean_s"] == 0.001
