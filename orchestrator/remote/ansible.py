@@ -67,6 +67,8 @@ def _environment() -> dict[str, str]:
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "ANSIBLE_SSH_RETRIES": "0",
         "ANSIBLE_PIPELINING": "True",
+        # a playbook's later plays reuse the facts its first one gathered for the same host
+        "ANSIBLE_GATHERING": "smart",
         # ansible-runner turns host key checking off; ssh hosts get accept-new with a per-plan known_hosts
         "ANSIBLE_HOST_KEY_CHECKING": "True",
     })
