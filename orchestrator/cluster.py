@@ -7,6 +7,8 @@ references to environment variables (``Cluster.secret_env``) that clients read w
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,3 +64,13 @@ def existing_cluster(target: ExistingTarget) -> Cluster:
                for i, server in enumerate(target.bootstrap_servers)]
     return Cluster(",".join(target.bootstrap_servers), brokers, kafka_version="unknown",
                    client_config=config, secret_env=secrets)
+
+
+def kraft_cluster_id(uuid_bytes: Callable[[int], bytes]) -> str:
+    """A KRaft cluster id: 16 bytes in Kafka's base64url form, drawn again (``uuid_bytes(1)``, 2, ...)
+    while the text starts with '-', as Kafka's own Uuid.randomUuid does: kafka-storage would read
+    such an id as an option."""
+    attempt = 0
+    while (text := base64.urlsafe_b64encode(uuid_bytes(attempt)).decode().rstrip("=")).startswith("-"):
+        attempt += 1
+    return text

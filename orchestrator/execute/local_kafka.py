@@ -7,7 +7,6 @@ Ctrl-C in the terminal reaches apply, which then stops components before the bro
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import socket
@@ -18,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.errors import BrokerError
-from orchestrator.cluster import BrokerHandle, Cluster
+from orchestrator.cluster import BrokerHandle, Cluster, kraft_cluster_id
 from orchestrator.artifacts.kafka import java_binary, java_classpath
 from orchestrator.execute.lifeline import on_parent_death
 from orchestrator.templating import render_template
@@ -52,11 +51,7 @@ def free_port() -> int:
 
 
 def random_cluster_id() -> str:
-    """A Kafka Uuid in its base64 form; one starting with '-' would read as a CLI flag."""
-    while True:
-        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        if not text.startswith("-"):
-            return text
+    return kraft_cluster_id(lambda _: uuid.uuid4().bytes)
 
 
 def _as_text(value: PropertyValue) -> str:

@@ -10,12 +10,12 @@ Node ids are the hosts' ``node_id`` or, when not given, 1, 2, ... in inventory o
 
 from __future__ import annotations
 
-import base64
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.cluster import kraft_cluster_id
 from orchestrator.plan.models import Host, Plan, Provision
 
 DEFAULT_REMOTE_HOME = "{{ ansible_env.HOME }}/orchestrate"
@@ -71,9 +71,9 @@ class LayoutError(ValueError):
 
 
 def cluster_id(plan_name: str) -> str:
-    """A stable KRaft cluster id (base64url of a UUID) derived from the plan name."""
-    raw = uuid.uuid5(uuid.NAMESPACE_URL, f"orchestrate:{plan_name}").bytes
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """A stable KRaft cluster id derived from the plan name (the same plan, the same cluster)."""
+    return kraft_cluster_id(lambda attempt: uuid.uuid5(
+        uuid.NAMESPACE_URL, f"orchestrate:{plan_name}" + (f"#{attempt}" if attempt else "")).bytes)
 
 
 def host_home(host: Host, plan_name: str, state_dir: Path) -> str:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import base64
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,10 @@ def test_the_service_script_opens_jmx_on_the_listen_address_only_when_asked(port
         kafka_heap_mb=512, kafka_nofile=1000, kafka_stop_timeout=5, kafka_cluster_id="x")
     assert ("-Dcom.sun.management.jmxremote.host=10.0.0.1 -Dcom.sun.management.jmxremote.port=9990" in script) == flags
     assert "exec $JAVA $JVM" in script
+
+
+def test_a_cluster_id_never_starts_with_a_dash() -> None:
+    # this plan name's first derivation starts with '-', which kafka-storage reads as an option
+    assert base64.urlsafe_b64encode(uuid.uuid5(uuid.NAMESPACE_URL, "orchestrate:provision-ssh-a9b2c2").bytes).startswith(b"-")
+    assert not cluster_id("provision-ssh-a9b2c2").startswith("-") and len(cluster_id("provision-ssh-a9b2c2")) == 22
+    assert cluster_id("provision-ssh-a9b2c2") == cluster_id("provision-ssh-a9b2c2")
