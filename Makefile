@@ -9,4 +9,4 @@ quickstart: setup
 
 # pytest exits 5 when it collects no tests: a broken collection, so it fails like any other error.
 test: setup
-	.venv/bin/python -m pytest -q -p no:cacheprovider tests
+	.venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 tests

@@ -145,12 +145,13 @@ def _run(args: argparse.Namespace) -> int:
             print(path)
         return 0
     if args.command in ("provision", "destroy"):
-        from orchestrator import provision
+        from orchestrator import pipeline, provision
         from orchestrator.progress import Progress
 
+        command = pipeline.provision if args.command == "provision" else provision.destroy
         progress = Progress.for_stream(sys.stdout)
         try:
-            done = getattr(provision, args.command)(_load(args), args.plan, on_event=progress.ansible)
+            done = command(_load(args), args.plan, on_event=progress.ansible)
         finally:
             progress.close()
         print(done)

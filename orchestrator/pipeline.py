@@ -32,6 +32,7 @@ from orchestrator.execute.lifeline import Lifeline
 from orchestrator.execute.target import TargetSession
 from orchestrator.plan.models import ConsumerWorkload, Plan, StepsPhase, Workload
 from orchestrator.progress import Progress, Snapshot
+from orchestrator.remote.ansible import EventSink
 from orchestrator.remote.playbooks import HostPlaybooks
 from orchestrator.rundir import RunDir
 from orchestrator.summary import Summary
@@ -316,7 +317,9 @@ def drive(plan: Plan, run: RunDir, components: Components, clock: PhaseClock, pr
         running = [c for c in components.workloads if c.poll()]
         for helper in components.helpers:
             helper.poll()
-        if (now >= end and not running) or now >= end + _drain_bound(plan):
+        # once the loads have finished, consumers that drain on stop are stopped (and read to the
+        # log end) rather than waited for until they have been idle for their drain time
+        if (now >= end and all(c.stops_by_draining for c in running)) or now >= end + _drain_bound(plan):
             return
         if watch is not None and now >= next_check:
             next_check = now + ABORT_CHECK_S
@@ -504,3 +507,24 @@ def apply(plan: Plan, plan_path: Path, run_dir: Path | None, keep_broker: bool, 
     if not interrupted and problems:
         raise RunError(f"{run.root}: teardown: {problems[0]}")
     return Outcome(run.root, summary, interrupted, kept)
+
+
+def provision(plan: Plan, plan_path: Path, on_event: EventSink | None = None) -> str:
+    """``orchestrate provision``: install and start the cluster and agents, then ask the host of
+    each fault's broker for what the fault needs, so that a fault the host cannot perform is refused
+    now (one line naming the host and what it lacks) rather than when a run prepares it."""
+    from orchestrator import provision as provisioning
+    from orchestrator.execute.fault import checked_action
+    from orchestrator.remote.playbooks import state_dir
+
+    done = provisioning.provision(plan, plan_path, on_event)
+    if plan.faults and plan.target.kind == "provisioned":
+        ansible_dir = state_dir(plan) / "ansible"
+        cluster = provisioning.running_cluster(plan, plan_path, ansible_dir, on_event)
+        hosts = HostPlaybooks(plan, plan_path, ansible_dir, on_event)
+        for spec in plan.faults:
+            try:
+                checked_action(spec, cluster, {}, hosts)
+            except RunError as err:
+                raise RunError(f"{err} ({done}; it stays up until `orchestrate destroy`)") from None
+    return done

@@ -174,6 +174,21 @@ def test_consumers_start_before_producers_and_stop_after_them_on_an_interrupt(wi
                       "stop load", "stop consumer", "stop monitor"]
 
 
+def test_a_draining_consumer_is_stopped_once_the_loads_finish_and_another_is_waited_for(wired, tmp_path,
+                                                                                        monkeypatch) -> None:
+    log, comps, _ = wired
+    monkeypatch.setattr(pipeline, "DRAIN_GRACE_S", 30.0)
+    comps.loads[0].polls = 30  # the plan's 0.4 s are about 20 polls
+    drains, waits = FakeComponent("drains", log, polls=10_000_000), FakeComponent("waits", log, polls=45)
+    drains.stops_by_draining = True
+    comps.consumers += [drains, waits]
+    _apply(tmp_path)
+    # the draining consumer still ran when the run ended (stopped, not finished); the other one
+    # was polled until it finished by itself
+    assert drains.polls > 0 and waits.polls == 0
+    assert log.calls.index("stop load") < log.calls.index("stop waits") < log.calls.index("stop drains")
+
+
 def test_sigterm_is_an_interrupt_too(wired, tmp_path) -> None:
     _, comps, _ = wired
     comps.loads[0].on_poll = lambda: os.kill(os.getpid(), signal.SIGTERM)
@@ -278,3 +293,26 @@ def test_describe_tells_what_a_search_does() -> None:
             "5,000 msg/s times 2 up to at most 500,000 msg/s, then bisecting to 5 %") in text
     assert "phases end at the latest (the search ends when it has its answer)" in text
     assert "(all workloads, each probe of the search; the verdict over its confirmation and the phases before it)" in text
+
+
+def test_provision_asks_each_faults_host_for_what_it_needs_and_refuses_in_one_line(monkeypatch, tmp_path) -> None:
+    plan = make_plan(target={"kind": "provisioned"}, provision={},
+                     inventory={"hosts": [{"name": "b1", "address": "10.0.0.1", "roles": ["broker", "controller"]}]},
+                     faults=[{"name": "cut", "action": "network_partition", "at": "0.1s", "duration": "0.1s"}])
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr("orchestrator.provision.provision", lambda plan, path, on_event=None: "provisioned 1 node")
+    monkeypatch.setattr("orchestrator.provision.running_cluster", lambda plan, path, ansible_dir, on_event=None: CLUSTER)
+    asked = []
+
+    def check(spec, cluster, local, hosts):
+        asked.append((spec.name, cluster, dict(local), hosts.plan is plan))
+        raise RunError("fault cut: host b1 cannot partition the network: iptables missing")
+
+    monkeypatch.setattr("orchestrator.execute.fault.checked_action", check)
+    with pytest.raises(RunError) as err:
+        pipeline.provision(plan, tmp_path / "plan.yaml")
+    assert asked == [("cut", CLUSTER, {}, True)]
+    assert str(err.value) == ("fault cut: host b1 cannot partition the network: iptables missing "
+                              "(provisioned 1 node; it stays up until `orchestrate destroy`)")
+    monkeypatch.setattr("orchestrator.execute.fault.checked_action", lambda *a: None)
+    assert pipeline.provision(plan, tmp_path / "plan.yaml") == "provisioned 1 node"

@@ -52,6 +52,9 @@ class Component(abc.ABC):
     # seconds start() needs before its first phase can begin (remote components launch through
     # Ansible); the pipeline schedules the run at least this far ahead, known after prepare()
     lead_s: float = 0.0
+    # stop() lets it first read what was acknowledged (a native consumer reads to the log end), so
+    # a run can stop it once its loads have finished instead of waiting for it to go idle
+    stops_by_draining: bool = False
 
     def schedule(self, start_at: float) -> None:
         """Called by the pipeline after ``prepare`` and before ``start``."""

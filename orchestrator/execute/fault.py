@@ -29,6 +29,15 @@ from orchestrator.remote.playbooks import HostPlaybooks
 JOIN_TIMEOUT_S = LEAD_S + EXIT_TIMEOUT_S + READY_TIMEOUT_S + 10
 
 
+def checked_action(spec: FaultSpec, cluster: Cluster, local: Mapping[int, BrokerProcess],
+                   provisioner: HostPlaybooks | None) -> FaultAction:
+    """The fault's action, having found what it acts on and asked its host for what it needs: a
+    RunError (one line naming the host and what it lacks) when the fault cannot be performed."""
+    action = FAULTS[spec.action](spec, Brokers(cluster, local, provisioner, spec.name))
+    action.prepare()
+    return action
+
+
 class ScheduledFault(Component):
     def __init__(self, spec: FaultSpec, events: EventLog, local: Mapping[int, BrokerProcess],
                  provisioner: HostPlaybooks | None = None):
@@ -44,9 +53,7 @@ class ScheduledFault(Component):
         self._error: BaseException | None = None
 
     def prepare(self, cluster: Cluster) -> None:
-        brokers = Brokers(cluster, self.local, self.provisioner, self.spec.name)
-        self.action = FAULTS[self.spec.action](self.spec, brokers)
-        self.action.prepare()
+        self.action = checked_action(self.spec, cluster, self.local, self.provisioner)
 
     def start(self) -> None:
         if self.start_at is None:

@@ -62,6 +62,7 @@ class NativeWorkload(Component):
         self.plan, self.workload, self.run, self.transport = plan, workload, run, transport
         self.cluster: Cluster | None = None
         self.specs: list[RunnerSpec] = []
+        self.stops_by_draining = isinstance(workload, ConsumerWorkload)
 
     def prepare(self, cluster: Cluster) -> None:
         self.cluster = cluster

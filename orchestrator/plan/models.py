@@ -372,7 +372,7 @@ class ConsumerWorkload(WorkloadBase):
     topic: Name = Field(description="A topic declared under 'topics'")
     group: Name | None = Field(None, description="Consumer group; default: orchestrate-<workload name>")
     start: Literal["earliest", "latest"] = Field("earliest", description="auto.offset.reset for a new group")
-    drain: Duration = Field("10s", description="After the last phase, keep consuming until idle this long")
+    drain: Duration = Field("10s", description="After the last phase, keep consuming until idle this long (a native consumer stops sooner: once the producers have finished and it has read to the log end)")
     processing: ProcessingCost | None = Field(None, description="Time spent on each message after it arrives "
                                               "(native engine): a model of the application's own work")
 

@@ -85,9 +85,10 @@ def stop(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = 
     p.run("teardown.yml", "teardown", {"orchestrate_wipe": p.settings.wipe}, tolerate_failures=True)
 
 
-def running_cluster(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | None = None) -> Cluster:
-    """The handle of the plan's cluster as it runs now (status.yml only, nothing installed)."""
-    p = HostPlaybooks(plan, plan_path, run.ansible_dir, on_event)
+def running_cluster(plan: Plan, plan_path: Path, ansible_dir: Path, on_event: EventSink | None = None) -> Cluster:
+    """The handle of the plan's cluster as it runs now (status.yml only, nothing installed), with
+    ansible-runner's files in ``ansible_dir``."""
+    p = HostPlaybooks(plan, plan_path, ansible_dir, on_event)
     lay = p.layout()
     status = p.run("status.yml", "status")
     brokers = []
@@ -106,4 +107,4 @@ def cluster_for(plan: Plan, plan_path: Path, run: RunDir, on_event: EventSink | 
     """The provisioned cluster's handle, provisioning it first when the plan has a provision section."""
     if plan.provision is not None:
         _provision(HostPlaybooks(plan, plan_path, run.ansible_dir, on_event), "provision")
-    return running_cluster(plan, plan_path, run, on_event)
+    return running_cluster(plan, plan_path, run.ansible_dir, on_event)

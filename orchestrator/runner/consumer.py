@@ -17,7 +17,9 @@ start, and the loss audit knows which offsets this consumer could never have rea
 After the schedule it keeps consuming until nothing arrived for ``drain_s`` seconds, but never
 longer than ``drain_max_s``. A stop (SIGINT/SIGTERM; the orchestrator stops the producers first)
 ends the schedule there and then: the consumer reads on until it has caught up with the log end of
-every partition it holds, with the same bounds; a second signal stops it at once.
+every partition it holds and nothing arrived for a second (or for ``drain_s``, if shorter), with the
+same bounds; a second signal stops it at once. The orchestrator sends that signal at the end of
+a run too, as soon as the producers have finished, rather than waiting for the consumers to idle.
 
 In a drain phase it holds off (its partitions paused: still in the group, fetching nothing) until
 the control file releases it, so the backlog is read by a group that has already settled.
@@ -45,6 +47,9 @@ from orchestrator.runner.spec import ProcessingSpec, RunnerSpec
 BATCH = 1000
 POLL_S = 0.1
 CAUGHT_UP_CHECK_NS = 200_000_000  # while draining after a stop: how often the log ends are asked for
+# ...and how long nothing must have arrived as well: with acks=1 an acknowledged message can sit
+# above the high watermark until the followers fetch it (replica.fetch.wait.max.ms, 500 ms)
+CAUGHT_UP_QUIET_NS = 1_000_000_000
 WORK_S = 0.1  # with a processing cost: the work taken on at once
 SLACK_NS = 10_000_000  # oversleeping by up to this much is made up on the next messages
 
@@ -144,7 +149,8 @@ class NativeConsumer(IntervalRole):
             quiet_since = max(last_message, schedule_end, self.assigned_at or now)
             if now >= hard_end or (now >= schedule_end and now - quiet_since >= idle_ns):
                 break
-            if stopped_at is not None and not messages and self._caught_up(now):
+            if (stopped_at is not None and now - max(last_message, stopped_at) >= min(idle_ns, CAUGHT_UP_QUIET_NS)
+                    and self._caught_up(now)):
                 break
         self.roll(time.time_ns())
         self.end_offsets = dict(self._positions())

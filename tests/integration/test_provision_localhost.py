@@ -82,7 +82,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             outcome = apply(plan, plan_path, root / "run", False, Progress())
             run = RunDir(root / "run")
             # the plan keeps the cluster after apply (teardown: false): ask it who runs where
-            yield Lab(plan, plan_path, run, running_cluster(plan, plan_path, run), outcome)
+            yield Lab(plan, plan_path, run, running_cluster(plan, plan_path, run.ansible_dir), outcome)
         finally:
             destroy(plan, plan_path)
 
