@@ -113,7 +113,8 @@ def run_java(bootstrap: str, topic: str, size: int, consumers: int, records: int
     return Result("kafka-consumer-perf-test", size, consumers, int(total), rate, rate * size / 2**20, cpu / total * 1e6)
 
 
-def run_native(bootstrap: str, topic: str, size: int, consumers: int, work: Path) -> Result:
+def run_native(bootstrap: str, topic: str, size: int, consumers: int, work: Path,
+               extra: dict[str, str] | None = None) -> Result:
     group = f"native-{uuid.uuid4().hex[:8]}"
     outputs, cmds = [], []
     for instance in range(consumers):
@@ -121,7 +122,7 @@ def run_native(bootstrap: str, topic: str, size: int, consumers: int, work: Path
         spec = {"workload": "bench", "instance": instance, "role": "consumer", "host": "localhost",
                 "bootstrap_servers": bootstrap, "topic": topic, "output": str(output), "start_at": time.time(),
                 "schedule": [{"name": "drain", "kind": "steady", "duration_s": 0.1, "rate_from": None, "rate_to": None}],
-                "client_config": {**FETCH, "fetch.min.bytes": "1", "fetch.wait.max.ms": "500"},
+                "client_config": {**FETCH, "fetch.min.bytes": "1", "fetch.wait.max.ms": "500", **(extra or {})},
                 "group": group, "start": "earliest", "drain_s": NATIVE_IDLE_S, "drain_max_s": TOOL_TIMEOUT_S}
         spec_file = work / f"{group}-{instance}.json"
         spec_file.write_text(json.dumps(spec))
@@ -151,8 +152,11 @@ def main() -> None:
     parser.add_argument("--records-1k", type=int, default=1_000_000, help="backlog of the 1 KiB cells")
     parser.add_argument("--consumers", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--repeat", type=int, default=1, help="run every cell this many times")
+    parser.add_argument("--native-props", nargs="*", default=[], metavar="K=V",
+                        help="librdkafka properties for the native consumers on top of the shared fetch settings")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    extra = dict(p.split("=", 1) for p in args.native_props)
     about = machine()
     results: list[Result] = []
     with bench_broker("consumer-perf-") as (work, bootstrap):
@@ -162,7 +166,7 @@ def main() -> None:
             for repeat in range(args.repeat):
                 for consumers in args.consumers:
                     run_pair([lambda: run_java(bootstrap, topic, size, consumers, held, work),
-                              lambda: run_native(bootstrap, topic, size, consumers, work)], repeat, results)
+                              lambda: run_native(bootstrap, topic, size, consumers, work, extra)], repeat, results)
     print(f"Machine: {about}\n")
     print(table(results))
     if args.json:

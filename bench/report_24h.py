@@ -27,6 +27,7 @@ import yaml
 
 from orchestrator.analyze.slo import MemoHistograms
 from orchestrator.analyze.window import judged_window
+from orchestrator.collect.kafka_admin import ClusterFacts
 from orchestrator.collect.timeline import SeriesKey, Timeline
 from orchestrator.plan.models import Plan
 from orchestrator.report.build import write_outputs
@@ -66,6 +67,7 @@ class Synthetic:
     environment: Environment = field(default_factory=Environment)
     warnings: list[str] = field(default_factory=list)
     jmeter_labels: list = field(default_factory=list)
+    cluster: ClusterFacts = field(default_factory=ClusterFacts)
     base: dict[str, Histogram] = field(default_factory=dict)
     scaled: dict[tuple[str, int], Histogram] = field(default_factory=dict)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,20 +203,46 @@ def test_rolling_restart_restarts_every_broker_during_the_fault(lab: Lab) -> Non
 
 
 def _example(lab: Lab, tmp_path: Path, plan: str, *overrides: str) -> Run:
-    """An example plan of plans/ applied, shortened, to the lab's cluster instead of its own."""
+    """An example plan of plans/ applied to the lab's cluster instead of its own (its inventory
+    replaced, agents included), shortened by ``overrides``."""
     def flow(value: object) -> str:
         return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
 
-    lab_cluster = (f"metadata.name={NAME}", f"inventory.hosts={flow(lab.hosts)}", f"provision={flow(PROVISION)}")
-    short = ("phases.warmup.duration=2s", "phases.before.duration=2s", "phases.fault-and-after.duration=14s",
-             "faults.0.at=5s", "faults.0.duration=7s", "workloads.0.rate=200/s", "workloads.1.drain=8s",
-             "monitors.iostat.enabled=false", "report.formats=[]")
-    return _apply(tmp_path, PLANS / plan, *lab_cluster, *short, *overrides)
+    lab_cluster = (f"metadata.name={NAME}", f"inventory={flow({'hosts': lab.hosts})}", f"provision={flow(PROVISION)}",
+                   "monitors.iostat.enabled=false", "report.formats=[]")
+    return _apply(tmp_path, PLANS / plan, *lab_cluster, *overrides)
+
+
+def _fault_example(lab: Lab, tmp_path: Path, plan: str, fault_phase: str, *overrides: str) -> Run:
+    """A fault example (warm-up, a phase before the fault, the fault's phase): 2 s, 2 s and 14 s, the
+    fault 5 s in for 7 s, at 200 msg/s."""
+    short = ("phases.warmup.duration=2s", "phases.before.duration=2s", f"phases.{fault_phase}.duration=14s",
+             "faults.0.at=5s", "faults.0.duration=7s", "workloads.0.rate=200/s", "workloads.1.drain=8s")
+    return _example(lab, tmp_path, plan, *short, *overrides)
+
+
+def _held_but_latency(run: Run) -> None:
+    """The run completed and every SLO held, but latency ones: on a machine shared with the rest of
+    the suite three brokers and the clients can be slow for a while (the full-length plans are
+    judged as they are, by hand on a quiet machine)."""
+    assert run.summary["run"]["status"] == "completed"
+    failed = {s["name"]: s["observed"] for s in run.summary["slos"]
+              if s["verdict"] != "pass" and "latency" not in s["metric"]}
+    assert not failed and run.code in (0, 1), failed
+
+
+def _in_sync_again(lab: Lab, within_s: float = 90.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while not _all_in_sync(lab):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
 
 
 def test_network_partition_plan_loses_nothing_and_leaves_no_rule(lab: Lab, tmp_path: Path) -> None:
     home = Path(f"/proc/{lab.pid(FAULTED)}/cgroup").read_text()
-    run = _example(lab, tmp_path, "network-partition.yaml", "slos.latency-recovers.sustained=5s")
+    run = _fault_example(lab, tmp_path, "network-partition.yaml", "fault-and-after", "slos.latency-recovers.sustained=5s")
     _audit(run)
     start, end = run.fault("partition-broker-2")
     assert "every packet dropped" in start["detail"] and end["detail"].endswith("(rules removed)")
@@ -228,9 +255,33 @@ def test_network_partition_plan_loses_nothing_and_leaves_no_rule(lab: Lab, tmp_p
 
 
 def test_degraded_network_plan_loses_nothing_and_leaves_no_rule_or_qdisc(lab: Lab, tmp_path: Path) -> None:
-    run = _example(lab, tmp_path, "degraded-network.yaml")
+    run = _fault_example(lab, tmp_path, "degraded-network.yaml", "fault-and-after")
     _audit(run)
     start, end = run.fault("degrade-broker-2")
     assert "loss 2.00%, bandwidth 2097152 B/s" in start["detail"] and end["detail"].endswith("(rules and qdisc removed)")
     assert run.summary["run"]["status"] == "completed"
     assert chain_name("degrade-broker-2") not in _iptables_rules() and "htb" not in _lo_qdisc()
+
+
+def test_broker_failure_recovery_plan_passes_and_the_killed_broker_rejoins(lab: Lab, tmp_path: Path) -> None:
+    run = _fault_example(lab, tmp_path, "broker-failure-recovery.yaml", "failure-and-recovery",
+                         "slos.latency-recovers.sustained=5s")
+    _audit(run)
+    _held_but_latency(run)
+    start, end = run.fault("kill-broker-2")
+    assert start["ts"] < end["ts"] and start["detail"].startswith("broker_kill broker broker-2")
+    assert _in_sync_again(lab)
+
+
+@pytest.mark.parametrize("plan", ["multi-broker-cluster.yaml", "vagrant-lab.yaml", "existing-inventory.yaml"])
+def test_cluster_example_plans_pass_on_the_lab_with_their_agent_on_this_machine(lab: Lab, tmp_path: Path,
+                                                                                plan: str) -> None:
+    # their own inventories name hosts of a lab elsewhere (or this machine's ports the lab does not
+    # use): the plan's topics, load, phases and SLOs run on this lab, its agent's instances here
+    data = yaml.safe_load((PLANS / plan).read_text())
+    agentless = [f"workloads.{w['name']}.agents=[]" for w in data["workloads"] if w.get("agents")]
+    assert agentless, plan
+    run = _example(lab, tmp_path, plan, *agentless, "phases.warmup.duration=2s", "phases.steady.duration=10s",
+                   f"workloads.{data['workloads'][0]['name']}.rate=500/s")
+    _audit(run)
+    _held_but_latency(run)
