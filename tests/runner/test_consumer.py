@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.runner import consumer as consumer_module
 from orchestrator.runner.client import StopFlag
 from orchestrator.runner.consumer import WORK_S, NativeConsumer, Work
 from orchestrator.runner.control import Control, write_control
@@ -156,6 +157,25 @@ def test_a_processing_cost_is_owed_message_by_message_and_bounds_the_batch():
     spread = Work(ProcessingSpec(distribution="exponential", mean_s=0.001), seed=1)
     total = spread.owe(2000, 0)
     assert 1.7e9 < total < 2.3e9  # 2,000 messages at a mean of 1 ms
+
+
+class _Built(Exception):
+    """Raised by a stand-in for confluent_kafka.Consumer once it has seen the configuration."""
+
+
+@pytest.mark.parametrize("properties, backoff_ms", [({}, "10"), ({"fetch.queue.backoff.ms": "500"}, "500")])
+def test_a_consumer_fetches_again_10_ms_after_its_queue_filled_unless_the_plan_says_otherwise(
+        monkeypatch, spec_dict, properties, backoff_ms):
+    def built(config, logger):
+        raise _Built
+
+    monkeypatch.setattr(consumer_module, "Consumer", built)
+    spec = parse_spec({**spec_dict, "role": "consumer", "client_config": properties})
+    consumer = NativeConsumer(spec, RecordWriter(spec), StopFlag())
+    with pytest.raises(_Built):
+        consumer.run()
+    assert consumer.config["fetch.queue.backoff.ms"] == backoff_ms
+    assert consumer.config["group.id"] == "orchestrate-w"
 
 
 def test_a_consumer_holds_off_in_a_drain_until_the_control_file_releases_it(tmp_path, spec_dict):
