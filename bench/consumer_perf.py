@@ -1,7 +1,7 @@
 """Benchmark: the native consumer against Kafka's own ConsumerPerformance (kafka-consumer-perf-test).
 
     .venv/bin/python bench/consumer_perf.py [--records-100 N] [--records-1k N] [--consumers 1 4]
-                                            [--repeat R] [--json FILE]
+                                            [--repeat R] [--native-props K=V ...] [--json FILE]
 
 In one run, against one local KRaft broker this script starts itself, each record size gets one
 4-partition topic filled once with N records by ProducerPerformance (acks=1, 64 KiB batches, linger
@@ -22,6 +22,8 @@ with the same fetch settings: ``max.partition.fetch.bytes`` 1 MiB and a 2 MiB so
 ``max.partition.fetch.bytes`` and ``socket.receive.buffer.bytes``), fetch.min.bytes 1 and a 500 ms
 fetch wait (both clients' defaults). Client CPU: user + system time of the consumer processes per
 record. MB/s is MiB/s (records × size / 2^20 / s), as ConsumerPerformance prints it.
+``--native-props`` sets librdkafka properties of the native consumers only, over the run's defaults
+(``fetch.queue.backoff.ms=1000`` measures librdkafka's own default against orchestrate's 10 ms).
 """
 
 from __future__ import annotations

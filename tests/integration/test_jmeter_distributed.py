@@ -29,8 +29,7 @@ from orchestrator.plan.loader import load_plan
 from orchestrator.plan.models import Plan
 from orchestrator.progress import Progress
 from orchestrator.rundir import RunDir
-from tests.integration.test_provision_ssh import SKIP_REASON as NETNS_SKIP_REASON
-from tests.integration.test_provision_ssh import Lab as NamespaceLab
+from tests.integration.netns_lab import NETNS_SKIP_REASON, NamespaceLab
 from tests.jmeter.stand_in import build_pepper_box_jar
 from tests.jmx_fixtures import OWN
 

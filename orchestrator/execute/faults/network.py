@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import abc
 import shlex
-import time
 from collections.abc import Callable
 from pathlib import Path
 
