@@ -1,7 +1,8 @@
 """Plan ▶ Ansible inventory. Pure: the same plan and state directory always give the same inventory.
 
-Groups: ``kafka`` (every KRaft node), ``brokers``, ``controllers`` (the quorum voters), ``agents``
-and ``monitors`` (every broker host: iostat runs there). KRaft roles per host:
+Groups: ``kafka`` (every KRaft node), ``brokers``, ``controllers`` (the quorum voters), ``agents``,
+``monitors`` (every broker host: iostat runs there) and ``host_monitors`` (broker and agent hosts:
+the host sampler runs there). KRaft roles per host:
 - mode ``combined``: hosts with the controller role are the voters; when no host has it, every
   broker is also a controller (``process.roles=broker,controller``);
 - mode ``separate``: controllers and brokers are different hosts, one process each.
@@ -10,6 +11,7 @@ Node ids are the hosts' ``node_id`` or, when not given, 1, 2, ... in inventory o
 
 from __future__ import annotations
 
+import shlex
 import sys
 import uuid
 from dataclasses import dataclass
@@ -114,15 +116,38 @@ def _connection_vars(host: Host, plan_dir: Path, state_dir: Path) -> dict[str, o
     out: dict[str, object] = {
         "ansible_connection": "ssh", "ansible_host": host.address, "ansible_port": host.port,
         "ansible_python_interpreter": host.python,
-        # trust on first use, recorded per plan: never touches the user's own known_hosts
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={state_dir / 'known_hosts'} "
-                                   "-o StrictHostKeyChecking=accept-new -o ConnectTimeout=10",
+        "ansible_ssh_common_args": " ".join(_ssh_options(state_dir)),
     }
     if host.user:
         out["ansible_user"] = host.user
     if host.ssh_key:
-        out["ansible_ssh_private_key_file"] = str((plan_dir / host.ssh_key).expanduser())
+        out["ansible_ssh_private_key_file"] = _ssh_key(host, plan_dir)
     return out
+
+
+def _ssh_options(state_dir: Path) -> list[str]:
+    # trust on first use, recorded per plan: never touches the user's own known_hosts
+    return ["-o", f"UserKnownHostsFile={state_dir / 'known_hosts'}", "-o", "StrictHostKeyChecking=accept-new",
+            "-o", "ConnectTimeout=10"]
+
+
+def _ssh_key(host: Host, plan_dir: Path) -> str:
+    return str((plan_dir / host.ssh_key).expanduser()) if host.ssh_key else ""
+
+
+def host_command(host: Host, plan_dir: Path, state_dir: Path, argv: list[str]) -> list[str]:
+    """``argv`` run on ``host`` the way Ansible reaches it: as is for connection local, else over one
+    ssh session with the inventory's address, port, user, key and known-hosts file (non-interactive;
+    a dead peer is noticed within about 15 s)."""
+    if host.connection == "local":
+        return argv
+    ssh = ["ssh", "-n", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+           *_ssh_options(state_dir), "-p", str(host.port)]
+    if host.user:
+        ssh += ["-l", host.user]
+    if host.ssh_key:
+        ssh += ["-i", _ssh_key(host, plan_dir)]
+    return [*ssh, host.address, shlex.join(argv)]
 
 
 def node_log_dirs(node: KafkaNode, provision: Provision) -> list[str]:
@@ -194,5 +219,8 @@ def ansible_inventory(plan: Plan, plan_dir: Path, state_dir: Path) -> dict[str, 
             "controllers": group([n.host.name for n in lay.nodes if n.is_controller]),
             "agents": group([h.name for h in lay.agents]),
             "monitors": group([n.host.name for n in lay.brokers]),
+            # the host sampler runs on every host that carries the run's work: brokers and agents
+            "host_monitors": group(list(dict.fromkeys([*(n.host.name for n in lay.brokers),
+                                                       *(h.name for h in lay.agents)]))),
         },
     }}

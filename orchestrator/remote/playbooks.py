@@ -14,7 +14,7 @@ from pathlib import Path
 from orchestrator.errors import PlanError, PlanIssue
 from orchestrator.plan.models import Plan, Provision
 from orchestrator.remote.ansible import EventSink, PlaybookJob, PlaybookResult, run_playbook
-from orchestrator.remote.inventory import Layout, LayoutError, ansible_inventory, layout
+from orchestrator.remote.inventory import Layout, LayoutError, ansible_inventory, host_command, layout
 
 
 def state_dir(plan: Plan) -> Path:
@@ -51,6 +51,11 @@ class HostPlaybooks:
         self.layout()
         self.state.mkdir(parents=True, exist_ok=True)
         return ansible_inventory(self.plan, self.plan_path.parent.resolve(), self.state)
+
+    def command_on(self, host_name: str, argv: list[str]) -> list[str]:
+        """The command line that runs ``argv`` on inventory host ``host_name`` (see host_command)."""
+        host = next(h for h in (self.plan.inventory.hosts if self.plan.inventory else []) if h.name == host_name)
+        return host_command(host, self.plan_path.parent.resolve(), self.state, argv)
 
     def run(self, playbook: str, ident: str, extravars: dict[str, object] | None = None,
             tolerate_failures: bool = False) -> PlaybookResult:

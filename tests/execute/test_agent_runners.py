@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from orchestrator.errors import EngineError
 from orchestrator.cluster import Cluster
+from orchestrator.execute import agent_runners
 from orchestrator.execute.agent_runners import HEARTBEAT_STALE_S, AgentRunners
 from orchestrator.execute.native import NativeWorkload
 from orchestrator.remote.playbooks import HostPlaybooks
@@ -50,12 +54,17 @@ class FakeJob:
         return self.result
 
 
+STREAM_SCRIPT = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "agent" / "files" / "load_stream.py"
+
+
 @dataclass
 class FakeProvisioner:
-    """Records playbook runs; polls answer with the queued facts (host -> facts)."""
+    """Records playbook runs; start answers as load_start.yml does for an agent whose run directory
+    is ``agent_dir`` on this machine, where the real load_stream.py then follows the instances."""
 
-    polls: list[dict[str, dict[str, object]]] = field(default_factory=list)
+    agent_dir: Path
     calls: list[tuple[str, dict[str, object], dict[str, str] | None]] = field(default_factory=list)
+    command: list[str] | None = None  # instead of the stream's own command line
 
     def layout(self):
         from orchestrator.remote.inventory import layout
@@ -68,16 +77,36 @@ class FakeProvisioner:
 
     def start(self, playbook: str, ident: str, extravars: dict[str, object], answers=None) -> FakeJob:
         self.calls.append((ident, dict(extravars), answers))
-        if ident.endswith("-poll"):
-            return FakeJob(PlaybookResult(playbook, facts=self.polls.pop(0)))
-        return FakeJob(PlaybookResult(playbook, facts={"a1": {"load_jobs": ["j0", "j1"]}}))
+        self.agent_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(STREAM_SCRIPT, self.agent_dir / "load_stream.py")
+        names = [i["name"] for i in extravars["load_specs"]["a1"]]  # type: ignore[index]
+        for name in names:
+            set_job(self.agent_dir, name, None)
+        return FakeJob(PlaybookResult(playbook, facts={"a1": {
+            "load_results": [str(self.agent_dir / f"{n}.job") for n in names],
+            "load_run_dir": str(self.agent_dir), "load_python": sys.executable}}))
+
+    def command_on(self, host: str, argv: list[str]) -> list[str]:
+        assert host == "a1"
+        return self.command or argv
+
+
+def set_job(agent_dir: Path, name: str, rc: int | None) -> None:
+    """The instance's Ansible async results file: running (rc None) or finished with ``rc``."""
+    state = {"started": 1, "finished": 0} if rc is None else {"finished": 1, "rc": rc}
+    (agent_dir / f"{name}.job").write_text(json.dumps(state))
+
+
+def append(agent_dir: Path, name: str, text: str) -> None:
+    with (agent_dir / f"{name}.jsonl").open("a") as out:
+        out.write(text)
 
 
 def workload(tmp_path: Path, plan: Plan, provisioner: FakeProvisioner) -> NativeWorkload:
     run = RunDir.create("remote", explicit=tmp_path / "run")
     agents = AgentRunners(plan.workloads[0].name, ["a1"], run,
                           HostPlaybooks(plan, tmp_path / "plan.yaml", tmp_path / "ansible"), plan.total_duration)
-    agents.provisioner = agents._quiet = provisioner  # type: ignore[assignment]
+    agents.provisioner = provisioner  # type: ignore[assignment]
     return NativeWorkload(plan, plan.workloads[0], run, agents)
 
 
@@ -85,13 +114,9 @@ def interval(ts: float, count: int, errors: int = 0, key: str = "acked") -> str:
     return json.dumps({"type": "interval", "ts": ts, "start": ts - 1.0, key: count, "errors": errors})
 
 
-def poll_answer(tails: list[str], finished: tuple[int, int] = (0, 0)) -> dict[str, dict[str, object]]:
-    return {"a1": {"load_tails": tails, "load_states": [[f, 0 if f else ""] for f in finished]}}
-
-
 def test_a_missing_secret_variable_is_named_before_anything_runs(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("REMOTE_TEST_PASSWORD", raising=False)
-    provisioner = FakeProvisioner()
+    provisioner = FakeProvisioner(tmp_path / "agent")
     w = workload(tmp_path, make_plan(security=SASL), provisioner)
     with pytest.raises(EngineError, match="^environment variable REMOTE_TEST_PASSWORD is not set"):
         w.prepare(SECURED)
@@ -111,7 +136,7 @@ def test_check_secrets_accepts_a_plan_whose_secrets_are_set(monkeypatch) -> None
 
 def test_secrets_travel_only_as_the_prompt_answer(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("REMOTE_TEST_PASSWORD", SECRET)
-    provisioner = FakeProvisioner()
+    provisioner = FakeProvisioner(tmp_path / "agent")
     w = workload(tmp_path, make_plan(security=SASL), provisioner)
     w.prepare(SECURED)
     w.start()
@@ -122,7 +147,7 @@ def test_secrets_travel_only_as_the_prompt_answer(tmp_path, monkeypatch) -> None
 
 def test_rendered_specs_name_the_variable_not_the_secret(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("REMOTE_TEST_PASSWORD", SECRET)
-    w = workload(tmp_path, make_plan(security=SASL), FakeProvisioner())
+    w = workload(tmp_path, make_plan(security=SASL), FakeProvisioner(tmp_path / "agent"))
     w.prepare(SECURED)
     w.start()
     specs = [p.read_text() for p in (w.run.rendered / "native" / "w").glob("*.json")]
@@ -130,82 +155,139 @@ def test_rendered_specs_name_the_variable_not_the_secret(tmp_path, monkeypatch) 
 
 
 def test_without_secrets_every_action_answers_the_prompt_with_an_empty_object(tmp_path) -> None:
-    provisioner = FakeProvisioner()
+    provisioner = FakeProvisioner(tmp_path / "agent")
     w = workload(tmp_path, make_plan(), provisioner)
     w.prepare(PLAIN)
     w.start()
     assert [(c[1]["load_secret_env"], c[2]) for c in provisioner.calls] == [("{}", None), ("{}", None)]
 
 
-def started(tmp_path: Path, kind: str, polls: list[dict[str, dict[str, object]]]) -> NativeWorkload:
-    w = workload(tmp_path, make_plan(kind), FakeProvisioner(polls=polls))
+@pytest.fixture(autouse=True)
+def quick_streams(monkeypatch) -> None:
+    monkeypatch.setattr(agent_runners, "STREAM_EVERY_S", 0.05)
+    monkeypatch.setattr(agent_runners, "RECONNECT_AFTER_S", 0.0)
+
+
+def started(tmp_path: Path, kind: str, command: list[str] | None = None) -> tuple[NativeWorkload, Path]:
+    agent_dir = tmp_path / "agent"
+    w = workload(tmp_path, make_plan(kind), FakeProvisioner(agent_dir, command=command))
     w.prepare(PLAIN)
     w.start()
-    return w
+    return w, agent_dir
 
 
-def poll_once(w: NativeWorkload) -> bool:
-    """One poll playbook, as the pipeline's loop sees it: launched by one poll(), read by the next."""
-    w.transport._next_poll = 0.0  # type: ignore[attr-defined]
-    assert w.poll()
-    w.transport._next_poll = float("inf")  # type: ignore[attr-defined]
-    return w.poll()
+def poll_until(w: NativeWorkload, done) -> bool:
+    """Polls as the pipeline's loop does until ``done()``; the last poll's answer."""
+    deadline = time.monotonic() + 60
+    while True:
+        running = w.poll()
+        if done():
+            return running
+        assert time.monotonic() < deadline, "the stream never delivered"
+        time.sleep(0.02)
+
+
+def stop_streams(w: NativeWorkload) -> None:
+    for agent in w.transport._followed.values():  # type: ignore[attr-defined]
+        if agent.stream is not None:
+            agent.stream.close()
 
 
 def test_live_rates_come_from_the_newest_interval_of_each_instance(tmp_path) -> None:
-    w = started(tmp_path, "producer", [poll_answer([interval(10, 100) + "\n" + interval(11, 150), interval(11, 50)])])
-    assert poll_once(w)
-    stats = w.live_stats()
-    assert (stats.produced_per_s, stats.consumed_per_s) == (200.0, 0.0)
+    w, agent = started(tmp_path, "producer")
+    append(agent, "w-0", interval(10, 100) + "\n" + interval(11, 150) + "\n")
+    append(agent, "w-1", interval(11, 50) + "\n")
+    assert poll_until(w, lambda: w.live_stats().produced_per_s == 200.0)
+    assert w.live_stats().consumed_per_s == 0.0
+    stop_streams(w)
 
 
 def test_consumer_rates_count_received_messages(tmp_path) -> None:
-    w = started(tmp_path, "consumer", [poll_answer([interval(11, 30, key="received"), interval(11, 20, key="received")])])
-    poll_once(w)
-    assert (w.live_stats().produced_per_s, w.live_stats().consumed_per_s) == (0.0, 50.0)
+    w, agent = started(tmp_path, "consumer")
+    append(agent, "w-0", interval(11, 30, key="received") + "\n")
+    append(agent, "w-1", interval(11, 20, key="received") + "\n")
+    poll_until(w, lambda: w.live_stats().consumed_per_s == 50.0)
+    assert w.live_stats().produced_per_s == 0.0
+    stop_streams(w)
 
 
-def test_errors_in_overlapping_tails_are_counted_once(tmp_path) -> None:
-    first = interval(10, 100, errors=2) + "\n" + interval(11, 100, errors=1)
-    again = first + "\n" + interval(12, 100, errors=4)
-    w = started(tmp_path, "producer", [poll_answer([first, ""]), poll_answer([again, ""])])
-    poll_once(w)
-    poll_once(w)
-    assert w.live_stats().errors == 7
+def test_a_record_still_being_written_arrives_once_complete(tmp_path) -> None:
+    w, agent = started(tmp_path, "producer")
+    append(agent, "w-0", interval(11, 100) + "\n" + interval(12, 300)[:10])
+    poll_until(w, lambda: w.live_stats().produced_per_s == 100.0)
+    append(agent, "w-0", interval(12, 300)[10:] + "\n")
+    poll_until(w, lambda: w.live_stats().produced_per_s == 300.0)
+    stop_streams(w)
 
 
-def test_rates_drop_to_zero_when_the_runners_finish(tmp_path) -> None:
-    w = started(tmp_path, "producer", [poll_answer([interval(11, 100), interval(11, 100)], finished=(1, 1))])
-    assert not poll_once(w)
+def test_a_dropped_session_is_reopened_where_it_stopped_and_counts_nothing_twice(tmp_path) -> None:
+    w, agent = started(tmp_path, "producer")
+    append(agent, "w-0", interval(10, 100, errors=2) + "\n" + interval(11, 100, errors=1) + "\n")
+    poll_until(w, lambda: w.live_stats().errors == 3)
+    followed = w.transport._followed["a1"]  # type: ignore[attr-defined]
+    followed.stream.process.kill()  # the connection drops
+    poll_until(w, lambda: followed.stream is None)
+    append(agent, "w-0", interval(12, 100, errors=4) + "\n")
+    poll_until(w, lambda: w.live_stats().errors == 7)
+    assert followed.instances["w-0"].offset == (agent / "w-0.jsonl").stat().st_size
+    stop_streams(w)
+
+
+def test_the_run_goes_on_until_every_runner_finished_then_rates_drop_to_zero(tmp_path) -> None:
+    w, agent = started(tmp_path, "producer")
+    append(agent, "w-0", interval(11, 100) + "\n")
+    append(agent, "w-1", interval(11, 100) + "\n")
+    set_job(agent, "w-0", 0)
+    assert poll_until(w, lambda: w.transport._followed["a1"].instances["w-0"].finished)  # type: ignore[attr-defined]
+    set_job(agent, "w-1", 0)
+    followed = w.transport._followed["a1"]  # type: ignore[attr-defined]
+    assert not poll_until(w, lambda: followed.stream is None)  # the stream ended by itself
+    assert not followed.following and followed.failures == 0
     assert w.live_stats().produced_per_s == 0.0
 
 
-def test_a_partly_written_record_is_skipped(tmp_path) -> None:
-    w = started(tmp_path, "producer", [poll_answer([interval(11, 100) + '\n{"type": "inter', ""])])
-    poll_once(w)
-    assert w.live_stats().produced_per_s == 100.0
-
-
-def test_poll_asks_for_records_of_each_instance_by_name(tmp_path) -> None:
-    w = started(tmp_path, "producer", [poll_answer(["", ""])])
-    poll_once(w)
-    extravars = w.transport.provisioner.calls[-1][1]  # type: ignore[attr-defined]
-    assert extravars["load_names"] == {"a1": ["w-0", "w-1"]} and int(extravars["load_tail_lines"]) >= 4
-
-
-def test_a_poll_under_way_does_not_hold_up_the_run(tmp_path) -> None:
-    w = started(tmp_path, "producer", [poll_answer(["", ""], finished=(1, 1))])
-    assert w.poll()
-    w.transport._polling.running = True  # type: ignore[union-attr]
-    assert w.poll()
-    assert len(w.transport.provisioner.calls) == 3  # type: ignore[attr-defined]
-
-
 def test_a_failed_runner_fails_the_run_naming_it(tmp_path) -> None:
-    failed = {"a1": {"load_tails": ["", ""], "load_states": [[1, 0], [1, 2]]}}
-    w = started(tmp_path, "producer", [failed])
+    w, agent = started(tmp_path, "producer")
+    set_job(agent, "w-0", 0)
+    set_job(agent, "w-1", 2)
     with pytest.raises(EngineError, match="instance 1 on agent a1: runner exited with status 2"):
-        poll_once(w)
+        poll_until(w, lambda: False)
+    stop_streams(w)
+
+
+def test_an_agent_that_cannot_be_reached_fails_the_run_naming_it_and_why(tmp_path) -> None:
+    refused = ["sh", "-c", "echo 'ssh: connect to host 10.0.0.9 port 22: Connection refused' >&2; exit 255"]
+    w, _ = started(tmp_path, "producer", command=refused)
+    with pytest.raises(EngineError, match="^workload w: lost agent a1: ssh: connect to host 10.0.0.9 port 22: "
+                                          "Connection refused$"):
+        poll_until(w, lambda: False)
+
+
+def test_while_the_runners_start_a_poll_does_not_wait(tmp_path) -> None:
+    w, _ = started(tmp_path, "producer")
+    w.transport._starting.running = True  # type: ignore[union-attr]
+    assert w.poll()
+    assert w.transport._followed["a1"].stream is None  # type: ignore[attr-defined]
+
+
+def test_the_stream_sends_records_and_states_touches_the_heartbeat_and_ends(tmp_path) -> None:
+    (tmp_path / "w-0.jsonl").write_text('{"a": 1}\n{"a": 2}\n')
+    set_job(tmp_path, "w-0", 0)
+    done = subprocess.run([sys.executable, str(STREAM_SCRIPT), str(tmp_path), "0.05",
+                           f"w-0={tmp_path / 'w-0.job'}=9"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == ['R w-0 18 {"a": 2}', "S w-0 0", "E"]  # from byte 9 on
+    assert (tmp_path / "heartbeat").exists()
+
+
+def test_the_stream_ends_when_apply_is_gone(tmp_path) -> None:
+    set_job(tmp_path, "w-0", None)
+    stream = subprocess.Popen([sys.executable, str(STREAM_SCRIPT), str(tmp_path), "0.05",
+                               f"w-0={tmp_path / 'w-0.job'}=0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert stream.stdout.readline() == b"H\n"
+    stream.stdout.close()  # apply's end of the pipe
+    assert stream.wait(timeout=60) == 0
+    assert stream.stderr.read() == b""
 
 
 # ---------------------------------------------------------------- the agents' heartbeat watcher
@@ -247,6 +329,6 @@ def test_the_watcher_ends_with_the_runners_while_the_heartbeat_is_fresh(tmp_path
 
 
 def test_start_tells_the_watcher_how_stale_a_heartbeat_may_get(tmp_path) -> None:
-    w = started(tmp_path, "producer", [])
+    w, _ = started(tmp_path, "producer")
     start_vars = next(extra for _, extra, _ in w.transport.provisioner.calls if extra["load_action"] == "start")  # type: ignore[attr-defined]
     assert start_vars["load_heartbeat_stale"] == HEARTBEAT_STALE_S

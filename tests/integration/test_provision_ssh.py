@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 import yaml
 
@@ -26,111 +22,15 @@ from orchestrator.pipeline import Outcome, apply
 from orchestrator.plan.loader import load_plan
 from orchestrator.progress import Progress
 from orchestrator.provision import destroy
+from tests.integration.netns_lab import NETNS_SKIP_REASON, NamespaceLab, sh
 
 pytestmark = pytest.mark.integration
-PRIVATE = "10.213"  # a /24 of it exists only on the bridge this test creates
-SSHD = "/usr/sbin/sshd"
 SECRET, SECRET_ENV = "ssh-agent-s3cret-4d1e", "ORCHESTRATE_TEST_KEY_PASSWORD"
 # the namespaces share this machine's file system: disk_full fills a tmpfs of the broker's own
 LOG_TMPFS, FILL_TO = "128m", 0.75
 
 
-def sh(*args: str) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True, timeout=30).stdout
-
-
-def unused_subnet() -> str:
-    """A 10.213.x.0/24 nothing on this machine routes yet (test sessions may run side by side)."""
-    for _ in range(50):
-        subnet = f"{PRIVATE}.{random.randint(1, 254)}"
-        if not sh("ip", "-4", "route", "show", f"{subnet}.0/24").strip():
-            return subnet
-    raise RuntimeError(f"no free /24 in {PRIVATE}.0.0/16")
-
-
-def netns_permitted() -> str | None:
-    """None when this machine lets the test create namespaces, else why not."""
-    if shutil.which("ip") is None or not Path(SSHD).exists() or shutil.which("ssh-keygen") is None:
-        return "needs iproute2 (ip) and openssh-server (sshd, ssh-keygen)"
-    probe = f"orchp{uuid.uuid4().hex[:6]}"
-    try:
-        sh("ip", "netns", "add", probe)
-    except (subprocess.CalledProcessError, OSError) as err:
-        return f"'ip netns add' is not permitted here: {getattr(err, 'stderr', b'').decode().strip() or err}"
-    sh("ip", "netns", "del", probe)
-    return None
-
-
-SKIP_REASON = netns_permitted()
-
-
-@dataclass
-class NamespaceHost:
-    name: str
-    netns: str
-    address: str
-    sshd_pid: int | None = None  # set once its sshd listens
-
-
-class Lab:
-    """A bridge in this namespace plus one namespace per host, each running sshd on its address."""
-
-    def __init__(self, root: Path, names: list[str]):
-        tag = uuid.uuid4().hex[:5]
-        self.root, self.bridge, self.subnet = root, f"orbr{tag}", unused_subnet()
-        self.hosts = [NamespaceHost(n, f"orch{tag}{i}", f"{self.subnet}.{10 + i}") for i, n in enumerate(names)]
-        self.key = root / "id_ed25519"
-        self.veths: list[str] = []
-
-    def up(self) -> None:
-        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key))
-        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.root / "host_key"))
-        (self.root / "authorized_keys").write_text(self.key.with_suffix(".pub").read_text())
-        sh("ip", "link", "add", "name", self.bridge, "type", "bridge")
-        sh("ip", "addr", "add", f"{self.subnet}.1/24", "dev", self.bridge)
-        sh("ip", "link", "set", self.bridge, "up")
-        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
-        for i, host in enumerate(self.hosts):
-            outer, inner = f"{self.bridge}o{i}", f"{self.bridge}i{i}"
-            sh("ip", "netns", "add", host.netns)
-            sh("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
-            self.veths.append(outer)
-            sh("ip", "link", "set", outer, "master", self.bridge, "up")
-            sh("ip", "link", "set", inner, "netns", host.netns)
-            inside = ("ip", "netns", "exec", host.netns)
-            sh(*inside, "ip", "addr", "add", f"{host.address}/24", "dev", inner)
-            sh(*inside, "ip", "link", "set", inner, "up")
-            sh(*inside, "ip", "link", "set", "lo", "up")
-            self._sshd(host)
-
-    def _sshd(self, host: NamespaceHost) -> None:
-        config = self.root / f"sshd-{host.name}.conf"
-        pidfile = self.root / f"sshd-{host.name}.pid"
-        config.write_text("\n".join([
-            f"ListenAddress {host.address}", "Port 22", f"HostKey {self.root / 'host_key'}",
-            f"PidFile {pidfile}", f"AuthorizedKeysFile {self.root / 'authorized_keys'}",
-            "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-            "UsePAM no", "StrictModes no", "Subsystem sftp internal-sftp", ""]))
-        log = self.root / f"sshd-{host.name}.log"
-        sh("ip", "netns", "exec", host.netns, SSHD, "-f", str(config), "-E", str(log))
-        deadline = time.monotonic() + 15
-        while not (pidfile.exists() and pidfile.read_text().strip()):  # written once it listens
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"sshd in {host.netns} did not start: {log.read_text() if log.exists() else ''}")
-            time.sleep(0.1)
-        host.sshd_pid = int(pidfile.read_text().strip())
-
-    def down(self) -> None:
-        for host in self.hosts:
-            if host.sshd_pid is not None and psutil.pid_exists(host.sshd_pid):
-                psutil.Process(host.sshd_pid).terminate()
-            subprocess.run(["ip", "netns", "del", host.netns], capture_output=True, timeout=30)
-        for veth in self.veths:
-            subprocess.run(["ip", "link", "del", veth], capture_output=True, timeout=30)
-        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, timeout=30)
-
-
-def write_plan(root: Path, lab: Lab) -> Path:
+def write_plan(root: Path, lab: NamespaceLab) -> Path:
     broker, agent = lab.hosts
     connection = {"connection": "ssh", "user": "root", "ssh_key": str(lab.key)}
     plan = {
@@ -175,16 +75,16 @@ def write_plan(root: Path, lab: Lab) -> Path:
 class Applied:
     outcome: Outcome
     root: Path
-    lab: Lab
+    lab: NamespaceLab
 
 
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
-    if SKIP_REASON:
-        pytest.skip(SKIP_REASON)
+    if NETNS_SKIP_REASON:
+        pytest.skip(NETNS_SKIP_REASON)
     root = tmp_path_factory.mktemp("provision-ssh")
     os.chmod(root, 0o755)
-    lab = Lab(root, ["nsbroker", "nsagent"])
+    lab = NamespaceLab(root, ["nsbroker", "nsagent"])
     logs = root / "broker" / "logs"  # the broker's log dir (its data_dir's default)
     logs.mkdir(parents=True)
     sh("mount", "-t", "tmpfs", "-o", f"size={LOG_TMPFS}", "tmpfs", str(logs))
@@ -231,6 +131,16 @@ def test_nothing_lost_between_agent_clients(applied: Applied) -> None:
 def test_broker_iostat_fetched_from_its_host(applied: Applied) -> None:
     doc = json.loads((applied.root / "run" / "raw" / "iostat" / "nsbroker.json").read_text())
     assert doc["sysstat"]["hosts"][0]["statistics"]
+
+
+def test_both_hosts_cpu_memory_and_network_were_sampled_and_are_in_the_summary(applied: Applied) -> None:
+    for host in ("nsbroker", "nsagent"):
+        samples = [json.loads(line) for line in (applied.root / "run" / "raw" / "host" / f"{host}.jsonl").open()]
+        assert len(samples) > 10 and all({"cpu", "memory", "net_rx_bytes"} <= s.keys() for s in samples)
+    summary = json.loads((applied.root / "run" / "summary.json").read_text())
+    sampled = {m["source"] for m in summary["metrics"] if m["metric"] == "host.cpu"}
+    assert {"nsbroker", "nsagent"} <= sampled
+    assert not (applied.root / "run" / "raw" / "iostat" / "nsagent.json").exists()  # iostat: brokers only
 
 
 def test_teardown_stopped_the_broker(applied: Applied) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.plan.models import Plan
-from orchestrator.remote.inventory import LayoutError, ansible_inventory, cluster_id, layout
+from orchestrator.remote.inventory import LayoutError, ansible_inventory, cluster_id, host_command, layout
 
 STATE = Path("/state")
 
@@ -79,7 +79,18 @@ def test_groups_hold_kafka_nodes_brokers_agents_and_monitors() -> None:
     groups = ansible_inventory(make_plan(hosts), Path("/plans"), STATE)["all"]["children"]
     assert {g: sorted(v["hosts"]) for g, v in groups.items()} == {
         "kafka": ["b1", "b2"], "brokers": ["b1", "b2"], "controllers": ["b1", "b2"], "agents": ["a1"],
-        "monitors": ["b1", "b2"]}
+        "monitors": ["b1", "b2"], "host_monitors": ["a1", "b1", "b2"]}
+
+
+def test_a_command_reaches_an_ssh_host_as_ansible_does_and_a_local_one_directly() -> None:
+    ssh_host = make_plan([{**brokers(1)[0], "user": "ops", "ssh_key": "keys/lab", "port": 2222}]).inventory.hosts[0]
+    argv = host_command(ssh_host, Path("/plans"), STATE, ["/opt/py", "/run dir/s.py", "a=b=0"])
+    assert argv[0] == "ssh" and "BatchMode=yes" in argv and "UserKnownHostsFile=/state/known_hosts" in argv
+    assert argv[argv.index("-p") + 1] == "2222" and argv[argv.index("-l") + 1] == "ops"
+    assert argv[argv.index("-i") + 1] == "/plans/keys/lab"
+    assert argv[-2:] == [ssh_host.address, "/opt/py '/run dir/s.py' a=b=0"]  # one word for the remote shell
+    local_host = make_plan([{**brokers(1)[0], "connection": "local"}]).inventory.hosts[0]
+    assert host_command(local_host, Path("/plans"), STATE, ["/opt/py", "x"]) == ["/opt/py", "x"]
 
 
 def test_local_hosts_use_this_python_and_a_process_supervisor() -> None:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # usage: load_watch.sh RUN_DIR STALE_S NAME...
 # Stops this run's runners (RUN_DIR/NAME.pid) when apply's heartbeat goes stale: apply touches
-# RUN_DIR/heartbeat on every poll, so a file older than STALE_S seconds means apply is gone
+# RUN_DIR/heartbeat every second (load_stream.py), so a file older than STALE_S seconds means apply is gone
 # (killed, or its machine lost). Ends by itself once no runner is left; Ansible's async timeout
 # bounds it as it bounds the runners.
 dir=$1 stale=$2
