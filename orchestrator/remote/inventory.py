@@ -205,6 +205,7 @@ def ansible_inventory(plan: Plan, plan_dir: Path, state_dir: Path) -> dict[str, 
         if "agent" in host.roles:
             vars_["agent_home"] = f"{host_home(host, plan.metadata.name, state_dir)}/agent"
         vars_["monitor_home"] = f"{host_home(host, plan.metadata.name, state_dir)}/monitor"
+        vars_["monitor_iostat"] = "broker" in host.roles  # agents get the host sampler only
         hosts[host.name] = vars_
 
     def group(names: list[str]) -> dict[str, object]:

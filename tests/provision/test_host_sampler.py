@@ -35,11 +35,14 @@ def test_the_sampler_output_becomes_cpu_memory_and_network_series(tmp_path: Path
 
 
 @pytest.mark.integration
-def test_the_monitor_role_starts_stops_and_fetches_the_host_sampler(tmp_path: Path) -> None:
-    home, fetched = tmp_path / "monitor", tmp_path / "raw-host"
+@pytest.mark.parametrize("iostat", [True, False], ids=["broker host", "agent-only host"])
+def test_the_monitor_role_starts_stops_and_fetches_the_host_sampler(tmp_path: Path, iostat: bool) -> None:
+    home, fetched, fetched_iostat = tmp_path / "monitor", tmp_path / "raw-host", tmp_path / "raw-iostat"
+    fetched_iostat.mkdir()
     settings = {"monitor_home": str(home), "monitor_run_id": "r1", "monitor_interval": 1, "monitor_max_samples": 30,
                 "monitor_host": True, "monitor_host_interval": 1, "monitor_host_max_samples": 30,
-                "monitor_fetch_dir": "", "monitor_host_fetch_dir": str(fetched), "monitor_become": False}
+                "monitor_fetch_dir": str(fetched_iostat), "monitor_host_fetch_dir": str(fetched),
+                "monitor_become": False, "monitor_iostat": iostat}
 
     def role(tasks: str) -> None:
         result = run_play(tmp_path, {"vars": settings, "tasks": [
@@ -52,3 +55,4 @@ def test_the_monitor_role_starts_stops_and_fetches_the_host_sampler(tmp_path: Pa
     lines = (fetched / "localhost.jsonl").read_text().splitlines()
     assert len(lines) >= 2 and all(json.loads(line)["memory"] > 0 for line in lines)
     assert not list(home.glob("*.pid"))  # both samplers stopped
+    assert (fetched_iostat / "localhost.json").exists() == iostat
