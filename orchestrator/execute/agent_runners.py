@@ -46,7 +46,7 @@ from orchestrator.runner.spec import RunnerSpec
 RUNNER_FLUSH_S = 300  # drain and flush after the schedule, before Ansible's async timeout kills a runner
 LEAD_MARGIN_S = 10.0
 STREAM_EVERY_S = 1.0  # how often an agent's stream sends new records and touches the heartbeat
-# a dropped session is reopened this long after; this many in a row without a line fail the run
+# a dropped session is reopened this long after, this many times in a row; one more without a line fails the run
 RECONNECT_AFTER_S = 5.0
 RECONNECTS = 3
 # the stream touches a heartbeat on the agents every second; a watcher there stops the runners when
