@@ -95,7 +95,7 @@ def collect(run: RunDir) -> Collected:
     admin = read_admin_samples(run.admin_samples, builder, diag, plan.monitors.kafka_admin.interval)
     store.close()
     events = sorted(events + admin.events, key=lambda e: e.ts)
-    summaries = _summaries(plan, native.workloads, labels, diag)
+    summaries = _summaries(plan, run, native.workloads, labels, diag)
     environment = Environment(brokers=_brokers(events, admin.brokers),
                               agents=sorted(native.hosts | _jmeter_hosts(plan, labels)),
                               orchestrator=_own_usage(run.orchestrator_usage, native.workloads.values(), diag))
@@ -194,18 +194,18 @@ def latency_stats(h: Histogram) -> LatencyStats:
     return LatencyStats(count=h.count, max=h.max / 1000.0, mean=h.mean / 1000.0, **found)
 
 
-def _summaries(plan: Plan, native: dict[str, NativeTotals], labels: list[JmeterLabel],
+def _summaries(plan: Plan, run: RunDir, native: dict[str, NativeTotals], labels: list[JmeterLabel],
                diag: Diagnostics) -> list[WorkloadSummary]:
     out = []
     for w in plan.workloads:
         if w.engine == "native" and w.name in native:
             summary = _native_summary(w.name, w.kind, native[w.name])
             if w.kind == "consumer":
-                summary.lost, summary.lost_excluded = _lost(plan, w, native, diag)
+                summary.lost, summary.lost_excluded = _lost(plan, run, w, native, diag)
         elif w.engine == "jmeter" and any(l.workload == w.name for l in labels):
             summary = _jmeter_summary(w.name, w.kind, [l for l in labels if l.workload == w.name])
         else:
-            diag.note(Path("raw"), f"no results for workload {w.name} ({w.engine})")
+            diag.note(run.raw, f"no results for workload {w.name} ({w.engine})")
             summary = WorkloadSummary(name=w.name, kind=w.kind, engine=w.engine)
         out.append(summary)
     return out
@@ -241,7 +241,7 @@ _EXCLUDED = {
 }
 
 
-def _lost(plan: Plan, consumer: ConsumerWorkload, native: dict[str, NativeTotals],
+def _lost(plan: Plan, run: RunDir, consumer: ConsumerWorkload, native: dict[str, NativeTotals],
           diag: Diagnostics) -> tuple[int | None, list[LossExclusion]]:
     """|acked by the topic's native producers ∖ seen by this consumer workload|, less what it could not
     have seen (``ranges.audit``); None when a range is missing."""
@@ -252,7 +252,7 @@ def _lost(plan: Plan, consumer: ConsumerWorkload, native: dict[str, NativeTotals
     if not producers or incomplete:
         reason = (f"instances of {', '.join(incomplete)} wrote no end record" if incomplete
                   else f"no native producer on topic {consumer.topic}")
-        diag.note(Path("raw") / "native", f"lost messages of {consumer.name} not computed: {reason}")
+        diag.note(run.raw_native, f"lost messages of {consumer.name} not computed: {reason}")
         return None, []
     acked: Ranges = {}
     offsets: dict[str, tuple[int, int]] = {}
@@ -268,8 +268,8 @@ def _lost(plan: Plan, consumer: ConsumerWorkload, native: dict[str, NativeTotals
                               detail=_EXCLUDED[reason])
                 for reason, (n, partitions) in sorted(result.excluded.items())]
     for e in excluded:
-        diag.note(Path("raw") / "native", f"{consumer.name}: {e.messages} unseen messages not counted as lost "
-                                          f"(partitions {', '.join(map(str, e.partitions))}): {e.detail}")
+        diag.note(run.raw_native, f"{consumer.name}: {e.messages} unseen messages not counted as lost "
+                                  f"(partitions {', '.join(map(str, e.partitions))}): {e.detail}")
     return result.lost, excluded
 
 

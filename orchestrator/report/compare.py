@@ -29,6 +29,7 @@ from orchestrator.plan.models import METRIC_ALIASES
 from orchestrator.report.build import build
 from orchestrator.report.charts import Line, Markers, draw, time_chart
 from orchestrator.report.templates import render
+from orchestrator.rundir import RunDir
 from orchestrator.summary import SCHEMA_VERSION, Answer, Summary, WorkloadSummary
 
 _EXPR = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=|<|>)\s*([+-]?\d+(?:\.\d+)?)\s*(%|[a-zA-Zµ/]+)?\s*$")
@@ -146,12 +147,12 @@ class CompareResult:
 
 def _load_summary(run: Path) -> Summary:
     """The run's summary.json; built from raw/ when there is none, or an older schema's that raw/ can rebuild."""
-    path = run / "summary.json"
+    path = RunDir(run).summary
     if not path.is_file():
         return build(run)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION and (run / "raw").is_dir():
+        if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION and RunDir(run).raw.is_dir():
             return build(run)
         return Summary.model_validate(data)
     except ValueError as err:
