@@ -57,8 +57,8 @@ LIVE_LATENCY = ("publish_latency", "e2e_latency")
 class RecordTail:
     """One runner's latest state as its records arrive, for the progress line: the newest interval's
     rate, p99 and position lag, errors since the start, and whether it ended; and, for a drain, the
-    messages and bytes acked or received so far by interval phase. A line can arrive twice (remote
-    polls return overlapping tails), so an interval no newer than the last one is skipped."""
+    messages and bytes acked or received so far by interval phase. An interval no newer than the
+    last one is skipped, so a line that arrives twice (a file read again from its start) counts once."""
 
     def __init__(self) -> None:
         self.last_ts = 0.0
